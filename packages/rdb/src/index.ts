@@ -1,3 +1,4 @@
 export * from './constants.js';
 export * from './types.js';
 export * from './errors.js';
+export * from './encodings/index.js';

@@ -1,0 +1,3 @@
+export * from './lzf.js';
+export * from './crc64.js';
+export * from './int-string.js';

@@ -1,0 +1,82 @@
+/**
+ * Decimal integers as Redis reads and writes them (util.c string2ll / ll2string).
+ *
+ * A string is a canonical int64 when it is exactly what ll2string would print for some int64:
+ * "0", or an optional "-" then a digit 1-9 then digits, within [-2^63, 2^63-1], at most 20 bytes.
+ * "-0", "+1", "01", " 1", "1 " and "" are not.
+ */
+
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+/** LONG_STR_SIZE in util.h: a valid string is strictly shorter. */
+const LONG_STR_SIZE = 21;
+
+/** The int64 `b` spells canonically, or null. */
+export function parseCanonicalInt(b: Uint8Array): bigint | null {
+  const n = parseCanonicalSafeInt(b);
+  if (n !== null) return BigInt(n);
+  return parseCanonicalBigInt(b);
+}
+
+/**
+ * Like parseCanonicalInt, but as a number, and only for values whose magnitude is below 2^53
+ * (null otherwise, or when not canonical): the fast path for encoders deciding "int or string".
+ */
+export function parseCanonicalSafeInt(b: Uint8Array): number | null {
+  const len = b.length;
+  if (len === 0 || len > 16) return null;
+  let i = 0;
+  let negative = false;
+  if (b[0] === 0x2d) {
+    negative = true;
+    i = 1;
+    if (len === 1) return null;
+  }
+  const first = b[i]!;
+  if (first < 0x31 || first > 0x39) {
+    return len === 1 && first === 0x30 ? 0 : null;
+  }
+  let v = first - 0x30;
+  for (i++; i < len; i++) {
+    const c = b[i]!;
+    if (c < 0x30 || c > 0x39) return null;
+    v = v * 10 + (c - 0x30);
+  }
+  if (v > Number.MAX_SAFE_INTEGER) return null;
+  return negative ? -v : v;
+}
+
+function parseCanonicalBigInt(b: Uint8Array): bigint | null {
+  const len = b.length;
+  if (len === 0 || len >= LONG_STR_SIZE) return null;
+  let i = 0;
+  if (b[0] === 0x2d) {
+    i = 1;
+    if (len === 1) return null;
+  }
+  const first = b[i]!;
+  if (first < 0x31 || first > 0x39) return null;
+  for (i++; i < len; i++) {
+    const c = b[i]!;
+    if (c < 0x30 || c > 0x39) return null;
+  }
+  const v = BigInt(Buffer.from(b.buffer, b.byteOffset, len).toString('latin1'));
+  return v > INT64_MAX || v < INT64_MIN ? null : v;
+}
+
+const CACHE_SIZE = 10000;
+const cache: Buffer[] = [];
+for (let i = 0; i < CACHE_SIZE; i++) cache.push(Buffer.from(String(i), 'latin1'));
+
+/**
+ * Decimal ASCII of an integer. Values 0..9999 come from a shared cache: treat the result as read-only.
+ */
+export function formatInt(n: number | bigint): Buffer {
+  if (typeof n === 'number') {
+    if (n >= 0 && n < CACHE_SIZE && Number.isInteger(n)) return cache[n]!;
+    if (!Number.isInteger(n)) throw new RangeError(`formatInt: ${n} is not an integer`);
+    return Buffer.from(String(n), 'latin1');
+  }
+  if (n >= 0n && n < BigInt(CACHE_SIZE)) return cache[Number(n)]!;
+  return Buffer.from(n.toString(), 'latin1');
+}
