@@ -1,14 +1,23 @@
 /**
  * Test harness: real redis-server processes on free loopback ports, started and stopped by the tests.
- * Extend with `extraArgs` (any redis.conf directive as `--name value`), renamed commands, TLS, clusters.
+ * Extend with `config` (any redis.conf directive as `--name value`), renamed commands, TLS, ACL users,
+ * the ElastiCache mimic and cluster mode; `startCluster()` (cluster.ts) builds whole clusters on top.
+ * Readiness is a raw PING (ready.ts), so the harness works whatever the server renamed away.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import { writeAclFile, type AclUser } from './acl.js';
+import { ELASTICACHE_DISABLED_COMMANDS } from './elasticache.js';
+import { guardProcess } from './process-guard.js';
+import { waitReady } from './ready.js';
+import { sharedTestCA, type TestCA } from './tls.js';
+
+export type { AclUser } from './acl.js';
+export type { TestCA } from './tls.js';
 
 export interface RedisServerOptions {
   /** Extra redis.conf directives, e.g. { 'repl-diskless-sync': 'yes' }. */
@@ -19,27 +28,46 @@ export interface RedisServerOptions {
   rdbFile?: string;
   /** requirepass / default user password. */
   password?: string;
-  /** Start in cluster mode (cluster-enabled yes with its own nodes.conf). */
+  /** Start in cluster mode (cluster-enabled yes with its own nodes.conf and a free cluster-port). */
   cluster?: boolean;
   /** Binary to run (default: redis-server on PATH). */
   binary?: string;
+  /**
+   * Serve TLS only (`--port 0 --tls-port P`, `--tls-auth-clients optional`). `true` uses one CA per test
+   * process (sharedTestCA); pass a TestCA from makeTestCA() to choose. Check tlsSupport() first.
+   */
+  tls?: boolean | TestCA;
+  /** Rename away what AWS ElastiCache refuses (ELASTICACHE_DISABLED_COMMANDS), plus `disableCommands`. */
+  elasticache?: boolean;
+  /** ACL users, written to an aclfile. With `password` and no `default` entry, default needs that password. */
+  users?: AclUser[];
+}
+
+export interface ClientAuth {
+  username?: string;
+  password?: string;
+  /** Present the test CA's client certificate (TLS servers only; default true). */
+  clientCert?: boolean;
 }
 
 export interface RedisServer {
   host: '127.0.0.1';
+  /** The port clients use (the TLS port when `tls`). */
   port: number;
   dir: string;
+  /** redis://127.0.0.1:port, or rediss:// for TLS servers. */
   url: string;
   process: ChildProcess;
+  /** The CA whose certificates the server uses (TLS servers only). */
+  tls?: TestCA;
+  /** Cluster bus port (cluster servers only). */
+  clusterPort?: number;
+  /** ioredis options for this server (host, port, TLS, credentials). */
+  connectOptions(auth?: ClientAuth): RedisOptions;
   /** An ioredis client (returnBuffers via *Buffer commands) connected to this server. */
-  client(): Redis;
+  client(auth?: ClientAuth): Redis;
   stop(): Promise<void>;
 }
-
-const running = new Set<RedisServer>();
-process.once('exit', () => {
-  for (const s of running) s.process.kill('SIGKILL');
-});
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -55,69 +83,114 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisServer> {
+  const ca = opts.tls === true ? await sharedTestCA() : opts.tls || undefined;
   const dir = mkdtempSync(join(tmpdir(), 'shake-redis-'));
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
-    const args = [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--daemonize',
-      'no',
-      '--logfile',
-      join(dir, 'redis.log'),
-      '--protected-mode',
-      'no',
-    ];
-    if (opts.rdbFile) {
-      copyFileSync(opts.rdbFile, join(dir, 'dump.rdb'));
-      args.push('--dbfilename', 'dump.rdb');
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const server = await tryStart(opts, dir, ca);
+      if (server) return server;
     }
-    if (opts.password) args.push('--requirepass', opts.password);
-    if (opts.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'));
-    for (const [k, v] of Object.entries(opts.config ?? {})) {
-      args.push(`--${k}`, ...(Array.isArray(v) ? v : [v]));
-    }
-    for (const cmd of opts.disableCommands ?? []) args.push('--rename-command', cmd, '');
-    const child = spawn(opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const server: RedisServer = {
-      host: '127.0.0.1',
-      port,
-      dir,
-      url: `redis://127.0.0.1:${port}`,
-      process: child,
-      client: () =>
-        new Redis({ host: '127.0.0.1', port, password: opts.password, lazyConnect: false, maxRetriesPerRequest: 1 }),
-      stop: async () => {
-        running.delete(server);
-        if (child.exitCode === null) {
-          const exited = new Promise((r) => child.once('exit', r));
-          child.kill('SIGTERM');
-          const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          await exited;
-          clearTimeout(killer);
-        }
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-    running.add(server);
-    if (await waitReady(server, opts.password)) return server;
-    running.delete(server);
-    child.kill('SIGKILL');
-    if (!/Address already in use/.test(stderr + readLog(dir))) {
-      throw new Error(`redis-server did not start on port ${port}: ${stderr}${readLog(dir)}`);
-    }
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   }
+  rmSync(dir, { recursive: true, force: true });
   throw new Error('redis-server: no free port after 5 attempts');
+}
+
+function serverArgs(opts: RedisServerOptions, dir: string, port: number, ca: TestCA | undefined): string[] {
+  const args = ['--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+  args.push('--logfile', join(dir, 'redis.log'), '--protected-mode', 'no');
+  if (ca) {
+    args.push('--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'optional');
+    args.push('--tls-cert-file', ca.serverCertFile, '--tls-key-file', ca.serverKeyFile);
+    args.push('--tls-ca-cert-file', ca.caCertFile);
+  } else {
+    args.push('--port', String(port));
+  }
+  if (opts.rdbFile) {
+    copyFileSync(opts.rdbFile, join(dir, 'dump.rdb'));
+    args.push('--dbfilename', 'dump.rdb');
+  }
+  if (opts.users) args.push('--aclfile', writeAclFile(dir, opts.users, opts.password));
+  else if (opts.password) args.push('--requirepass', opts.password);
+  for (const [k, v] of Object.entries(opts.config ?? {})) {
+    args.push(`--${k}`, ...(Array.isArray(v) ? v : [v]));
+  }
+  const disabled = new Set((opts.disableCommands ?? []).map((c) => c.toUpperCase()));
+  if (opts.elasticache) for (const c of ELASTICACHE_DISABLED_COMMANDS) disabled.add(c);
+  for (const cmd of disabled) args.push('--rename-command', cmd, '');
+  return args;
+}
+
+async function tryStart(
+  opts: RedisServerOptions,
+  dir: string,
+  ca: TestCA | undefined,
+): Promise<RedisServer | undefined> {
+  const port = await freePort();
+  const args = serverArgs(opts, dir, port, ca);
+  let clusterPort: number | undefined;
+  if (opts.cluster) {
+    do clusterPort = await freePort();
+    while (clusterPort === port);
+    args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'));
+    args.push('--cluster-port', String(clusterPort));
+  }
+  const child = spawn(opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  let spawnError: Error | undefined;
+  child.on('error', (e) => (spawnError = e));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const unguard = guardProcess(child);
+  const connectOptions = (auth: ClientAuth = {}): RedisOptions => ({
+    host: '127.0.0.1',
+    port,
+    username: auth.username,
+    password: auth.password ?? opts.password,
+    maxRetriesPerRequest: 1,
+    ...(ca
+      ? {
+          tls: {
+            ca: ca.ca,
+            servername: 'localhost',
+            ...(auth.clientCert === false ? {} : { cert: ca.clientCert, key: ca.clientKey }),
+          },
+        }
+      : {}),
+  });
+  const server: RedisServer = {
+    host: '127.0.0.1',
+    port,
+    dir,
+    url: `${ca ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
+    process: child,
+    tls: ca,
+    clusterPort,
+    connectOptions,
+    client: (auth) => new Redis(connectOptions(auth)),
+    stop: async () => {
+      unguard();
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(killer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  const dead = (): boolean => spawnError !== undefined || child.exitCode !== null || child.signalCode !== null;
+  if (await waitReady('127.0.0.1', port, ca !== undefined, dead)) return server;
+  unguard();
+  child.kill('SIGKILL');
+  const why = stderr + readLog(dir);
+  if (spawnError) throw spawnError;
+  if (!/Address already in use/.test(why)) {
+    throw new Error(`redis-server did not start on port ${port}: ${why.slice(-2000)}`);
+  }
+  return undefined;
 }
 
 function readLog(dir: string): string {
@@ -126,31 +199,4 @@ function readLog(dir: string): string {
   } catch {
     return '';
   }
-}
-
-async function waitReady(server: RedisServer, password?: string): Promise<boolean> {
-  const deadline = Date.now() + 15000;
-  while (Date.now() < deadline) {
-    if (server.process.exitCode !== null) return false;
-    const c = new Redis({
-      host: '127.0.0.1',
-      port: server.port,
-      password,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    c.on('error', () => {});
-    try {
-      await c.connect();
-      // LOADING replies are errors: keep polling until the dataset is loaded.
-      await c.ping();
-      c.disconnect();
-      return true;
-    } catch {
-      c.disconnect();
-      await sleep(50);
-    }
-  }
-  return false;
 }
