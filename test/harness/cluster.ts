@@ -119,10 +119,14 @@ async function build(
   await Promise.all(
     ranges.map(([start, end], i) => admins[i]!.call('CLUSTER', 'ADDSLOTSRANGE', String(start), String(end))),
   );
-  const first = admins[0]!;
-  for (const s of servers.slice(1)) {
-    await first.call('CLUSTER', 'MEET', s.host, String(s.port), String(s.clusterPort));
-  }
+  // Every node meets every other one: no waiting for gossip to spread the membership.
+  await Promise.all(
+    admins.flatMap((a, i) =>
+      servers.flatMap((s, j) =>
+        i === j ? [] : [a.call('CLUSTER', 'MEET', s.host, String(s.port), String(s.clusterPort))],
+      ),
+    ),
+  );
   const nodes: ClusterNode[] = servers.map((server, i) => ({
     host: '127.0.0.1',
     port: server.port,
