@@ -1,3 +1,7 @@
 export * from './lzf.js';
 export * from './crc64.js';
 export * from './int-string.js';
+export * from './ziplist.js';
+export * from './listpack.js';
+export * from './intset.js';
+export * from './zipmap.js';

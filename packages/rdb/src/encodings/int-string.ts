@@ -80,3 +80,11 @@ export function formatInt(n: number | bigint): Buffer {
   if (n >= 0n && n < BigInt(CACHE_SIZE)) return cache[Number(n)]!;
   return Buffer.from(n.toString(), 'latin1');
 }
+
+/** Decimal ASCII of the little-endian int64 at `buf[pos, pos + 8)` (no BigInt unless the value needs it). */
+export function formatInt64LE(buf: Buffer, pos: number): Buffer {
+  const lo = buf.readUInt32LE(pos);
+  const hi = buf.readInt32LE(pos + 4);
+  if (hi >= -0x200000 && hi < 0x200000) return formatInt(hi * 4294967296 + lo);
+  return formatInt(buf.readBigInt64LE(pos));
+}
