@@ -1,1 +1,5 @@
 export * from './errors.js';
+export * from './types.js';
+export * from './decoder.js';
+export * from './encoder.js';
+export { RDB_EOF_MARK_SIZE } from './eof-mark.js';
