@@ -1,0 +1,65 @@
+/**
+ * The base of every shake command: shared flags (--config, --debug, --quiet), configuration loading
+ * through the one schema, Ctrl-C as an AbortSignal, and error handling: any error is ONE line on stderr
+ * and exit code 1; the stack only with --debug.
+ */
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import chalk from 'chalk';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { describeError } from './describe-error.js';
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {
+    config: Flags.string({
+      summary: 'Config file (INI). Default: ./shake.conf when it exists.',
+      helpGroup: 'GLOBAL',
+    }),
+    debug: Flags.boolean({ summary: 'Show stack traces on errors.', helpGroup: 'GLOBAL' }),
+    quiet: Flags.boolean({ char: 'q', summary: 'No progress bar and no summary on stderr.', helpGroup: 'GLOBAL' }),
+  };
+
+  protected flags!: BaseFlags<T>;
+  protected args!: BaseArgs<T>;
+  /** Aborted on the first Ctrl-C (pipelines drain and report); a second Ctrl-C exits at once. */
+  protected readonly abort = new AbortController();
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as BaseFlags<T>;
+    this.args = args as BaseArgs<T>;
+    process.once('SIGINT', () => {
+      this.abort.abort();
+      process.once('SIGINT', () => process.exit(130));
+    });
+  }
+
+  /** Config from --config (or ./shake.conf), the environment, and these flag values (`section.key` -> value). */
+  protected loadConfig(flags: Record<string, unknown> = {}, flagNames: Record<string, string> = {}): LoadedConfig {
+    return loadConfig({ configPath: this.flags.config, flags, flagNames });
+  }
+
+  /** One line on stderr unless --quiet. */
+  protected note(line: string): void {
+    if (!this.flags?.quiet) process.stderr.write(`${line}\n`);
+  }
+
+  protected override async catch(err: Error & { exitCode?: number }): Promise<never> {
+    if (err instanceof Errors.ExitError) throw err;
+    const debug = this.flags?.debug ?? this.argv.includes('--debug');
+    const color = process.stderr.isTTY ? chalk.red : (s: string) => s;
+    process.stderr.write(`${color('error:')} ${describeError(err)}\n`);
+    if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    throw new Errors.ExitError(1);
+  }
+}

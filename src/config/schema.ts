@@ -1,0 +1,92 @@
+/**
+ * THE configuration schema of shake: one zod object per INI section. The INI file, the environment
+ * (SHAKE_<SECTION>_<KEY>) and command-line flags all pass through it, and the defaults live here and in
+ * conf/shake.conf (a test keeps the two in step). To add a key: add it to its section below with its
+ * default, add the commented line to conf/shake.conf and a row to docs/configuration.md.
+ */
+import { z } from 'zod';
+import { bool, bytes, int, oneOf, str } from './fields.js';
+
+/** Connection settings shared by [source] and [target]. */
+const connection = {
+  /** redis://[user:password@]host:port[/db], rediss:// for TLS. */
+  url: str(''),
+  user: str(''),
+  /** Never accepted as a flag: file or SHAKE_<SECTION>_PASSWORD only. */
+  password: str(''),
+  tls: bool(false),
+  tls_ca: str(''),
+  tls_cert: str(''),
+  tls_key: str(''),
+  tls_servername: str(''),
+  tls_insecure: bool(false),
+  connect_timeout_ms: int(5000, 1),
+};
+
+export const sourceSection = z.strictObject({ ...connection });
+
+export const targetSection = z.strictObject({
+  ...connection,
+  type: oneOf(['auto', 'standalone', 'cluster', 'proxy'] as const, 'auto'),
+});
+
+export const DECODE_FORMATS = ['jsonl', 'json', 'resp', 'keys', 'memory'] as const;
+export type DecodeFormat = (typeof DECODE_FORMATS)[number];
+
+export const decodeSection = z.strictObject({
+  format: oneOf(DECODE_FORMATS, 'jsonl'),
+  /** auto: printable UTF-8 as JSON strings, anything else {"base64":...}; base64: always base64. */
+  strings: oneOf(['auto', 'base64'] as const, 'auto'),
+  /** Elements per batch handed from the parser to the writer (bounds memory per big key). */
+  batch_size: int(1024, 1, 1 << 20),
+  /** At most this many elements per RPUSH/SADD/ZADD/HSET in --format resp. */
+  resp_batch: int(128, 1, 1 << 20),
+  verify_checksum: bool(true),
+});
+
+export const restoreSection = z.strictObject({
+  on_conflict: oneOf(['replace', 'skip', 'error'] as const, 'error'),
+  /** Keys whose serialized value is bigger than this are written as commands, not RESTORE. */
+  big_key_threshold: bytes(500 * 1024 * 1024, 1),
+  /** Commands in flight per connection. */
+  pipeline: int(1024, 1, 1 << 20),
+});
+
+export const dumpSection = z.strictObject({});
+export const rumpSection = z.strictObject({});
+export const syncSection = z.strictObject({});
+
+export const logSection = z.strictObject({
+  level: oneOf(['error', 'warn', 'info', 'debug'] as const, 'info'),
+  /** auto: a progress bar on stderr when it is a terminal; never: none. */
+  progress: oneOf(['auto', 'never'] as const, 'auto'),
+});
+
+export const configSchema = z.strictObject({
+  source: sourceSection.prefault({}),
+  target: targetSection.prefault({}),
+  decode: decodeSection.prefault({}),
+  restore: restoreSection.prefault({}),
+  dump: dumpSection.prefault({}),
+  rump: rumpSection.prefault({}),
+  sync: syncSection.prefault({}),
+  log: logSection.prefault({}),
+});
+
+export type ShakeConfig = z.output<typeof configSchema>;
+export type SectionName = keyof ShakeConfig;
+
+export const SECTIONS = Object.keys(configSchema.shape) as SectionName[];
+
+/** Keys that must never come from the command line (they would show in `ps` and shell history). */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['source.password', 'target.password']);
+
+/** The keys of one section, as they appear in the INI file. */
+export function sectionKeys(section: SectionName): string[] {
+  return Object.keys(configSchema.shape[section].unwrap().shape);
+}
+
+/** Every default, as the schema yields it for an empty input. */
+export function defaultConfig(): ShakeConfig {
+  return configSchema.parse({});
+}

@@ -1,0 +1,27 @@
+/**
+ * A sorted-set score as text: the shortest string that reads back as the same double (JavaScript's
+ * Number to String), with Redis's spellings for the special values: "inf", "-inf", "-0", "nan".
+ * ZADD and strtod accept every form this returns.
+ */
+export function formatScore(score: number): string {
+  if (score === Infinity) return 'inf';
+  if (score === -Infinity) return '-inf';
+  if (Number.isNaN(score)) return 'nan';
+  if (score === 0 && Object.is(score, -0)) return '-0';
+  return String(score);
+}
+
+/** The inverse of formatScore. */
+export function parseScore(s: string): number {
+  switch (s) {
+    case 'inf':
+    case '+inf':
+      return Infinity;
+    case '-inf':
+      return -Infinity;
+    case 'nan':
+      return NaN;
+    default:
+      return Number(s);
+  }
+}
