@@ -89,7 +89,8 @@ function hashIndex(h: number): number {
 }
 
 /**
- * Compresses `src` the way Redis's lzf_compress does (same hash, same match rules, so the same bytes).
+ * Compresses `src` the way Redis's lzf_compress does (liblzf 3.6 as vendored in Redis since 2.8/3.0: same hash,
+ * same match rules, so the same bytes).
  * Returns null when the result would not fit in `maxOut` bytes. The default, `src.length - 4`, is the rule of
  * rdbSaveLzfStringObject: Redis stores a string as LZF only when that saves at least 4 bytes
  * (and, in rdbSaveRawString, only for strings longer than 20 bytes: that check is the caller's).
@@ -115,7 +116,6 @@ export function lzfCompress(src: Buffer, maxOut: number = src.length - 4): Buffe
     if (
       ref < ip &&
       off < MAX_OFF &&
-      ip + 4 < inEnd &&
       ref > 0 &&
       src[ref] === src[ip] &&
       src[ref + 1] === src[ip + 1] &&
@@ -123,9 +123,9 @@ export function lzfCompress(src: Buffer, maxOut: number = src.length - 4): Buffe
     ) {
       let len = 2;
       const maxlen = Math.min(inEnd - ip - len, MAX_REF);
+      if (op + 3 + 1 >= outEnd && op - (lit === 0 ? 1 : 0) + 3 + 1 >= outEnd) return null;
       out[op - lit - 1] = (lit - 1) & 0xff; // stop run
       if (lit === 0) op--; // undo run if length is zero
-      if (op + 3 + 1 >= outEnd) return null;
       scan: {
         if (maxlen > 16) {
           for (let k = 0; k < 16; k++) {
