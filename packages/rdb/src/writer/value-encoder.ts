@@ -141,7 +141,6 @@ export class ValueEncoder {
   /** Where elements are written in 'direct' / 'buffer' phases. */
   private w: ChunkWriter | null = null;
   private buffered: Buffer[] = [];
-  private bufferedBytes = 0;
   private stream: StreamBodyEncoder | null = null;
   private moduleRaw: Buffer | null = null;
 
@@ -169,7 +168,6 @@ export class ValueEncoder {
     this.strings = [];
     this.w = null;
     this.buffered = [];
-    this.bufferedBytes = 0;
     this.moduleRaw = null;
     this.stream =
       header.type === 'stream'
@@ -279,7 +277,7 @@ export class ValueEncoder {
       return;
     }
     this.writeElement(this.w!, e);
-    if (this.phase === 'buffer' && this.bufferedBytes > this.maxBuffered) {
+    if (this.phase === 'buffer' && this.w!.written > this.maxBuffered) {
       throw this.fail(
         `element count unknown and more than ${this.maxBuffered} bytes held; pass the count, or use commands`,
       );
@@ -298,14 +296,7 @@ export class ValueEncoder {
       this.w = w;
       this.phase = 'direct';
     } else {
-      this.w = new ChunkWriter(
-        (c) => {
-          this.buffered.push(c);
-          this.bufferedBytes += c.length;
-        },
-        64 * 1024,
-        this.compress,
-      );
+      this.w = new ChunkWriter((c) => this.buffered.push(c), 64 * 1024, this.compress);
       this.phase = 'buffer';
     }
     for (const e of held) this.writeElement(this.w, e);
