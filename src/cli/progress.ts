@@ -1,0 +1,73 @@
+/**
+ * A progress line on stderr (bytes read of total, rate, keys), redrawn a few times a second, only when
+ * stderr is a terminal. The pipeline knows nothing of it: it reads counters through the getters given.
+ */
+import chalk from 'chalk';
+
+export interface ProgressSource {
+  /** Bytes processed so far. */
+  done(): number;
+  /** Total bytes when known. */
+  total(): number | null;
+  /** Keys processed so far. */
+  keys(): number;
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+export class Progress {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly started = Date.now();
+  private drawn = false;
+
+  constructor(
+    private readonly src: ProgressSource,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {}
+
+  /** True when a progress line makes sense: a terminal, not --quiet, not disabled by [log] progress. */
+  static wanted(quiet: boolean, setting: 'auto' | 'never', stream: NodeJS.WriteStream = process.stderr): boolean {
+    return !quiet && setting === 'auto' && stream.isTTY === true;
+  }
+
+  start(intervalMs = 200): this {
+    this.timer = setInterval(() => this.draw(), intervalMs);
+    this.timer.unref();
+    return this;
+  }
+
+  line(width = this.stream.columns ?? 80): string {
+    const done = this.src.done();
+    const total = this.src.total();
+    const secs = Math.max(0.001, (Date.now() - this.started) / 1000);
+    const rate = `${formatBytes(done / secs)}/s`;
+    const keys = `${this.src.keys().toLocaleString('en-US')} keys`;
+    if (total === null || total === 0) return `${formatBytes(done)}  ${rate}  ${keys}`;
+    const frac = Math.min(1, done / total);
+    const barWidth = Math.max(10, Math.min(40, width - 60));
+    const filled = Math.round(frac * barWidth);
+    const bar = chalk.green('█'.repeat(filled)) + chalk.dim('░'.repeat(barWidth - filled));
+    const pct = `${(frac * 100).toFixed(0).padStart(3)}%`;
+    return `${bar} ${pct}  ${formatBytes(done)} / ${formatBytes(total)}  ${chalk.cyan(rate)}  ${keys}`;
+  }
+
+  private draw(): void {
+    this.stream.write(`\r\x1b[2K${this.line()}`);
+    this.drawn = true;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.drawn) this.stream.write('\r\x1b[2K');
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The `shake decode` pipeline as a plain module (no oclif, no terminal): RDB file or DUMP payload ->
+ * key filter -> one text sink. The command wires flags and config into DecodeOptions; tests and
+ * library users can call decode() directly.
+ */
+import type { RedisType } from '@shake/rdb';
+import { Counters } from '../../core/counters.js';
+import type { EntryBatch, Sink, Source, Transform } from '../../core/entry.js';
+import { runPipeline, type PipelineResult } from '../../core/pipeline.js';
+import type { DecodeFormat } from '../../config/schema.js';
+import { dumpPayloadSource, RdbFileSource } from '../../sources/rdb-file.js';
+import { keyFilter } from '../../transforms/filter.js';
+import { InfoSink } from './info.js';
+import { JsonRecordSink } from './json-records.js';
+import type { StringMode } from './json-bytes.js';
+import { KeysSink } from './keys.js';
+import { MemorySink } from './memory.js';
+import { OutputClosedError, TextOutput } from './output.js';
+import { RespSink } from './resp.js';
+
+export interface DecodeOptions {
+  /** An RDB file, `-` for stdin; or `payload`. */
+  input?: string;
+  /** A DUMP payload instead of a file. */
+  payload?: Buffer;
+  format: DecodeFormat;
+  strings: StringMode;
+  /** --info: a summary instead of the keys (text, or JSON when format is json). */
+  info?: boolean;
+  /** --top N: the N biggest keys of the memory report. */
+  top?: number;
+  batchSize: number;
+  respBatch: number;
+  verifyChecksum: boolean;
+  /** Output file; stdout when absent. */
+  output?: string;
+  dbs?: number[];
+  keyGlobs?: string[];
+  keyRegex?: RegExp;
+  types?: RedisType[];
+  dropExpired?: boolean;
+  nowMs?: number;
+  signal?: AbortSignal;
+  /** Called after each batch (progress). */
+  onBatch?: (batch: EntryBatch) => void;
+}
+
+export interface DecodeRun {
+  counters: Counters;
+  /** Bytes of input read so far / in total (null when unknown). */
+  bytesRead(): number;
+  totalBytes: number | null;
+  /** Resolves when done; `closed` is true when the reader of stdout went away (e.g. `| head`). */
+  done: Promise<PipelineResult & { closed: boolean }>;
+}
+
+function counting(name: string, inc: (n: number) => void): Transform {
+  return {
+    name,
+    apply(batch) {
+      let n = 0;
+      for (const e of batch) if (e.kind === 'key-start') n++;
+      if (n > 0) inc(n);
+      return batch;
+    },
+  };
+}
+
+function makeSink(opts: DecodeOptions, out: TextOutput, totalBytes: () => number | null): Sink {
+  if (opts.info) return new InfoSink(out, { json: opts.format === 'json', nowMs: opts.nowMs, totalBytes });
+  if (opts.top !== undefined && opts.top > 0) return new MemorySink(out, { top: opts.top });
+  switch (opts.format) {
+    case 'jsonl':
+    case 'json':
+      return new JsonRecordSink(out, { framing: opts.format, strings: opts.strings });
+    case 'keys':
+      return new KeysSink(out);
+    case 'resp':
+      return new RespSink(out, { batch: opts.respBatch });
+    case 'memory':
+      return new MemorySink(out);
+  }
+}
+
+export function decode(opts: DecodeOptions): DecodeRun {
+  const counters = new Counters();
+  const parserOpts = { batchSize: opts.batchSize, verifyChecksum: opts.verifyChecksum };
+  let source: Source;
+  let file: RdbFileSource | null = null;
+  if (opts.payload) {
+    source = dumpPayloadSource(opts.payload, parserOpts);
+  } else {
+    file = new RdbFileSource(opts.input ?? '-', parserOpts);
+    source = file;
+  }
+  const totalBytes = file ? file.totalBytes : (opts.payload?.length ?? null);
+  const bytesRead = () => (file ? file.bytesRead : (opts.payload?.length ?? 0));
+  const transforms: Transform[] = [counting('count-read', (n) => (counters.keysRead += n))];
+  const filter = keyFilter(
+    {
+      dbs: opts.dbs,
+      keyGlobs: opts.keyGlobs,
+      keyRegex: opts.keyRegex,
+      types: opts.types,
+      dropExpired: opts.dropExpired,
+      nowMs: opts.nowMs,
+    },
+    counters,
+  );
+  if (filter) transforms.push(filter);
+  transforms.push(counting('count-written', (n) => (counters.keysWritten += n)));
+  const out = opts.output ? TextOutput.file(opts.output) : TextOutput.stdout();
+  const sink = makeSink(opts, out, () => totalBytes);
+  const done = runPipeline(source, transforms, sink, {
+    signal: opts.signal,
+    onBatch: (b) => {
+      counters.bytesRead = bytesRead();
+      opts.onBatch?.(b);
+    },
+  }).then(
+    (r) => {
+      counters.bytesRead = bytesRead();
+      return { ...r, closed: false };
+    },
+    (err: unknown) => {
+      if (err instanceof OutputClosedError) return { interrupted: true, closed: true };
+      throw err;
+    },
+  );
+  return { counters, bytesRead, totalBytes, done };
+}

@@ -1,0 +1,118 @@
+/**
+ * Sources of RDB events: an RDB file (or stdin, `-`) read in chunks and fed to @shake/rdb's streaming
+ * parser, and a single DUMP payload. Pull-based: the next chunk is read only when the pipeline asks for
+ * the next batch, so memory is bounded by the chunk size and the parser's largest element.
+ */
+import { createReadStream, fstatSync, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { parseDumpPayload, RdbError, RdbParser, type RdbEvent, type RdbParserOptions } from '@shake/rdb';
+import type { EntryBatch, Source } from '../core/entry.js';
+
+/** Bytes handed to the parser at a time: bounds the events lost to a mid-slice error on unseekable input. */
+const SLICE = 256 * 1024;
+const READ_CHUNK = 1024 * 1024;
+
+export interface RdbFileSourceOptions extends RdbParserOptions {
+  /** Read size (default 1 MiB). */
+  readChunk?: number;
+}
+
+export class RdbFileSource implements Source {
+  /** Bytes read and handed to the parser so far. */
+  bytesRead = 0;
+  /** Size of the input when known (a regular file), else null. */
+  readonly totalBytes: number | null;
+
+  constructor(
+    /** A file path, or `-` for stdin. */
+    readonly path: string,
+    private readonly opts: RdbFileSourceOptions = {},
+  ) {
+    this.totalBytes = inputSize(path);
+  }
+
+  private open(end?: number): Readable {
+    const highWaterMark = this.opts.readChunk ?? READ_CHUNK;
+    if (this.path === '-') return process.stdin;
+    return createReadStream(this.path, end === undefined ? { highWaterMark } : { highWaterMark, end: end - 1 });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<EntryBatch> {
+    const { readChunk: _r, ...parserOpts } = this.opts;
+    const parser = new RdbParser(parserOpts);
+    const input = this.open();
+    let events = 0;
+    try {
+      for await (const chunk of input as AsyncIterable<Buffer>) {
+        for (let off = 0; off < chunk.length; off += SLICE) {
+          const piece = off === 0 && chunk.length <= SLICE ? chunk : chunk.subarray(off, off + SLICE);
+          let batch: RdbEvent[];
+          try {
+            batch = parser.push(piece);
+          } catch (err) {
+            if (err instanceof RdbError) yield* this.recover(err, events);
+            throw err;
+          }
+          this.bytesRead += piece.length;
+          if (batch.length > 0) {
+            events += batch.length;
+            yield batch;
+          }
+        }
+      }
+      const tail = parser.end();
+      if (tail.length > 0) yield tail;
+    } finally {
+      if (input !== process.stdin) input.destroy();
+    }
+  }
+
+  /**
+   * After a parse error inside a slice, the events the parser completed in that slice before the bad
+   * byte were never returned. For a file, parse it again up to the error offset with a fresh parser and
+   * yield the events after the first `seen`, so every key before the error is written out.
+   */
+  private async *recover(err: RdbError, seen: number): AsyncGenerator<EntryBatch> {
+    if (this.path === '-' || err.offset <= 0) return;
+    const { readChunk: _r, ...parserOpts } = this.opts;
+    const parser = new RdbParser({ ...parserOpts, verifyChecksum: false });
+    let n = 0;
+    const input = this.open(err.offset);
+    try {
+      for await (const chunk of input as AsyncIterable<Buffer>) {
+        let batch: RdbEvent[];
+        try {
+          batch = parser.push(chunk);
+        } catch {
+          return;
+        }
+        const skip = Math.max(0, Math.min(batch.length, seen - n));
+        n += batch.length;
+        if (skip < batch.length) yield skip === 0 ? batch : batch.slice(skip);
+      }
+    } finally {
+      input.destroy();
+    }
+  }
+}
+
+function inputSize(path: string): number | null {
+  try {
+    const st = path === '-' ? fstatSync(0) : statSync(path);
+    return st.isFile() ? st.size : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One DUMP payload (as DUMP returns it) as a source of one key, db -1 and an empty name. */
+export function dumpPayloadSource(payload: Buffer, opts: RdbParserOptions = {}): Source & { rdbVersion: number } {
+  const parsed = parseDumpPayload(payload, opts);
+  return {
+    rdbVersion: parsed.rdbVersion,
+    async *[Symbol.asyncIterator]() {
+      const header: RdbEvent = { kind: 'header', magic: 'REDIS', version: parsed.rdbVersion, offset: 0 };
+      yield [header, ...parsed.events];
+    },
+  };
+}
