@@ -243,7 +243,7 @@ export function allSamples(opts: { big?: boolean; db?: number } = {}): Sample[] 
     ['denormal', 5e-324],
     ['max', 1.7976931348623157e308],
     ['-max', -1.7976931348623157e308],
-    ['2^53+1', 9007199254740993],
+    ['2^53+2', 2 ** 53 + 2],
     ['1e300', 1e300],
     ['third', 1 / 3],
     ['neg', -2.5],
