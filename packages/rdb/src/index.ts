@@ -4,3 +4,6 @@ export * from './errors.js';
 export * from './encodings/index.js';
 export * from './versions.js';
 export * from './writer/index.js';
+export * from './parser/index.js';
+export * from './dump-payload.js';
+export * from './module-id.js';
