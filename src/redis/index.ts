@@ -1,0 +1,4 @@
+export * from './connection.js';
+export * from './errors.js';
+export * from './options.js';
+export { parseRedisUrl } from './url.js';
