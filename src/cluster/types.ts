@@ -1,0 +1,30 @@
+/**
+ * What src/cluster needs from the outside world, kept small so it works with any connection class
+ * (shake's own, ioredis in tests): something that sends one command and yields its reply.
+ */
+
+export interface NodeAddress {
+  host: string;
+  port: number;
+}
+
+/** A cluster node as CLUSTER SLOTS names it. */
+export interface SlotNode extends NodeAddress {
+  /** Node id (Redis 4.0+ includes it in CLUSTER SLOTS). */
+  id?: string;
+}
+
+/**
+ * One connection to one node. `call` resolves with the reply; a server error reply may either reject
+ * (ioredis style) or resolve as an Error value (@shake/resp's RespServerError): both are understood.
+ */
+export interface CommandCaller {
+  call(argv: readonly (string | Buffer)[]): Promise<unknown>;
+}
+
+/** Opens (or returns a pooled) connection to a node. The router caches what it gets per host:port. */
+export type ConnectNode = (node: NodeAddress) => CommandCaller;
+
+export function addressKey(n: NodeAddress): string {
+  return n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`;
+}
