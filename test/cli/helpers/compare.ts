@@ -11,10 +11,10 @@ import { recordId, type KeyRecord, type StreamRecord } from '../../helpers/recor
 export interface CompareOptions {
   /** Ignore expire_at_ms differences up to this many ms (default: 0, or 2000 for expire_approx records). */
   expireToleranceMs?: number;
-  /** Ignore stream consumer seen/active times and PEL delivery times entirely (e.g. after XCLAIM). */
-  ignoreStreamTimes?: boolean;
-  /** Ignore these keys of stream values (e.g. fields a target version cannot set). */
-  ignoreStreamFields?: (keyof StreamRecord)[];
+  /** Ignore stream consumers' seen/active times (a rebuilt stream's consumers were last seen at rebuild time). */
+  ignoreConsumerTimes?: boolean;
+  /** Ignore these stream fields (e.g. ones an older source did not record); 'entries_read' for groups. */
+  ignoreStreamFields?: (keyof StreamRecord | 'entries_read')[];
   /** Skip records for which this returns true (on the expected side). */
   skip?: (r: KeyRecord) => boolean;
 }
@@ -98,7 +98,7 @@ function compareStream(id: string, o: StreamRecord, e: StreamRecord, rec: KeyRec
     const gid = `${id} group ${eg.name_b64}`;
     if (og.name_b64 !== eg.name_b64 || og.last_delivered_id !== eg.last_delivered_id)
       diffs.push(`${gid}: name/last id differ`);
-    if (!ignore.has('entries_read' as keyof StreamRecord) && (og.entries_read ?? null) !== (eg.entries_read ?? null)) {
+    if (!ignore.has('entries_read') && (og.entries_read ?? null) !== (eg.entries_read ?? null)) {
       diffs.push(`${gid}: entries_read ${og.entries_read} != ${eg.entries_read}`);
     }
     if (og.pel.length !== eg.pel.length)
@@ -106,7 +106,7 @@ function compareStream(id: string, o: StreamRecord, e: StreamRecord, rec: KeyRec
     else
       eg.pel.forEach((ep, j) => {
         const op = og.pel[j] as [string, string, number, number];
-        const timeOk = opts.ignoreStreamTimes || near(op[2], ep[2], tol);
+        const timeOk = near(op[2], ep[2], tol);
         if (op[0] !== ep[0] || op[1] !== ep[1] || op[3] !== ep[3] || !timeOk)
           diffs.push(`${gid}: pel[${j}] ${JSON.stringify(op)} != ${JSON.stringify(ep)}`);
       });
@@ -116,7 +116,7 @@ function compareStream(id: string, o: StreamRecord, e: StreamRecord, rec: KeyRec
         const oc = og.consumers[j];
         if (!oc) return;
         if (oc.name_b64 !== ec.name_b64 || !same(oc.pel, ec.pel)) diffs.push(`${gid}: consumer ${ec.name_b64} differs`);
-        if (opts.ignoreStreamTimes) return;
+        if (opts.ignoreConsumerTimes) return;
         if (!near(oc.seen_time_ms, ec.seen_time_ms, tol))
           diffs.push(`${gid}: consumer ${ec.name_b64} seen ${oc.seen_time_ms} != ${ec.seen_time_ms}`);
         if (ec.active_time_ms !== undefined && !near(oc.active_time_ms, ec.active_time_ms, tol)) {
