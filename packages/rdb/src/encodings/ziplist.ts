@@ -9,7 +9,7 @@
  *   0xC0 int16   0xD0 int32   0xE0 int64   0xF0 int24   0xFE int8 (little-endian)   0xF1..0xFD immediate 0..12
  */
 import { RdbError } from '../errors.js';
-import { formatInt, formatInt64LE } from './int-string.js';
+import { formatInt, formatInt64LE, parseCanonicalInt, parseCanonicalSafeInt } from './int-string.js';
 
 const ZIPLIST_HEADER_SIZE = 10;
 const ZIP_END = 0xff;
@@ -131,4 +131,109 @@ export function decodeZiplist(buf: Buffer, baseOffset = 0): Buffer[] {
 
 function pastEnd(p: number, len: number, baseOffset: number): RdbError {
   return new RdbError(`ziplist entry at ${p} runs past the end (len ${len})`, baseOffset + p);
+}
+
+const ZIP_LEN_MAX_HEADER = 0xffff;
+
+/** Encoding byte and data size of an integer entry, as zipTryEncoding picks them. */
+function zipIntEncoding(v: number | bigint): [enc: number, size: number] {
+  if (typeof v === 'bigint') return [0xe0, 8];
+  if (v >= 0 && v <= 12) return [0xf1 + v, 0];
+  if (v >= -128 && v <= 127) return [0xfe, 1];
+  if (v >= -32768 && v <= 32767) return [0xc0, 2];
+  if (v >= -8388608 && v <= 8388607) return [0xf0, 3];
+  if (v >= -2147483648 && v <= 2147483647) return [0xd0, 4];
+  return [0xe0, 8];
+}
+
+/**
+ * Builds a ziplist holding `items` in order, byte for byte as ziplistPush would: Buffers shorter than 32 bytes
+ * that spell a canonical int64, and numbers/bigints, become integer entries in the smallest encoding.
+ */
+export function encodeZiplist(items: ReadonlyArray<Buffer | number | bigint>): Buffer {
+  const n = items.length;
+  const ints: (number | bigint | null)[] = new Array<number | bigint | null>(n);
+  const raw: number[] = new Array<number>(n); // size of each entry without its prevlen
+  let total = ZIPLIST_HEADER_SIZE + 1;
+  let prevRaw = 0;
+  let tail = ZIPLIST_HEADER_SIZE;
+  for (let i = 0; i < n; i++) {
+    const item = items[i]!;
+    let v: number | bigint | null;
+    if (Buffer.isBuffer(item)) {
+      v = item.length > 0 && item.length < 32 ? parseCanonicalSafeInt(item) : null;
+      if (v === null && item.length >= 16 && item.length < 32) v = toSafe(parseCanonicalInt(item));
+    } else {
+      v = checkInt(item, i);
+    }
+    ints[i] = v;
+    let size: number;
+    if (v !== null) {
+      size = 1 + zipIntEncoding(v)[1];
+    } else {
+      const len = (item as Buffer).length;
+      size = (len <= 0x3f ? 1 : len <= 0x3fff ? 2 : 5) + len;
+    }
+    raw[i] = size;
+    tail = total - 1;
+    total += (prevRaw < ZIP_BIG_PREVLEN ? 1 : 5) + size;
+    prevRaw = (prevRaw < ZIP_BIG_PREVLEN ? 1 : 5) + size;
+  }
+  if (total > 0xffffffff) throw new RdbError(`ziplist would be ${total} bytes, more than 2^32-1`, 0);
+  const buf = Buffer.allocUnsafe(total);
+  buf.writeUInt32LE(total, 0);
+  buf.writeUInt32LE(tail, 4);
+  buf.writeUInt16LE(n < ZIP_LEN_MAX_HEADER ? n : ZIP_LEN_MAX_HEADER, 8);
+  let p = ZIPLIST_HEADER_SIZE;
+  prevRaw = 0;
+  for (let i = 0; i < n; i++) {
+    const start = p;
+    if (prevRaw < ZIP_BIG_PREVLEN) {
+      buf[p++] = prevRaw;
+    } else {
+      buf[p++] = ZIP_BIG_PREVLEN;
+      buf.writeUInt32LE(prevRaw, p);
+      p += 4;
+    }
+    const v = ints[i]!;
+    if (v === null) {
+      const s = items[i] as Buffer;
+      const len = s.length;
+      if (len <= 0x3f) {
+        buf[p++] = len;
+      } else if (len <= 0x3fff) {
+        buf[p++] = 0x40 | (len >>> 8);
+        buf[p++] = len & 0xff;
+      } else {
+        buf[p++] = 0x80;
+        buf.writeUInt32BE(len, p);
+        p += 4;
+      }
+      s.copy(buf, p);
+      p += len;
+    } else {
+      const [enc, size] = zipIntEncoding(v);
+      buf[p++] = enc;
+      if (size === 8) buf.writeBigInt64LE(BigInt(v), p);
+      else if (size > 0) buf.writeIntLE(v as number, p, size);
+      p += size;
+    }
+    prevRaw = p - start;
+  }
+  buf[p] = ZIP_END;
+  return buf;
+}
+
+function toSafe(v: bigint | null): number | bigint | null {
+  if (v === null) return null;
+  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+}
+
+function checkInt(v: number | bigint, index: number): number | bigint {
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) throw new RdbError(`ziplist item ${index}: ${v} is not a safe integer`, 0);
+    return v;
+  }
+  if (v < -(2n ** 63n) || v >= 2n ** 63n) throw new RdbError(`ziplist item ${index}: ${v} exceeds int64`, 0);
+  return toSafe(v)!;
 }
