@@ -10,7 +10,7 @@ export function encodeCommand(argv: ReadonlyArray<CommandArg>): (string | Buffer
   let text = `*${argv.length}\r\n`;
   for (const arg of argv) {
     if (typeof arg === 'string') {
-      text += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
+      text += `$${stringByteLength(arg)}\r\n${arg}\r\n`;
     } else {
       text += `$${arg.length}\r\n`;
       out.push(text, arg);
@@ -25,7 +25,7 @@ export function encodeCommand(argv: ReadonlyArray<CommandArg>): (string | Buffer
 export function commandByteLength(argv: ReadonlyArray<CommandArg>): number {
   let n = 1 + decimalLength(argv.length) + 2;
   for (const arg of argv) {
-    const len = typeof arg === 'string' ? Buffer.byteLength(arg) : arg.length;
+    const len = typeof arg === 'string' ? stringByteLength(arg) : arg.length;
     n += 1 + decimalLength(len) + 2 + len + 2;
   }
   return n;
@@ -38,23 +38,78 @@ export function encodeCommandToBuffer(argv: ReadonlyArray<CommandArg>): Buffer {
   return end === out.length ? out : out.subarray(0, end);
 }
 
-/** Writes the encoded command into `target` at `offset` (caller ensures room: commandByteLength); returns the end. */
+/** Short strings and Buffers are copied byte by byte: cheaper than a Buffer.write / copy call. */
+const SMALL = 64;
+
+/**
+ * Writes the encoded command into `target` at `offset` (the caller ensures room: commandByteLength) and
+ * returns the end offset. Used to pack many small commands into one slab.
+ */
 export function writeCommand(target: Buffer, offset: number, argv: ReadonlyArray<CommandArg>): number {
   let p = offset;
-  p += target.write(`*${argv.length}\r\n`, p, 'latin1');
+  target[p++] = 0x2a; // *
+  p = writeDecimal(target, p, argv.length);
+  target[p++] = 0x0d;
+  target[p++] = 0x0a;
   for (const arg of argv) {
+    const headerAt = p;
+    target[p++] = 0x24; // $
     if (typeof arg === 'string') {
-      const len = Buffer.byteLength(arg);
-      p += target.write(`$${len}\r\n`, p, 'latin1');
-      p += target.write(arg, p, 'utf8');
+      const n = arg.length;
+      let ascii = n <= SMALL;
+      if (ascii) {
+        p = writeDecimal(target, p, n);
+        target[p++] = 0x0d;
+        target[p++] = 0x0a;
+        for (let i = 0; i < n; i++) {
+          const c = arg.charCodeAt(i);
+          if (c >= 0x80) {
+            ascii = false;
+            break;
+          }
+          target[p++] = c;
+        }
+      }
+      if (!ascii) {
+        p = headerAt + 1;
+        p = writeDecimal(target, p, Buffer.byteLength(arg));
+        target[p++] = 0x0d;
+        target[p++] = 0x0a;
+        p += target.write(arg, p, 'utf8');
+      }
     } else {
-      p += target.write(`$${arg.length}\r\n`, p, 'latin1');
-      p += arg.copy(target, p);
+      const n = arg.length;
+      p = writeDecimal(target, p, n);
+      target[p++] = 0x0d;
+      target[p++] = 0x0a;
+      if (n <= SMALL) for (let i = 0; i < n; i++) target[p++] = arg[i]!;
+      else p += arg.copy(target, p);
     }
     target[p++] = 0x0d;
     target[p++] = 0x0a;
   }
   return p;
+}
+
+function stringByteLength(s: string): number {
+  const n = s.length;
+  if (n > SMALL) return Buffer.byteLength(s);
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s);
+  return n;
+}
+
+function writeDecimal(target: Buffer, p: number, n: number): number {
+  if (n < 10) {
+    target[p] = 0x30 + n;
+    return p + 1;
+  }
+  const end = p + decimalLength(n);
+  let q = end;
+  do {
+    target[--q] = 0x30 + (n % 10);
+    n = Math.floor(n / 10);
+  } while (n > 0);
+  return end;
 }
 
 function decimalLength(n: number): number {

@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { connect, type Argv, type RedisConnection } from '../../src/redis/index.js';
+import { startRedis } from '../harness/redis-server.js';
+
+const N = 1_000_000;
+const BATCH = 1000;
+
+/** Sends N commands in batches of BATCH, as many batches in flight as the connection's limits allow. */
+async function pump(conn: RedisConnection, make: (i: number) => Argv, n = N): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  let failures = 0;
+  const check = (replies: unknown[]): void => {
+    for (const r of replies) if (r instanceof Error) failures++;
+  };
+  const batches: Array<Promise<void>> = [];
+  for (let i = 0; i < n; i += BATCH) {
+    await conn.ready();
+    const argvs: Argv[] = [];
+    for (let j = i; j < i + BATCH && j < n; j++) argvs.push(make(j));
+    batches.push(conn.sendBatch(argvs).then(check));
+  }
+  await Promise.all(batches);
+  assert.equal(failures, 0);
+  return n / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+function benchmark(port: number, clients: number): number {
+  const out = execFileSync(
+    'redis-benchmark',
+    [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-c',
+      String(clients),
+      '-P',
+      '100',
+      '-n',
+      String(N),
+      '-t',
+      'set',
+      '-q',
+      '--csv',
+    ],
+    { encoding: 'utf8' },
+  );
+  const m = /"SET","([\d.]+)"/.exec(out);
+  assert.ok(m, out);
+  return Number(m[1]);
+}
+
+test('throughput: pipelined SET and RESTORE commands/s vs redis-benchmark -P 100 on the same server', async () => {
+  const server = await startRedis();
+  const client = server.client();
+  const conn = await connect({ host: server.host, port: server.port, maxInflightCommands: 20_000 });
+  try {
+    const value = Buffer.from('xxx'); // redis-benchmark's default 3-byte payload
+    await pump(conn, (i) => ['SET', `warm:${i}`, value], 200_000); // JIT warm-up
+    await client.flushall();
+    const set = await pump(conn, (i) => ['SET', `key:${i}`, value]);
+    await client.flushall();
+
+    await client.hset('h', 'field1', 'value1', 'field2', 'value2');
+    const payload = await client.dumpBuffer('h');
+    assert.ok(payload);
+    const restore = await pump(conn, (i) => ['RESTORE', `r:${i}`, '0', payload, 'REPLACE']);
+    assert.equal(await client.dbsize(), N + 1);
+    assert.deepEqual(await client.hgetall('r:12345'), { field1: 'value1', field2: 'value2' });
+    await client.flushall();
+
+    const bench50 = benchmark(server.port, 50);
+    const bench1 = benchmark(server.port, 1);
+    const k = (n: number): string => `${(n / 1000).toFixed(0)}k/s`;
+    await client.flushall();
+    console.log(
+      `connection throughput (1 connection, batches of ${BATCH}): SET ${k(set)}, RESTORE (small hash) ${k(restore)}; ` +
+        `redis-benchmark -P 100 -t set: ${k(bench50)} with 50 clients, ${k(bench1)} with 1 client`,
+    );
+    assert.ok(set > 100_000, `SET ${set.toFixed(0)}/s`);
+  } finally {
+    await conn.close();
+    client.disconnect();
+    await server.stop();
+  }
+});

@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, RedisConnectionError } from '../../src/redis/index.js';
+import { freePort, startRedis, type RedisServer } from '../harness/redis-server.js';
+
+/** A throwaway CA and a server certificate for 127.0.0.1 / localhost, made with openssl. */
+function makeCertificates(dir: string): { ca: string; cert: string; key: string; otherCa: string } {
+  const ssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=shake-test-ca',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+  );
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
+  const ext = join(dir, 'san.ext');
+  execFileSync('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ${ext}`]);
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    ext,
+    '-out',
+    'server.crt',
+  );
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=other-ca',
+    '-keyout',
+    'other.key',
+    '-out',
+    'other.crt',
+  );
+  return {
+    ca: join(dir, 'ca.crt'),
+    cert: join(dir, 'server.crt'),
+    key: join(dir, 'server.key'),
+    otherCa: join(dir, 'other.crt'),
+  };
+}
+
+function opensslMissing(): string | null {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'pipe' });
+  } catch {
+    return 'openssl is not installed';
+  }
+  return null;
+}
+
+test('TLS: rediss connection with a CA, AUTH over TLS; wrong CA is refused with host:port', async (t) => {
+  const missing = opensslMissing();
+  if (missing) return t.skip(missing);
+  const dir = mkdtempSync(join(tmpdir(), 'shake-tls-'));
+  let server: RedisServer | null = null;
+  try {
+    const certs = makeCertificates(dir);
+    const tlsPort = await freePort();
+    try {
+      server = await startRedis({
+        password: 'pw',
+        config: {
+          'tls-port': String(tlsPort),
+          'tls-cert-file': certs.cert,
+          'tls-key-file': certs.key,
+          'tls-ca-cert-file': certs.ca,
+          'tls-auth-clients': 'no',
+        },
+      });
+    } catch (e) {
+      if (/tls|TLS/.test(String(e))) return t.skip(`redis-server was built without TLS: ${String(e).slice(0, 200)}`);
+      throw e;
+    }
+    const ca = readFileSync(certs.ca);
+    const conn = await connect({ host: '127.0.0.1', port: tlsPort, password: 'pw', tls: { ca }, db: 1 });
+    const value = Buffer.alloc(300_000, 0x5a);
+    const replies = await conn.sendBatch([
+      ['SET', 'tls-key', value],
+      ['GET', 'tls-key'],
+      ['CLIENT', 'INFO'],
+    ]);
+    assert.equal(replies[0], 'OK');
+    assert.ok((replies[1] as Buffer).equals(value));
+    assert.match(String(replies[2]), /db=1/);
+    await conn.close();
+
+    await assert.rejects(
+      connect({ host: '127.0.0.1', port: tlsPort, password: 'pw', tls: { ca: readFileSync(certs.otherCa) } }),
+      (e: unknown) =>
+        e instanceof RedisConnectionError && e.message.startsWith(`cannot connect to redis at 127.0.0.1:${tlsPort}:`),
+    );
+    const insecure = await connect({
+      host: '127.0.0.1',
+      port: tlsPort,
+      password: 'pw',
+      tls: { rejectUnauthorized: false },
+    });
+    assert.equal(await insecure.call(['PING']), 'PONG');
+    await insecure.close();
+  } finally {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
