@@ -68,16 +68,48 @@ const CACHE_SIZE = 10000;
 const cache: Buffer[] = [];
 for (let i = 0; i < CACHE_SIZE; i++) cache.push(Buffer.from(String(i), 'latin1'));
 
+/** Digits of larger numbers are written into a shared slab and handed out as views (like Node's own pool). */
+const SLAB_SIZE = 8192;
+let slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+let slabPos = 0;
+
+function formatSafeInt(n: number): Buffer {
+  const negative = n < 0;
+  let v = negative ? -n : n;
+  let len = negative ? 2 : 1;
+  for (let t = v; t >= 10; t = Math.floor(t / 10)) len++;
+  if (slabPos + len > SLAB_SIZE) {
+    slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+    slabPos = 0;
+  }
+  const start = slabPos;
+  const end = start + len;
+  let i = end - 1;
+  do {
+    const q = Math.floor(v / 10);
+    slab[i--] = 0x30 + (v - q * 10);
+    v = q;
+  } while (v > 0);
+  if (negative) slab[start] = 0x2d;
+  slabPos = end;
+  return slab.subarray(start, end);
+}
+
 /**
- * Decimal ASCII of an integer. Values 0..9999 come from a shared cache: treat the result as read-only.
+ * Decimal ASCII of an integer. Values 0..9999 come from a shared cache, others may share a slab:
+ * treat the result as read-only.
  */
 export function formatInt(n: number | bigint): Buffer {
   if (typeof n === 'number') {
     if (n >= 0 && n < CACHE_SIZE && Number.isInteger(n)) return cache[n]!;
-    if (!Number.isInteger(n)) throw new RangeError(`formatInt: ${n} is not an integer`);
-    return Buffer.from(String(n), 'latin1');
+    if (!Number.isSafeInteger(n)) {
+      if (!Number.isInteger(n)) throw new RangeError(`formatInt: ${n} is not an integer`);
+      return Buffer.from(BigInt(n).toString(), 'latin1');
+    }
+    return formatSafeInt(n);
   }
   if (n >= 0n && n < BigInt(CACHE_SIZE)) return cache[Number(n)]!;
+  if (n >= -9007199254740991n && n <= 9007199254740991n) return formatSafeInt(Number(n));
   return Buffer.from(n.toString(), 'latin1');
 }
 
