@@ -7,7 +7,6 @@ import { decodeIntset, decodeListpack, decodeZiplist, decodeZipmap } from '../en
 import { RDB_TYPE } from '../constants.js';
 import type { HashEntry, KeyHeader, ZsetEntry } from '../types.js';
 import { type DecodeContext, type ValueDecoder, entryInt, parseScore } from './context.js';
-import { STRING_ENC } from './cursor.js';
 
 const STRING_ENCODING_NAMES = ['raw', 'int', 'lzf'] as const;
 
@@ -71,8 +70,7 @@ export class BlobDecoder implements ValueDecoder {
     if (this.rdbType === RDB_TYPE.HASH_LISTPACK_EX) cur.skip(8); // min-expire: redundant with the fields' own
     const at = cur.pos;
     const blob = cur.string();
-    const base = cur.lastStringEnc === STRING_ENC.RAW ? cur.at(cur.pos - blob.length) : cur.at(at);
-    const items = this.decode(blob, base);
+    const items = cur.decodeBlob((b, base) => this.decode(b, base), blob, at);
     const per = this.shape === 'hash-ttl' ? 3 : this.shape === 'zset' || this.shape === 'hash' ? 2 : 1;
     if (items.length % per !== 0) {
       throw cur.error(

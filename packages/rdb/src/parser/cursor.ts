@@ -321,6 +321,27 @@ export class Cursor {
     return v;
   }
 
+  /**
+   * Decode a blob just returned by string() (which started at position `stringStart`). Decoder errors
+   * carry the key; inside LZF-decompressed data they point at the compressed string.
+   */
+  decodeBlob(decode: (b: Buffer, baseOffset: number) => Buffer[], blob: Buffer, stringStart: number): Buffer[] {
+    const lzf = this.lastStringEnc === STRING_ENC.LZF;
+    try {
+      return decode(blob, lzf ? 0 : this.at(this.pos - blob.length));
+    } catch (e) {
+      if (!(e instanceof RdbError)) throw e;
+      if (lzf) {
+        throw new RdbError(
+          `${e.message} (at byte ${e.offset} of the data decompressed from an LZF string)`,
+          this.at(stringStart),
+          this.key,
+        );
+      }
+      throw e.key || !this.key ? e : new RdbError(e.message, e.offset, this.key);
+    }
+  }
+
   private lzfString(start: number): Buffer {
     const clen = this.len();
     const ulen = this.len();

@@ -7,7 +7,6 @@ import { decodeListpack, decodeZiplist } from '../encodings/index.js';
 import { QUICKLIST_NODE_CONTAINER } from '../constants.js';
 import type { KeyHeader } from '../types.js';
 import { type DecodeContext, type ValueDecoder } from './context.js';
-import { STRING_ENC } from './cursor.js';
 
 export class QuicklistDecoder implements ValueDecoder {
   private nodes = 0;
@@ -42,8 +41,7 @@ export class QuicklistDecoder implements ValueDecoder {
       if (container === QUICKLIST_NODE_CONTAINER.PLAIN) {
         items = [data];
       } else {
-        const base = cur.lastStringEnc === STRING_ENC.RAW ? cur.at(cur.pos - data.length) : cur.at(dataAt);
-        items = this.version2 ? decodeListpack(data, base) : decodeZiplist(data, base);
+        items = cur.decodeBlob(this.version2 ? decodeListpack : decodeZiplist, data, dataAt);
       }
       this.nodes--;
       cur.mark = cur.pos;

@@ -17,7 +17,7 @@ import { decodeListpack } from '../encodings/index.js';
 import { RDB_TYPE } from '../constants.js';
 import type { KeyHeader, StreamConsumer, StreamEntry, StreamGroup, StreamId, StreamPendingEntry } from '../types.js';
 import { type DecodeContext, type ValueDecoder, entryBigInt, entryInt } from './context.js';
-import { STRING_ENC, type Cursor } from './cursor.js';
+import type { Cursor } from './cursor.js';
 
 const FLAG_DELETED = 1;
 const FLAG_SAMEFIELDS = 2;
@@ -120,10 +120,9 @@ export class StreamDecoder implements ValueDecoder {
       throw cur.error(`stream node key of ${nodeKey.length} bytes, expected 16`, cur.at(keyAt));
     const lpAt = cur.pos;
     const lp = cur.string();
-    const base = cur.lastStringEnc === STRING_ENC.RAW ? cur.at(cur.pos - lp.length) : cur.at(lpAt);
-    const items = decodeListpack(lp, base);
+    const items = cur.decodeBlob(decodeListpack, lp, lpAt);
     if (items.length === 0) throw cur.error('empty stream node listpack', cur.at(lpAt));
-    const entries = parseNode(cur, items, nodeKey.readBigUInt64BE(0), nodeKey.readBigUInt64BE(8), base);
+    const entries = parseNode(cur, items, nodeKey.readBigUInt64BE(0), nodeKey.readBigUInt64BE(8), cur.at(lpAt));
     this.left--;
     cur.mark = cur.pos;
     const size = this.ctx.batchSize;
