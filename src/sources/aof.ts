@@ -18,8 +18,12 @@ import { AofCommandParser, AofError, type AofCommand } from './aof-commands.js';
 /** The part of the RDB parser this source needs (RdbParser satisfies it). */
 export interface RdbPrefixParser {
   push(chunk: Buffer): RdbEvent[];
-  /** Absolute bytes consumed; right after the `end` event it is the offset just past the RDB's checksum. */
+  /** Absolute bytes consumed so far. */
   readonly offset: number;
+  /** After the `end` event: the bytes pushed beyond the RDB's checksum (the AOF tail's start). */
+  trailing(): Buffer;
+  /** Input finished: throws (RdbError) when the RDB is truncated. */
+  end(): RdbEvent[];
 }
 
 export interface AofPart {
@@ -51,7 +55,6 @@ async function* readPart(part: AofPart, last: boolean, opts: AofSourceOptions): 
   let head: Buffer | null = Buffer.alloc(0);
   let rdb: RdbPrefixParser | null = null;
   let rdbDone = false;
-  let consumed = 0;
   for await (const chunk of part.chunks()) {
     opts.onBytes?.(chunk.length);
     let data: Buffer = chunk;
@@ -64,22 +67,18 @@ async function* readPart(part: AofPart, last: boolean, opts: AofSourceOptions): 
       if (data.subarray(0, RDB_MAGIC.length).equals(RDB_MAGIC)) rdb = opts.createRdbParser();
     }
     if (rdb && !rdbDone) {
-      const events = rdb.push(data);
-      const endAt = events.findIndex((e) => e.kind === 'end');
-      const out: Entry[] = events;
-      if (endAt >= 0) {
+      const events: Entry[] = rdb.push(data);
+      if (events.some((e) => e.kind === 'end')) {
         rdbDone = true;
-        const tailStart = rdb.offset - consumed;
-        consumed += data.length;
-        if (out.length > 0) yield out;
-        if (tailStart < data.length) {
-          const batch = state.feed(data.subarray(Math.max(0, tailStart)));
+        if (events.length > 0) yield events;
+        const tail = rdb.trailing();
+        if (tail.length > 0) {
+          const batch = state.feed(tail);
           if (batch.length > 0) yield batch;
         }
-        continue;
+      } else if (events.length > 0) {
+        yield events;
       }
-      consumed += data.length;
-      if (out.length > 0) yield out;
       continue;
     }
     const batch = state.feed(data);
@@ -90,7 +89,10 @@ async function* readPart(part: AofPart, last: boolean, opts: AofSourceOptions): 
     const batch = state.feed(head);
     if (batch.length > 0) yield batch;
   }
-  if (rdb && !rdbDone) throw new AofError('the RDB part ends before its EOF opcode', consumed, part.name);
+  if (rdb && !rdbDone) {
+    const last: Entry[] = rdb.end();
+    if (last.length > 0) yield last;
+  }
   const tail = state.finish(last);
   if (tail.length > 0) yield tail;
 }

@@ -9,8 +9,9 @@
  *                   that cannot RESTORE (proxies), values no RESTORE payload can carry to this target (hash
  *                   field TTLs before 7.4), and big keys (over the threshold), which are never one giant RESTORE.
  *
- * Two moments: at key-start (before any value bytes: commands right away when the key is known to be big or
- * the target cannot take RESTORE; else buffer), and at key-end for a key that stayed under the threshold.
+ * Two moments: at key-start (before any value bytes: commands right away when the key is known to be big,
+ * else buffer), and at key-end for a key that stayed under the threshold (RESTORE when the target can take
+ * one that holds the whole value, else commands).
  */
 import { RDB_TYPE, canTargetLoad, isTypeLoadableBy, type KeyHeader } from '@shake/rdb';
 import type { TargetFeatures, TargetKind } from '../../rewrite/features.js';
@@ -65,10 +66,6 @@ export function planAtStart(
   if (h.type === 'stream' && !f.streams) {
     return { how: 'unsupported', why: 'the target has no streams (Redis < 5.0)' };
   }
-  if (!f.restore) return { how: 'commands', why: 'target takes no RESTORE' };
-  if (hasFieldTtlLayout(h) && target.rdbVersion < 12) {
-    return { how: 'commands', why: 'hash field TTLs: no RESTORE payload for this target holds them' };
-  }
   if (length !== undefined && length * MIN_BYTES_PER_ELEMENT > opts.bigKeyThreshold) {
     return { how: 'commands', why: 'big key' };
   }
@@ -92,11 +89,19 @@ export function planAtEnd(
   target: TargetProfile,
   encodable: boolean,
 ): EndPlan {
+  const f = target.features;
+  if (!f.restore) {
+    if (h.type === 'module') return { how: 'unsupported', why: 'a module value can only be restored with RESTORE' };
+    return { how: 'commands', why: 'target takes no RESTORE' };
+  }
   if (raw !== undefined && sourceRdbVersion !== null && canRestoreRaw(h.rdbType, sourceRdbVersion, target)) {
     return { how: 'restore-raw' };
   }
   if (h.type === 'module') {
-    return { how: 'unsupported', why: 'module value without its raw bytes, or a type the target cannot load' };
+    return { how: 'unsupported', why: 'module value without its raw bytes, or of a type the target cannot load' };
+  }
+  if (hasFieldTtlLayout(h) && target.rdbVersion < 12) {
+    return { how: 'commands', why: 'hash field TTLs: no RESTORE payload for this target holds them' };
   }
   if (encodable) return { how: 'restore-encode' };
   return { how: 'commands', why: 'no RESTORE payload for this target can hold the value' };

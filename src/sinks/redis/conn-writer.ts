@@ -1,0 +1,163 @@
+/**
+ * One pipelined connection as the sink sees it: commands are appended to a batch, a full batch is written in
+ * one go (TargetConnection.sendBatch), and replies are dispatched per command to a small tag object (the key
+ * the command belongs to, or a shared handler), never one promise per key. In-flight batches are bounded:
+ * `ready()` waits while the target is behind (backpressure); `drain()` waits for every reply.
+ */
+import type { RespValue } from '@shake/resp';
+import type { Argv } from '../../rewrite/key-rewriter.js';
+import type { TargetConnection, TargetNode } from './target.js';
+
+/** Receives the reply of one command. */
+export interface ReplyTag {
+  onReply(reply: RespValue, argv: Argv, conn: ConnWriter): void;
+}
+
+export interface ConnLimits {
+  /** Commands per batch (one write). */
+  batchCommands: number;
+  /** Payload bytes per batch. */
+  batchBytes: number;
+  /** Batches written but not yet answered. */
+  maxInflightBatches: number;
+}
+
+export const DEFAULT_CONN_LIMITS: ConnLimits = { batchCommands: 1000, batchBytes: 1 << 20, maxInflightBatches: 4 };
+
+/** Errors on SELECT / ASKING are not about any key: the connection is unusable. */
+export class ConnectionFatalError extends Error {
+  override readonly name = 'ConnectionFatalError';
+}
+
+const CONTROL_TAG: ReplyTag = {
+  onReply(reply, argv, conn) {
+    if (reply instanceof Error) {
+      throw new ConnectionFatalError(`${String(argv[0])} failed on ${conn.node.addr}: ${reply.message}`);
+    }
+  },
+};
+
+export function argvBytes(argv: Argv): number {
+  let n = 16;
+  for (const a of argv) n += a.length + 8;
+  return n;
+}
+
+export class ConnWriter {
+  /** The db this connection will be in once everything queued has run (-1: unknown, SELECT before use). */
+  db = 0;
+  private argvs: Argv[] = [];
+  private tags: (ReplyTag | null)[] = [];
+  private bytes = 0;
+  private inflight = 0;
+  private inflightBytes = 0;
+  private waiters: (() => void)[] = [];
+  private fatal: Error | null = null;
+
+  constructor(
+    readonly node: TargetNode,
+    private readonly conn: TargetConnection,
+    private readonly limits: ConnLimits,
+    /** Whether SELECT may be sent (standalone); else every db must be 0. */
+    private readonly canSelect: boolean,
+  ) {}
+
+  get inflightCount(): number {
+    return this.inflight;
+  }
+
+  /** True when the caller should `await ready()` before queueing more (the target is behind). */
+  get busy(): boolean {
+    return this.inflight >= this.limits.maxInflightBatches || this.fatal !== null;
+  }
+
+  /** Bytes queued or in flight on this connection. */
+  get pendingBytes(): number {
+    return this.bytes + this.inflightBytes;
+  }
+
+  /** Appends one command (preceded by SELECT when `db` differs from the connection's). */
+  push(argv: Argv, tag: ReplyTag | null, db: number | null = null): void {
+    if (this.fatal) throw this.fatal;
+    if (db !== null && db !== this.db) {
+      if (!this.canSelect) throw new ConnectionFatalError(`db ${db} on a target that has only db 0`);
+      this.add(['SELECT', String(db)], CONTROL_TAG);
+      this.db = db;
+    }
+    this.add(argv, tag);
+  }
+
+  /** Appends ASKING + the command (cluster ASK redirection). */
+  pushAsking(argv: Argv, tag: ReplyTag | null): void {
+    this.add(['ASKING'], CONTROL_TAG);
+    this.add(argv, tag);
+  }
+
+  private add(argv: Argv, tag: ReplyTag | null): void {
+    this.argvs.push(argv);
+    this.tags.push(tag);
+    this.bytes += argvBytes(argv);
+    if (this.argvs.length >= this.limits.batchCommands || this.bytes >= this.limits.batchBytes) this.flush();
+  }
+
+  /** Writes the current batch (if any) without waiting for its replies. */
+  flush(): void {
+    if (this.argvs.length === 0) return;
+    const argvs = this.argvs;
+    const tags = this.tags;
+    const bytes = this.bytes;
+    this.argvs = [];
+    this.tags = [];
+    this.bytes = 0;
+    this.inflight++;
+    this.inflightBytes += bytes;
+    this.conn.sendBatch(argvs).then(
+      (replies) => {
+        try {
+          for (let i = 0; i < argvs.length; i++) {
+            const tag = tags[i];
+            if (tag) tag.onReply(replies[i] ?? null, argvs[i] as Argv, this);
+          }
+        } catch (err) {
+          this.fatal ??= err instanceof Error ? err : new Error(String(err));
+        }
+        this.settle(bytes);
+      },
+      (err: unknown) => {
+        this.fatal ??= err instanceof Error ? err : new Error(String(err));
+        this.settle(bytes);
+      },
+    );
+  }
+
+  private settle(bytes: number): void {
+    this.inflight--;
+    this.inflightBytes -= bytes;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const wake of w) wake();
+  }
+
+  private wait(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Resolves once fewer than the allowed batches are in flight (backpressure); throws a connection failure. */
+  async ready(): Promise<void> {
+    while (this.inflight >= this.limits.maxInflightBatches && !this.fatal) await this.wait();
+    if (this.fatal) throw this.fatal;
+  }
+
+  /** Flushes and waits until every reply has arrived and been handled. */
+  async drain(): Promise<void> {
+    this.flush();
+    while (this.inflight > 0) await this.wait();
+    if (this.fatal) throw this.fatal;
+  }
+
+  /** Sends one batch outside the pipeline's bookkeeping and waits for it (pre-checks, control commands). */
+  direct(argvs: readonly Argv[]): Promise<RespValue[]> {
+    this.flush();
+    return this.conn.sendBatch(argvs);
+  }
+}

@@ -1,0 +1,318 @@
+/**
+ * Writes keys (key-start, value batches, key-end) to the target, following strategy.ts:
+ * - a key is buffered until key-end while it stays under the big-key threshold, then written with ONE
+ *   RESTORE (the captured raw body restamped, or a body re-encoded for the target's RDB version);
+ * - a key that outgrows the threshold (or is known big at key-start) switches to commands and streams: its
+ *   buffered batches and every later batch become commands at once, so it is never held whole;
+ * - a small key that needs commands (proxy, field TTLs on an old target) is written whole after a batched
+ *   EXISTS pre-check (on-conflict skip/error), or after UNLINK (replace).
+ * Expired keys are skipped and counted; TTLs are absolute (RESTORE ... ABSTTL, PEXPIREAT).
+ */
+import {
+  ChunkWriter,
+  RdbError,
+  ValueEncoder,
+  relabelDumpPayload,
+  buildDumpPayload,
+  type KeyHeader,
+  type ValueEvent,
+} from '@shake/rdb';
+import { KeyRewriter, type Argv, type RewriteLimits, type RewriteReport } from '../../rewrite/key-rewriter.js';
+import type { ConnWriter } from './conn-writer.js';
+import type { SinkCore } from './core.js';
+import type { DbMapper } from './db-map.js';
+import { KeyWrite } from './key-write.js';
+import { Prechecks } from './precheck.js';
+import { isBig, planAtEnd, planAtStart } from './strategy.js';
+
+interface CurrentKey {
+  header: KeyHeader;
+  length: number | undefined;
+  db: number;
+  mode: 'skip' | 'buffer' | 'commands';
+  events: ValueEvent[];
+  bytes: number;
+  writer: ConnWriter | null;
+  ref: KeyWrite | null;
+  rewriter: KeyRewriter | null;
+}
+
+export interface KeyLoaderOptions {
+  bigKeyThreshold: number;
+  rewriteLimits: RewriteLimits;
+  now: () => number;
+}
+
+export class KeyLoader {
+  private cur: CurrentKey | null = null;
+  /** RDB version of the file being read (header event); null for sources that are not RDB files. */
+  sourceRdbVersion: number | null = null;
+  readonly prechecks: Prechecks;
+  private readonly encoder: ValueEncoder;
+
+  constructor(
+    private readonly core: SinkCore,
+    private readonly dbs: DbMapper,
+    private readonly opts: KeyLoaderOptions,
+  ) {
+    this.prechecks = new Prechecks(core);
+    this.encoder = new ValueEncoder({ targetRdbVersion: core.target.profile.rdbVersion });
+  }
+
+  get inKey(): boolean {
+    return this.cur !== null;
+  }
+
+  start(header: KeyHeader, length: number | undefined): Promise<void> | undefined {
+    const db = this.dbs.map(header.db);
+    const cur: CurrentKey = {
+      header,
+      length,
+      db,
+      mode: 'buffer',
+      events: [],
+      bytes: 0,
+      writer: null,
+      ref: null,
+      rewriter: null,
+    };
+    this.cur = cur;
+    if (header.expireAtMs !== null && header.expireAtMs <= this.opts.now()) {
+      this.core.counters.skip('expired');
+      cur.mode = 'skip';
+      return undefined;
+    }
+    const plan = planAtStart(header, length, this.core.target.profile, this.opts);
+    if (plan.how === 'unsupported') {
+      this.core.fail(header.key, db, plan.why);
+      cur.mode = 'skip';
+    } else if (plan.how === 'commands') {
+      return this.streamAsCommands(cur);
+    }
+    return undefined;
+  }
+
+  /** A value batch of the current key. Returns a promise only when the caller must wait (backpressure). */
+  value(ev: ValueEvent): Promise<void> | undefined {
+    const cur = this.cur;
+    if (!cur || cur.mode === 'skip') return undefined;
+    if (cur.mode === 'buffer') {
+      cur.events.push(ev);
+      cur.bytes += eventBytes(ev);
+      if (isBig(cur.bytes, this.opts) && cur.header.type !== 'module') return this.streamAsCommands(cur);
+      return undefined;
+    }
+    cur.rewriter?.push(ev);
+    const w = cur.writer as ConnWriter;
+    return w.busy ? w.ready() : undefined;
+  }
+
+  end(raw: Buffer | undefined): Promise<void> | undefined {
+    const cur = this.cur;
+    this.cur = null;
+    if (!cur || cur.mode === 'skip') return undefined;
+    if (cur.mode === 'commands') {
+      this.finishRewrite(cur);
+      const w = cur.writer as ConnWriter;
+      return w.busy ? w.ready() : undefined;
+    }
+    const profile = this.core.target.profile;
+    const plan = planAtEnd(cur.header, raw, this.sourceRdbVersion, profile, true);
+    switch (plan.how) {
+      case 'restore-raw': {
+        const srcVersion = this.sourceRdbVersion ?? profile.rdbVersion;
+        const parts = relabelDumpPayload(cur.header.rdbType, raw as Buffer, profile.rdbVersion, srcVersion);
+        this.core.stats.restoreRaw++;
+        return this.restore(cur, Buffer.concat(parts));
+      }
+      case 'restore-encode': {
+        const payload = this.encode(cur);
+        if (payload) {
+          this.core.stats.restoreEncoded++;
+          return this.restore(cur, payload);
+        }
+        return this.smallAsCommands(cur);
+      }
+      case 'commands':
+        return this.smallAsCommands(cur);
+      case 'unsupported':
+        this.core.fail(cur.header.key, cur.db, plan.why);
+        return undefined;
+    }
+  }
+
+  private encode(cur: CurrentKey): Buffer | null {
+    const chunks: Buffer[] = [];
+    let writer: ChunkWriter | null = null;
+    try {
+      this.encoder.start(
+        cur.header,
+        {
+          begin: () => (writer = new ChunkWriter((c) => chunks.push(c), 16 * 1024)),
+        },
+        cur.length,
+      );
+      for (const ev of cur.events) this.encoder.add(ev);
+      const r = this.encoder.finish();
+      (writer as ChunkWriter | null)?.flush();
+      if (r.droppedFieldTtls > 0) return null;
+      return Buffer.concat(buildDumpPayload(r.rdbType, chunks, this.core.target.profile.rdbVersion));
+    } catch (err) {
+      if (err instanceof RdbError) return null;
+      throw err;
+    }
+  }
+
+  private restore(cur: CurrentKey, payload: Buffer): Promise<void> | undefined {
+    const f = this.core.target.profile.features;
+    const exp = cur.header.expireAtMs;
+    let ttl = '0';
+    const tail: string[] = [];
+    if (exp !== null) {
+      if (f.restoreAbsTtl) {
+        ttl = String(exp);
+        tail.push('ABSTTL');
+      } else {
+        ttl = String(Math.max(1, exp - this.opts.now()));
+      }
+    }
+    if (this.core.onConflict === 'replace') tail.push('REPLACE');
+    const w = this.core.writerForKey(cur.header.key);
+    const ref = new KeyWrite(cur.db, cur.header.key, this.core);
+    ref.sent();
+    w.push(['RESTORE', cur.header.key, ttl, payload, ...tail], ref, cur.db);
+    ref.close();
+    return w.busy ? w.ready() : undefined;
+  }
+
+  /** A whole (small) key as commands: queued behind a batched EXISTS unless replacing. */
+  private async smallAsCommands(cur: CurrentKey): Promise<void> {
+    const w = this.core.writerForKey(cur.header.key);
+    const ref = new KeyWrite(cur.db, cur.header.key, this.core);
+    const cmds: Argv[] = [];
+    const rw = new KeyRewriter(
+      cur.header,
+      this.core.target.profile.features,
+      this.opts.rewriteLimits,
+      (a) => cmds.push(a),
+      this.opts.now(),
+    );
+    for (const ev of cur.events) rw.push(ev);
+    this.addReport(rw.end());
+    this.core.stats.rewritten++;
+    if (cmds.length === 0) {
+      // Nothing left to write (e.g. every hash field had expired): like Redis dropping an empty key on load.
+      this.core.counters.skip('expired');
+      return;
+    }
+    if (this.core.onConflict === 'replace') {
+      this.sendAll(w, ref, cur.db, [this.unlink(cur.header.key), ...cmds]);
+      await w.ready();
+      return;
+    }
+    await this.prechecks.add({ writer: w, ref, db: cur.db, key: cur.header.key, cmds });
+  }
+
+  /** Switches a key to streamed commands: conflict check now, then everything buffered and to come. */
+  private async streamAsCommands(cur: CurrentKey): Promise<void> {
+    const w = this.core.writerForKey(cur.header.key);
+    if (this.core.onConflict !== 'replace') {
+      if (await this.prechecks.existsNow(w, cur.db, cur.header.key)) {
+        this.core.conflict(cur.header.key, cur.db);
+        cur.mode = 'skip';
+        cur.events = [];
+        return;
+      }
+    }
+    const ref = new KeyWrite(cur.db, cur.header.key, this.core);
+    if (this.core.onConflict === 'replace') {
+      ref.sent();
+      w.push(this.unlink(cur.header.key), ref, cur.db);
+    }
+    const db = cur.db;
+    cur.mode = 'commands';
+    cur.writer = w;
+    cur.ref = ref;
+    cur.rewriter = new KeyRewriter(
+      cur.header,
+      this.core.target.profile.features,
+      this.opts.rewriteLimits,
+      (argv) => {
+        ref.sent();
+        w.push(argv, ref, db);
+      },
+      this.opts.now(),
+    );
+    const events = cur.events;
+    cur.events = [];
+    cur.bytes = 0;
+    for (const ev of events) {
+      cur.rewriter.push(ev);
+      await w.ready();
+    }
+  }
+
+  private finishRewrite(cur: CurrentKey): void {
+    const rw = cur.rewriter as KeyRewriter;
+    const ref = cur.ref as KeyWrite;
+    const report = rw.end();
+    this.addReport(report);
+    this.core.stats.rewritten++;
+    if (!rw.wroteValue && report.commands === 0) {
+      this.core.counters.skip('expired');
+      ref.closed = true;
+      return;
+    }
+    ref.close();
+  }
+
+  private sendAll(w: ConnWriter, ref: KeyWrite, db: number, cmds: Argv[]): void {
+    for (const a of cmds) {
+      ref.sent();
+      w.push(a, ref, db);
+    }
+    ref.close();
+  }
+
+  private unlink(key: Buffer): Argv {
+    return [this.core.target.profile.features.version[0] >= 4 ? 'UNLINK' : 'DEL', key];
+  }
+
+  private addReport(r: RewriteReport): void {
+    const s = this.core.stats;
+    s.droppedFieldTtls += r.droppedFieldTtls;
+    if (r.droppedFieldTtls > 0) s.keysWithDroppedFieldTtls++;
+    s.expiredFields += r.expiredFields;
+    s.lostStreamDetails += r.lostStreamDetails;
+  }
+}
+
+/** Approximate serialized size of a value event (for the big-key threshold). */
+export function eventBytes(ev: ValueEvent): number {
+  let n = 0;
+  switch (ev.kind) {
+    case 'string':
+      return ev.value.length;
+    case 'list-items':
+      for (const b of ev.items) n += b.length + 2;
+      return n;
+    case 'set-members':
+      for (const b of ev.members) n += b.length + 2;
+      return n;
+    case 'zset-entries':
+      for (const e of ev.entries) n += e.member.length + 10;
+      return n;
+    case 'hash-entries':
+      for (const e of ev.entries) n += e.field.length + e.value.length + 4;
+      return n;
+    case 'stream-entries':
+      for (const e of ev.entries) for (const [f, v] of e.fields) n += f.length + v.length + 4;
+      return n + ev.entries.length * 16;
+    case 'stream-group':
+      return 64 + ev.group.pel.length * 32;
+    case 'module':
+      return ev.value.raw.length;
+    default:
+      return 16;
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Connects to a target and learns what it is: standalone, cluster or proxy (given, or detected: INFO cluster
+ * says cluster_enabled; a server that refuses INFO, as twemproxy does, is taken for a proxy), its version
+ * (INFO server: redis_version, or valkey_version) and so the RDB version its RESTORE accepts. Opens
+ * `connections` pipelined connections per master; for a cluster, a slot router (src/cluster) keeps the
+ * slot map and new masters are connected on first use.
+ */
+import { RespServerError, type RespValue } from '@shake/resp';
+import { rdbVersionForRedis, rdbVersionForValkey } from '@shake/rdb';
+import { ClusterRouter, addressKey, keySlot, type CommandCaller, type NodeAddress } from '../../cluster/index.js';
+import { connect, type ConnectionOptions, type RedisConnection } from '../../redis/index.js';
+import { featuresFor, type TargetKind } from '../../rewrite/features.js';
+import type { Argv } from '../../rewrite/key-rewriter.js';
+import type { TargetProfile } from './strategy.js';
+import { singleNodeTarget, type RedisTarget, type TargetConnection, type TargetNode } from './target.js';
+
+export interface OpenTargetOptions {
+  /** host, port, TLS, username, password (db is ignored here: use --db-map). */
+  connection: ConnectionOptions;
+  /** Given kind, or detect. */
+  kind?: TargetKind;
+  /** Pipelined connections per master (default 2). */
+  connections?: number;
+  /** For a proxy, which answers no INFO: the version of the servers behind it (default 5.0.0). */
+  proxyServerVersion?: string;
+}
+
+export class TargetError extends Error {
+  override readonly name = 'TargetError';
+}
+
+/** A connection opened on first use (so routing stays synchronous). */
+class LazyConnection implements TargetConnection, CommandCaller {
+  private conn: Promise<RedisConnection> | null = null;
+  constructor(private readonly opts: ConnectionOptions) {}
+
+  private get(): Promise<RedisConnection> {
+    this.conn ??= connect(this.opts);
+    return this.conn;
+  }
+
+  async sendBatch(argvs: readonly Argv[]): Promise<RespValue[]> {
+    return (await this.get()).sendBatch(argvs);
+  }
+
+  async call(argv: readonly (string | Buffer)[]): Promise<unknown> {
+    return (await this.get()).call(argv);
+  }
+
+  async close(): Promise<void> {
+    if (!this.conn) return;
+    const c = await this.conn.catch(() => null);
+    await c?.close();
+  }
+}
+
+function infoField(info: string, name: string): string | null {
+  const m = new RegExp(`^${name}:(.*)$`, 'm').exec(info);
+  return m ? (m[1] as string).trim() : null;
+}
+
+function text(reply: RespValue): string | null {
+  if (Buffer.isBuffer(reply)) return reply.toString('utf8');
+  if (typeof reply === 'string') return reply;
+  return null;
+}
+
+export async function openTarget(opts: OpenTargetOptions): Promise<RedisTarget> {
+  const base: ConnectionOptions = { ...opts.connection, db: 0, name: opts.connection.name ?? 'shake-restore' };
+  const perNode = Math.max(1, opts.connections ?? 2);
+  let kind = opts.kind;
+  let version = opts.proxyServerVersion ?? '5.0.0';
+  let valkeyVersion: string | null = null;
+  if (kind !== 'proxy') {
+    const probe = await connect({ ...base, name: undefined });
+    try {
+      const reply = await probe.call(['INFO', 'server']).catch((err: unknown) => err);
+      const info = reply instanceof RespServerError || reply instanceof Error ? null : text(reply as RespValue);
+      if (info === null) {
+        if (kind) throw new TargetError(`INFO server failed on the target: ${String((reply as Error).message)}`);
+        kind = 'proxy';
+      } else {
+        version = infoField(info, 'redis_version') ?? version;
+        valkeyVersion = infoField(info, 'valkey_version');
+        const mode = infoField(info, 'redis_mode');
+        kind ??= mode === 'cluster' ? 'cluster' : 'standalone';
+      }
+    } finally {
+      await probe.close().catch(() => {});
+    }
+  }
+  const rdbVersion = (valkeyVersion ? rdbVersionForValkey(valkeyVersion) : rdbVersionForRedis(version)) ?? 6;
+  const profile: TargetProfile = {
+    kind: kind ?? 'standalone',
+    features: featuresFor(version, kind ?? 'standalone'),
+    rdbVersion,
+  };
+  const nodeOf = (addr: NodeAddress): TargetNode => ({
+    addr: addressKey(addr),
+    conns: Array.from({ length: perNode }, () => new LazyConnection({ ...base, host: addr.host, port: addr.port })),
+  });
+  if (profile.kind !== 'cluster') {
+    const node = nodeOf(base);
+    // Connect now so a bad address or password fails before anything is read.
+    await (node.conns[0] as LazyConnection).call(['PING']).then((r) => {
+      if (r instanceof RespServerError && profile.kind !== 'proxy') throw new TargetError(`PING: ${r.message}`);
+    });
+    return singleNodeTarget(profile, node);
+  }
+  return openCluster(profile, base, nodeOf);
+}
+
+async function openCluster(
+  profile: TargetProfile,
+  base: ConnectionOptions,
+  nodeOf: (a: NodeAddress) => TargetNode,
+): Promise<RedisTarget> {
+  const control = new Map<string, LazyConnection>();
+  const router = new ClusterRouter({
+    seeds: [{ host: base.host, port: base.port }],
+    connect: (n) => {
+      const c = new LazyConnection({ ...base, host: n.host, port: n.port, name: 'shake-restore-control' });
+      control.set(addressKey(n), c);
+      return c;
+    },
+  });
+  await router.refresh();
+  const nodes = new Map<string, TargetNode>();
+  const get = (a: NodeAddress): TargetNode => {
+    const k = addressKey(a);
+    let n = nodes.get(k);
+    if (!n) {
+      n = nodeOf(a);
+      nodes.set(k, n);
+    }
+    return n;
+  };
+  for (const m of router.table.masters()) get(m);
+  return {
+    profile,
+    masters: () => router.table.masters().map(get),
+    routing: {
+      nodeForKey: (key) => get(router.nodeForKey(key)),
+      nodeAt: async (addr) => {
+        const i = addr.lastIndexOf(':');
+        const host = addr.slice(0, i).replace(/^\[(.*)\]$/, '$1') || base.host;
+        return get({ host, port: Number(addr.slice(i + 1)) });
+      },
+      refresh: async () => {
+        await router.refresh();
+      },
+      slotOf: (key) => keySlot(key),
+    },
+    close: async () => {
+      const all = [...nodes.values()].flatMap((n) => n.conns).concat([...control.values()]);
+      await Promise.all(all.map((c) => c.close().catch(() => {})));
+    },
+  };
+}

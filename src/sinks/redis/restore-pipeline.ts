@@ -1,0 +1,220 @@
+/**
+ * The `shake restore` pipeline as a plain module (no oclif, no terminal): an input (RDB, AOF with or
+ * without preamble, multi-part AOF, a cluster dump manifest, decode's JSON lines; a path or a stream)
+ * -> key filter -> the Redis sink. Tests and library users call restore() directly.
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { RdbParser, type KeyHeader, type RedisType } from '@shake/rdb';
+import { Counters } from '../../core/counters.js';
+import type { Entry, EntryBatch, Source, Transform } from '../../core/entry.js';
+import { runPipeline } from '../../core/pipeline.js';
+import { aofSource, type AofPart } from '../../sources/aof.js';
+import { jsonlSource } from '../../sources/jsonl.js';
+import { InputError, detectKind, resolveInput, type InputKind } from '../../sources/manifest.js';
+import { keyFilter, keyPredicate } from '../../transforms/filter.js';
+import { RedisSink, DEFAULT_BIG_KEY_THRESHOLD, type RedisSinkOptions } from './sink.js';
+import type { RedisSinkStats } from './stats.js';
+import type { RedisTarget } from './target.js';
+import { RespServerError } from '@shake/resp';
+
+export interface RestoreInput {
+  /** A path (file or directory), or a stream (stdin) with a name for messages. */
+  path?: string;
+  stream?: AsyncIterable<Buffer>;
+}
+
+export interface RestoreOptions extends Omit<RedisSinkOptions, 'target' | 'counters'> {
+  input: RestoreInput;
+  target: RedisTarget;
+  /** Empty the target first (FLUSHALL on every master). Only when asked. */
+  flushTarget?: boolean;
+  dbs?: number[];
+  keyGlobs?: string[];
+  excludeGlobs?: string[];
+  keyRegex?: RegExp;
+  excludeRegex?: RegExp;
+  types?: RedisType[];
+  verifyChecksum?: boolean;
+  signal?: AbortSignal;
+  onBatch?: (batch: EntryBatch) => void;
+}
+
+export interface RestoreRun {
+  counters: Counters;
+  stats: RedisSinkStats;
+  kind: InputKind;
+  files: string[];
+  totalBytes: number | null;
+  interrupted: boolean;
+}
+
+const READ_CHUNK = 1024 * 1024;
+
+function counting(counters: Counters): Transform {
+  return {
+    name: 'count-read',
+    apply(batch) {
+      for (const e of batch) {
+        if (e.kind === 'key-start') counters.keysRead++;
+        else if (e.kind === 'command') counters.commandsRead++;
+      }
+      return batch;
+    },
+  };
+}
+
+/** Keys matching any exclusion glob or the exclusion regex are dropped whole (counted as filtered). */
+function excludeFilter(opts: RestoreOptions, counters: Counters): Transform | null {
+  const globs = opts.excludeGlobs ?? [];
+  const matches = keyPredicate({ keyGlobs: globs.length > 0 ? globs : undefined });
+  const regex = opts.excludeRegex ?? null;
+  if (!matches && !regex) return null;
+  const excluded = (key: KeyHeader): boolean => {
+    if (matches && matches(key) === null) return true;
+    if (regex) {
+      regex.lastIndex = 0;
+      return regex.test(key.key.toString('utf8'));
+    }
+    return false;
+  };
+  let dropping = false;
+  return {
+    name: 'key-exclude',
+    apply(batch) {
+      let out: Entry[] | null = null;
+      for (let i = 0; i < batch.length; i++) {
+        const e = batch[i] as Entry;
+        if (e.kind === 'key-start') {
+          dropping = excluded(e.header);
+          if (dropping) counters.skip('filtered');
+        }
+        const drop = dropping && VALUE_KINDS.has(e.kind);
+        if (e.kind === 'key-end') dropping = false;
+        if (drop && out === null) out = batch.slice(0, i);
+        else if (!drop && out !== null) out.push(e);
+      }
+      return out ?? batch;
+    },
+  };
+}
+
+const VALUE_KINDS: ReadonlySet<string> = new Set([
+  'key-start',
+  'string',
+  'list-items',
+  'set-members',
+  'zset-entries',
+  'hash-entries',
+  'stream-entries',
+  'stream-meta',
+  'stream-group',
+  'module',
+  'key-end',
+]);
+
+async function* fileChunks(path: string, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK })) {
+    onBytes((chunk as Buffer).length);
+    yield chunk as Buffer;
+  }
+}
+
+/** Peeks at a stream's first bytes to tell its kind; yields everything. */
+async function peekKind(stream: AsyncIterable<Buffer>): Promise<{ kind: InputKind; chunks: AsyncIterable<Buffer> }> {
+  const it = stream[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let len = 0;
+  let done = false;
+  while (len < 16) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    head.push(r.value);
+    len += r.value.length;
+  }
+  const kind = detectKind(Buffer.concat(head));
+  if (kind === null) throw new InputError('stdin: not an RDB, AOF or JSON-lines input (unknown first bytes)');
+  if (kind === 'aof-manifest' || kind === 'dump-manifest')
+    throw new InputError('stdin: a manifest must be given as a path');
+  async function* all(): AsyncGenerator<Buffer> {
+    yield* head;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  return { kind, chunks: all() };
+}
+
+export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
+  const counters = new Counters();
+  const onBytes = (n: number): void => {
+    counters.bytesRead += n;
+  };
+  const rdbParser = () =>
+    new RdbParser({
+      captureRawLimit: opts.bigKeyThreshold ?? DEFAULT_BIG_KEY_THRESHOLD,
+      verifyChecksum: opts.verifyChecksum ?? true,
+    });
+  let kind: InputKind;
+  let files: string[] = [];
+  let totalBytes: number | null = null;
+  let source: Source;
+  if (opts.input.path !== undefined && opts.input.path !== '-') {
+    const resolved = resolveInput(opts.input.path);
+    kind = resolved.kind;
+    files = resolved.files;
+    totalBytes = files.reduce((n, f) => n + statSync(f).size, 0);
+    if (kind === 'jsonl') {
+      source = jsonlSource(
+        fileChunks(files[0] as string, () => {}),
+        { onBytes },
+      );
+    } else {
+      const parts: AofPart[] = files.map((f) => ({ name: f, chunks: () => fileChunks(f, () => {}) }));
+      source = aofSource(parts, { createRdbParser: rdbParser, onBytes, onWarning: opts.onWarning });
+    }
+  } else {
+    const stream = opts.input.stream ?? (process.stdin as AsyncIterable<Buffer>);
+    const peeked = await peekKind(stream);
+    kind = peeked.kind;
+    source =
+      kind === 'jsonl'
+        ? jsonlSource(peeked.chunks, { onBytes })
+        : aofSource([{ name: 'stdin', chunks: () => peeked.chunks }], {
+            createRdbParser: rdbParser,
+            onBytes,
+            onWarning: opts.onWarning,
+          });
+  }
+
+  if (opts.flushTarget) await flushTarget(opts.target);
+
+  const transforms: Transform[] = [counting(counters)];
+  const filter = keyFilter(
+    { dbs: opts.dbs, keyGlobs: opts.keyGlobs, keyRegex: opts.keyRegex, types: opts.types },
+    counters,
+  );
+  if (filter) transforms.push(filter);
+  const exclude = excludeFilter(opts, counters);
+  if (exclude) transforms.push(exclude);
+  const sink = new RedisSink({ ...opts, target: opts.target, counters });
+  const result = await runPipeline(source, transforms, sink, { signal: opts.signal, onBatch: opts.onBatch });
+  return { counters, stats: sink.stats, kind, files, totalBytes, interrupted: result.interrupted };
+}
+
+/** FLUSHALL on every master (the explicit --flush-target). */
+async function flushTarget(target: RedisTarget): Promise<void> {
+  if (target.profile.kind === 'proxy')
+    throw new InputError('--flush-target: a proxy target cannot be flushed (no FLUSHALL)');
+  for (const node of target.masters()) {
+    const conn = node.conns[0];
+    if (!conn) continue;
+    const [reply] = await conn.sendBatch([['FLUSHALL']]);
+    if (reply instanceof RespServerError) throw new Error(`FLUSHALL on ${node.addr} failed: ${reply.message}`);
+  }
+}

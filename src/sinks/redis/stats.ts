@@ -1,0 +1,39 @@
+/** What the Redis sink did beyond the shared Counters: how keys were written and what could not be kept. */
+export interface RedisSinkStats {
+  /** Keys written by RESTORE of the parser's captured body (restamped for the target). */
+  restoreRaw: number;
+  /** Keys written by RESTORE of a body re-encoded for the target's RDB version. */
+  restoreEncoded: number;
+  /** Keys written as plain commands (big keys, proxies, values no payload can carry to this target). */
+  rewritten: number;
+  /** Hash fields written WITHOUT their TTL because the target has no HPEXPIREAT (Redis < 7.4). */
+  droppedFieldTtls: number;
+  /** Keys that lost at least one field TTL. */
+  keysWithDroppedFieldTtls: number;
+  /** Hash fields skipped because their own TTL had passed. */
+  expiredFields: number;
+  /** Stream details commands cannot express (consumer times, PEL entries of deleted messages, ...). */
+  lostStreamDetails: number;
+  functionsLoaded: number;
+  functionsSkipped: number;
+  /** AOF MULTI blocks that could not stay atomic on this target (proxy, or keys on several cluster nodes). */
+  splitTransactions: number;
+  /** Redirections followed (cluster MOVED/ASK/TRYAGAIN/CLUSTERDOWN). */
+  redirects: number;
+}
+
+export function emptyStats(): RedisSinkStats {
+  return {
+    restoreRaw: 0,
+    restoreEncoded: 0,
+    rewritten: 0,
+    droppedFieldTtls: 0,
+    keysWithDroppedFieldTtls: 0,
+    expiredFields: 0,
+    lostStreamDetails: 0,
+    functionsLoaded: 0,
+    functionsSkipped: 0,
+    splitTransactions: 0,
+    redirects: 0,
+  };
+}
