@@ -1,0 +1,64 @@
+/**
+ * What the scan source needs to know about the server before it starts, from one INFO call:
+ * version (-> RDB version, PEXPIRETIME availability), bits, used memory, cluster mode and the keyspace
+ * (dbs with their key and expiry counts, for RESIZEDB and for choosing the dbs to scan).
+ */
+import { rdbVersionForRedis, rdbVersionForValkey } from '@shake/rdb';
+
+/** The part of shake's connection (src/redis/connection.ts) the scan source uses; replies may be Error values. */
+export interface ScanConnection {
+  call(argv: ReadonlyArray<string | Buffer>): Promise<unknown>;
+  sendBatch(argvs: ReadonlyArray<ReadonlyArray<string | Buffer>>): Promise<unknown[]>;
+}
+
+export interface ServerFacts {
+  /** redis_version (Valkey reports a compatible redis_version too). */
+  redisVersion: string;
+  valkeyVersion: string | null;
+  /** RDB version this server writes (its DUMP payloads carry the same number). */
+  rdbVersion: number;
+  bits: number;
+  usedMemory: number;
+  cluster: boolean;
+  /** PEXPIRETIME exists (7.0+): absolute expiries without clock skew. */
+  hasPexpiretime: boolean;
+  keyspace: Map<number, { keys: number; expires: number }>;
+}
+
+export function parseInfo(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\r\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const colon = line.indexOf(':');
+    if (colon > 0) out.set(line.slice(0, colon), line.slice(colon + 1));
+  }
+  return out;
+}
+
+export async function readServerFacts(conn: ScanConnection): Promise<ServerFacts> {
+  const reply = await conn.call(['INFO']);
+  if (reply instanceof Error) throw new Error(`INFO failed: ${reply.message}`);
+  const info = parseInfo(Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply));
+  const redisVersion = info.get('redis_version') ?? '0.0.0';
+  const valkeyVersion = info.get('valkey_version') ?? null;
+  const keyspace = new Map<number, { keys: number; expires: number }>();
+  for (const [k, v] of info) {
+    const m = /^db(\d+)$/.exec(k);
+    if (!m) continue;
+    const keys = /(?:^|,)keys=(\d+)/.exec(v);
+    const expires = /(?:^|,)expires=(\d+)/.exec(v);
+    keyspace.set(Number(m[1]), { keys: Number(keys?.[1] ?? 0), expires: Number(expires?.[1] ?? 0) });
+  }
+  const [major = 0] = redisVersion.split('.').map(Number);
+  return {
+    redisVersion,
+    valkeyVersion,
+    // Unknown (future) versions: the DUMP payloads' own version wins anyway once the first key is read.
+    rdbVersion: (valkeyVersion !== null ? rdbVersionForValkey(valkeyVersion) : rdbVersionForRedis(redisVersion)) ?? 12,
+    bits: Number(info.get('arch_bits') ?? 64),
+    usedMemory: Number(info.get('used_memory') ?? 0),
+    cluster: info.get('cluster_enabled') === '1',
+    hasPexpiretime: major >= 7,
+    keyspace,
+  };
+}

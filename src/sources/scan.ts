@@ -1,0 +1,271 @@
+/**
+ * SCAN + DUMP + PEXPIRETIME source: reads a live server the way a client may (no SYNC/PSYNC, no KEYS), so
+ * it works where replication is refused (AWS ElastiCache) and is shared by `shake dump --mode scan` and
+ * `shake rump`. For every db it pipelines one SCAN page ahead with the DUMP and expiry reads of the
+ * current page, and yields per page: key-start + key-end with `raw` = the DUMP body (the value exactly as an
+ * RDB file holds it after the type byte), rdbType from the payload's first byte, absolute expiry.
+ *
+ * The first batch starts with the records an RDB file needs before keys: header (the RDB version of the
+ * DUMP payloads), aux fields, and function libraries (FUNCTION LIST WITHCODE: the FUNCTION2 opcode holds
+ * the library code); then select-db + resize-db before each db. Keys that vanish between SCAN and DUMP
+ * are counted as skipped ('vanished'), never silently lost.
+ */
+import { Crc64, type KeyHeader, type RdbEvent, type RedisType } from '@shake/rdb';
+import type { Counters } from '../core/counters.js';
+import type { Entry, EntryBatch } from '../core/entry.js';
+import { scanTypeOfRdbType } from './scan-types.js';
+import { readServerFacts, type ScanConnection, type ServerFacts } from './scan-server.js';
+
+export type { ScanConnection } from './scan-server.js';
+
+export interface ScanSourceOptions {
+  counters: Counters;
+  /** Only these dbs (default: every db INFO keyspace lists). In cluster mode only db 0 exists. */
+  dbs?: number[];
+  /** SCAN COUNT hint, also the number of keys per DUMP batch (default 1000). */
+  scanCount?: number;
+  /** SCAN MATCH pattern (default none: every key). */
+  match?: string;
+  /** Read function libraries with FUNCTION LIST WITHCODE (default true; skipped with a notice when refused). */
+  functions?: boolean;
+  /** Check each DUMP payload's CRC64 trailer (default true). */
+  verifyPayloads?: boolean;
+  /** Human notices (fallbacks, skipped parts); the CLI prints them. */
+  onNotice?: (message: string) => void;
+  /** Clock for PTTL-based expiries on servers before 7.0 (tests). */
+  now?: () => number;
+}
+
+/** What a scan dump learned about the source, filled in while it runs. */
+export interface ScanSourceInfo {
+  facts: ServerFacts | null;
+  /** RDB version of the DUMP payloads (the header's version). */
+  rdbVersion: number | null;
+  functions: number;
+}
+
+const DUMP_TRAILER = 10;
+
+export class ScanSource implements AsyncIterable<EntryBatch> {
+  readonly info: ScanSourceInfo = { facts: null, rdbVersion: null, functions: 0 };
+  private readonly scanCount: number;
+
+  constructor(
+    private readonly conn: ScanConnection,
+    private readonly opts: ScanSourceOptions,
+  ) {
+    this.scanCount = opts.scanCount ?? 1000;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<EntryBatch> {
+    return this.run()[Symbol.asyncIterator]();
+  }
+
+  private async *run(): AsyncGenerator<EntryBatch> {
+    const facts = await readServerFacts(this.conn);
+    this.info.facts = facts;
+    let preamble: Entry[] | null = await this.preambleWithoutHeader(facts);
+    const dbs = (this.opts.dbs ?? [...facts.keyspace.keys()]).slice().sort((a, b) => a - b);
+    for (const db of dbs) {
+      if (facts.cluster && db !== 0) throw new Error(`--db ${db}: a cluster node has only db 0`);
+      if (!facts.cluster || db !== 0) await this.expectOk(['SELECT', String(db)], `SELECT ${db}`);
+      const sizes = facts.keyspace.get(db);
+      let dbRecords: Entry[] | null = [
+        { kind: 'select-db', db, offset: 0 },
+        { kind: 'resize-db', dbSize: sizes?.keys ?? 0, expiresSize: sizes?.expires ?? 0, offset: 0 },
+      ];
+      let cursor = '0';
+      let page = await this.scanPage(cursor);
+      for (;;) {
+        cursor = page.cursor;
+        const more = cursor !== '0';
+        // One round trip: the DUMPs and expiries of this page, and the next SCAN page.
+        const { entries, next } = await this.readKeys(db, page.keys, facts, more ? cursor : null);
+        const batch: Entry[] = [];
+        if (preamble) {
+          batch.push(this.header(facts), ...preamble);
+          preamble = null;
+        }
+        if (dbRecords && entries.length > 0) {
+          batch.push(...dbRecords);
+          dbRecords = null;
+        }
+        for (const e of entries) batch.push(e);
+        if (batch.length > 0) yield batch;
+        if (!next) break;
+        page = next;
+      }
+    }
+    if (preamble) yield [this.header(facts), ...preamble];
+    yield [{ kind: 'end', offset: 0, checksum: null }];
+  }
+
+  /** Built once the first DUMP payloads are in: their version is the file's version. */
+  private header(facts: ServerFacts): RdbEvent {
+    const version = this.info.rdbVersion ?? facts.rdbVersion;
+    return { kind: 'header', magic: version >= 80 ? 'VALKEY' : 'REDIS', version, offset: 0 };
+  }
+
+  private async preambleWithoutHeader(facts: ServerFacts): Promise<Entry[]> {
+    const out: Entry[] = [];
+    const aux: [string, string][] = [
+      ['redis-ver', facts.redisVersion],
+      ['redis-bits', String(facts.bits)],
+      ['ctime', String(Math.floor(Date.now() / 1000))],
+      ['used-mem', String(facts.usedMemory)],
+    ];
+    if (facts.rdbVersion >= 10) aux.push(['aof-base', '0']);
+    for (const [k, v] of aux) out.push({ kind: 'aux', key: Buffer.from(k), value: Buffer.from(v), offset: 0 });
+    if (this.opts.functions !== false && facts.rdbVersion >= 10) {
+      for (const code of await this.readFunctions()) {
+        out.push({ kind: 'function', code, offset: 0 });
+        this.info.functions++;
+      }
+    }
+    return out;
+  }
+
+  private async readFunctions(): Promise<Buffer[]> {
+    const reply = await this.conn.call(['FUNCTION', 'LIST', 'WITHCODE']);
+    if (reply instanceof Error) {
+      this.opts.onNotice?.(`function libraries not copied: FUNCTION LIST WITHCODE failed: ${reply.message}`);
+      return [];
+    }
+    const codes: Buffer[] = [];
+    if (!Array.isArray(reply)) return codes;
+    for (const lib of reply) {
+      const code = fieldOf(lib, 'library_code');
+      if (Buffer.isBuffer(code)) codes.push(code);
+      else if (typeof code === 'string') codes.push(Buffer.from(code));
+    }
+    return codes;
+  }
+
+  private async expectOk(argv: string[], what: string): Promise<void> {
+    const reply = await this.conn.call(argv);
+    if (reply instanceof Error) throw new Error(`${what} failed: ${reply.message}`);
+  }
+
+  private scanArgv(cursor: string): (string | Buffer)[] {
+    const argv: (string | Buffer)[] = ['SCAN', cursor, 'COUNT', String(this.scanCount)];
+    if (this.opts.match !== undefined) argv.push('MATCH', this.opts.match);
+    return argv;
+  }
+
+  private async scanPage(cursor: string): Promise<ScanPage> {
+    return parseScanReply(await this.conn.call(this.scanArgv(cursor)));
+  }
+
+  /** DUMP + expiry of every key, plus (when given) the SCAN of the next cursor, in one pipelined batch. */
+  private async readKeys(
+    db: number,
+    keys: Buffer[],
+    facts: ServerFacts,
+    nextCursor: string | null,
+  ): Promise<{ entries: Entry[]; next: ScanPage | null }> {
+    const expiryCmd = facts.hasPexpiretime ? 'PEXPIRETIME' : 'PTTL';
+    const argvs: (string | Buffer)[][] = [];
+    for (const key of keys) argvs.push([expiryCmd, key], ['DUMP', key]);
+    if (nextCursor !== null) argvs.push(this.scanArgv(nextCursor));
+    const replies = argvs.length > 0 ? await this.conn.sendBatch(argvs) : [];
+    const now = this.opts.now?.() ?? Date.now();
+    const entries: Entry[] = [];
+    const counters = this.opts.counters;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const ttlReply = replies[2 * i];
+      const dump = replies[2 * i + 1];
+      if (ttlReply instanceof Error) throw commandError(expiryCmd, key, ttlReply);
+      if (dump instanceof Error) throw commandError('DUMP', key, dump);
+      if (dump === null || dump === undefined || ttlReply === -2) {
+        counters.skip('vanished');
+        continue;
+      }
+      if (!Buffer.isBuffer(dump) || dump.length < 1 + DUMP_TRAILER) {
+        throw new Error(`DUMP ${printable(key)}: unexpected reply`);
+      }
+      const ttl = Number(ttlReply);
+      const expireAtMs = ttl < 0 ? null : facts.hasPexpiretime ? ttl : now + ttl;
+      entries.push(...this.keyEntries(db, key, dump, expireAtMs));
+      counters.keysRead++;
+      counters.bytesRead += dump.length;
+    }
+    const next = nextCursor === null ? null : parseScanReply(replies[replies.length - 1]);
+    return { entries, next };
+  }
+
+  private keyEntries(db: number, key: Buffer, payload: Buffer, expireAtMs: number | null): RdbEvent[] {
+    const end = payload.length - DUMP_TRAILER;
+    const rdbVersion = payload.readUInt16LE(end);
+    if (this.opts.verifyPayloads !== false) {
+      const stored = payload.readBigUInt64LE(end + 2);
+      const computed = new Crc64().update(payload, 0, end + 2).digest();
+      if (stored !== computed) throw new Error(`DUMP ${printable(key)}: payload checksum mismatch`);
+    }
+    if (this.info.rdbVersion === null) this.info.rdbVersion = rdbVersion;
+    else if (rdbVersion !== this.info.rdbVersion) {
+      throw new Error(
+        `DUMP ${printable(key)}: payload RDB version ${rdbVersion} differs from ${this.info.rdbVersion} (mixed-version source?)`,
+      );
+    }
+    const rdbType = payload[0]!;
+    const t = scanTypeOfRdbType(rdbType);
+    const header: KeyHeader = {
+      db,
+      key,
+      type: t.type as RedisType,
+      rdbType,
+      encoding: t.encoding,
+      expireAtMs,
+      offset: 0,
+    };
+    return [
+      { kind: 'key-start', header },
+      { kind: 'key-end', header, raw: payload.subarray(1, end) },
+    ];
+  }
+}
+
+interface ScanPage {
+  cursor: string;
+  keys: Buffer[];
+}
+
+function parseScanReply(reply: unknown): ScanPage {
+  if (reply instanceof Error) throw new Error(`SCAN failed: ${reply.message}`);
+  if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) {
+    throw new Error('SCAN: unexpected reply');
+  }
+  const c: unknown = reply[0];
+  const cursor = Buffer.isBuffer(c) ? c.toString('latin1') : String(c);
+  const keys: Buffer[] = [];
+  for (const k of reply[1] as unknown[]) {
+    if (Buffer.isBuffer(k)) keys.push(k);
+    else if (typeof k === 'string') keys.push(Buffer.from(k));
+  }
+  return { cursor, keys };
+}
+
+/** A field of a RESP2 flat [name, value, ...] array or a RESP3 map. */
+function fieldOf(item: unknown, name: string): unknown {
+  if (item instanceof Map) {
+    for (const [k, v] of item) if (String(k) === name) return v;
+    return undefined;
+  }
+  if (!Array.isArray(item)) return undefined;
+  for (let i = 0; i + 1 < item.length; i += 2) {
+    if (String(item[i]) === name) return item[i + 1];
+  }
+  return undefined;
+}
+
+function commandError(cmd: string, key: Buffer, err: Error): Error {
+  return new Error(`${cmd} ${printable(key)} failed: ${err.message}`);
+}
+
+function printable(key: Buffer): string {
+  const s = key.toString('utf8');
+  return Buffer.from(s, 'utf8').equals(key) && !/[\x00-\x1f]/.test(s) && s.length <= 80
+    ? JSON.stringify(s)
+    : `0x${key.subarray(0, 32).toString('hex')}${key.length > 32 ? '…' : ''}`;
+}
