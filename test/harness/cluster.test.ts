@@ -37,9 +37,13 @@ test('startCluster: 3 masters converge, ioredis Cluster client routes keys', asy
   }
 });
 
-test('startCluster: replicas attach to their masters', async () => {
-  const cluster = await startCluster({ masters: 3, replicasPerMaster: 1 });
+test('startCluster: replicas attach to their masters (password: masterauth works)', async () => {
+  const cluster = await startCluster({ masters: 3, replicasPerMaster: 1, password: 'pw' });
   try {
+    const anon = cluster.nodes[0]!.server.client({ password: '' });
+    anon.on('error', () => {});
+    await assert.rejects(anon.get('x'), /NOAUTH/);
+    anon.disconnect();
     const topo = await cluster.topology();
     const replicas = topo.filter((n) => n.flags.includes('slave'));
     assert.equal(replicas.length, 3);

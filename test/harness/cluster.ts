@@ -155,7 +155,10 @@ async function waitAllKnown(admins: Redis[], total: number, timeoutMs = 20000): 
       admins.map(async (a) => parseClusterNodes(String(await a.call('CLUSTER', 'NODES')))),
     );
     if (views.every((v) => v.length === total && v.every((n) => !n.flags.includes('handshake')))) return;
-    if (Date.now() > deadline) throw new Error('startCluster: nodes did not meet in time');
+    if (Date.now() > deadline) {
+      const seen = views.map((v) => v.map((n) => `${n.port}:${n.flags.join(',')}`).join(' ')).join('\n');
+      throw new Error(`startCluster: nodes did not meet in ${timeoutMs} ms; their views:\n${seen}`);
+    }
     await sleep(50);
   }
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { startRedis } from './redis-server.js';
+import { startCluster } from './cluster.js';
 import { makeTestCA } from './tls.js';
 import { probe } from './ready.js';
 import { tlsSupport } from './tls-support.js';
@@ -62,4 +63,17 @@ test('startRedis({ tls: true }): TLS only, client cert optional', { skip }, asyn
 test('tlsSupport() gives a reason either way', async () => {
   assert.equal(typeof support.supported, 'boolean');
   assert.ok(support.reason.length > 0);
+});
+
+test('startCluster({ tls: true }): TLS for clients, cluster bus and replication', { skip }, async () => {
+  const cluster = await startCluster({ masters: 3, replicasPerMaster: 1, tls: true });
+  const c = cluster.client();
+  try {
+    for (let i = 0; i < 30; i++) await c.set(`t${i}`, String(i));
+    for (let i = 0; i < 30; i++) assert.equal(await c.get(`t${i}`), String(i));
+    assert.equal(await probe('127.0.0.1', cluster.nodes[0]!.port, false, 500), 'down');
+  } finally {
+    c.disconnect();
+    await cluster.stop();
+  }
 });

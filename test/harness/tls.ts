@@ -107,7 +107,7 @@ export async function makeTestCA(dir: string): Promise<TestCA> {
       dir,
       'server',
       'localhost',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature\n',
     ),
     leaf(dir, 'client', 'shake-test-client', 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n'),
   ]);
