@@ -46,10 +46,20 @@ export const decodeSection = z.strictObject({
 
 export const restoreSection = z.strictObject({
   on_conflict: oneOf(['replace', 'skip', 'error'] as const, 'error'),
-  /** Keys whose serialized value is bigger than this are written as commands, not RESTORE. */
-  big_key_threshold: bytes(500 * 1024 * 1024, 1),
-  /** Commands in flight per connection. */
+  /** Keys whose serialized value is bigger than this are written as streamed commands, not one RESTORE. */
+  big_key_threshold: bytes(16 * 1024 * 1024, 1),
+  /** Commands per pipelined batch (one write) on each connection. */
   pipeline: int(1024, 1, 1 << 20),
+  /** A target error for one key: stop (after draining) or skip (count it and go on). Either way exit 1. */
+  on_error: oneOf(['stop', 'skip'] as const, 'stop'),
+  /** Function libraries that already exist in the target: replace, skip or error. */
+  functions: oneOf(['replace', 'skip', 'error'] as const, 'error'),
+  /** Pipelined connections per target master. */
+  connections: int(2, 1, 64),
+  /** Batches written and not yet answered, per connection. */
+  inflight_batches: int(4, 1, 1024),
+  /** Source db -> target db, e.g. 0:5,1:6 or *:0 (empty: same db; a cluster or proxy needs one db). */
+  db_map: str(''),
 });
 
 export const dumpSection = z.strictObject({});

@@ -12,6 +12,7 @@ import { aofSource, type AofPart } from '../../sources/aof.js';
 import { jsonlSource } from '../../sources/jsonl.js';
 import { InputError, detectKind, resolveInput, type InputKind } from '../../sources/manifest.js';
 import { keyFilter, keyPredicate } from '../../transforms/filter.js';
+import { RestoreStoppedError } from './core.js';
 import { RedisSink, DEFAULT_BIG_KEY_THRESHOLD, type RedisSinkOptions } from './sink.js';
 import type { RedisSinkStats } from './stats.js';
 import type { RedisTarget } from './target.js';
@@ -37,6 +38,8 @@ export interface RestoreOptions extends Omit<RedisSinkOptions, 'target' | 'count
   verifyChecksum?: boolean;
   signal?: AbortSignal;
   onBatch?: (batch: EntryBatch) => void;
+  /** Counters to fill (so a caller can show progress while it runs); a new one when absent. */
+  counters?: Counters;
 }
 
 export interface RestoreRun {
@@ -46,6 +49,8 @@ export interface RestoreRun {
   files: string[];
   totalBytes: number | null;
   interrupted: boolean;
+  /** Set when --on-error stop ended the run early: why. */
+  stopped: string | null;
 }
 
 const READ_CHUNK = 1024 * 1024;
@@ -151,7 +156,7 @@ async function peekKind(stream: AsyncIterable<Buffer>): Promise<{ kind: InputKin
 }
 
 export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
-  const counters = new Counters();
+  const counters = opts.counters ?? new Counters();
   const onBytes = (n: number): void => {
     counters.bytesRead += n;
   };
@@ -203,8 +208,16 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
   const exclude = excludeFilter(opts, counters);
   if (exclude) transforms.push(exclude);
   const sink = new RedisSink({ ...opts, target: opts.target, counters });
-  const result = await runPipeline(source, transforms, sink, { signal: opts.signal, onBatch: opts.onBatch });
-  return { counters, stats: sink.stats, kind, files, totalBytes, interrupted: result.interrupted };
+  let interrupted = false;
+  let stopped: string | null = null;
+  try {
+    const result = await runPipeline(source, transforms, sink, { signal: opts.signal, onBatch: opts.onBatch });
+    interrupted = result.interrupted;
+  } catch (err) {
+    if (!(err instanceof RestoreStoppedError)) throw err;
+    stopped = err.message;
+  }
+  return { counters, stats: sink.stats, kind, files, totalBytes, interrupted, stopped };
 }
 
 /** FLUSHALL on every master (the explicit --flush-target). */

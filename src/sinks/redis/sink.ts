@@ -70,6 +70,8 @@ export class RedisSink implements Sink {
     for (let i = 0; i < batch.length; i++) {
       const p = this.entry(batch[i] as Entry);
       if (p) await p;
+      // --on-error stop: a failure seen in a reply ends the run at the next entry.
+      if (this.core.stopReason !== null) break;
     }
     if (this.core.hasRetries) await this.core.processRetries();
     if (this.core.stopReason !== null) await this.core.checkStop();

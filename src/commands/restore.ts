@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { Args, Flags } from '@oclif/core';
+import type { RedisType } from '@shake/rdb';
+import { BaseCommand } from '../cli/base-command.js';
+import { Progress } from '../cli/progress.js';
+import { summaryLine } from '../cli/summary.js';
+import type { ShakeConfig } from '../config/schema.js';
+import { parseRedisUrl, type ConnectionOptions } from '../redis/index.js';
+import { Counters } from '../core/counters.js';
+import { parseDbMap } from '../sinks/redis/db-map.js';
+import { openTarget } from '../sinks/redis/open-target.js';
+import { restore, type RestoreRun } from '../sinks/redis/restore-pipeline.js';
+import { restoreReport } from '../sinks/redis/report.js';
+
+const TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
+
+export default class Restore extends BaseCommand<typeof Restore> {
+  static override summary =
+    'Load an RDB, an AOF (plain, RDB preamble, multi-part) or decode JSON lines into a live Redis.';
+  static override description =
+    'Standalone, cluster (routed by slot) or proxy targets. Keys go by RESTORE when the target can load the value, ' +
+    'else as plain commands; big keys always as streamed commands. See docs/restore.md.';
+  static override examples = [
+    '<%= config.bin %> restore dump.rdb --target redis://127.0.0.1:6380',
+    'SHAKE_TARGET_PASSWORD=secret <%= config.bin %> restore dump.rdb --target rediss://user@host:6380',
+    '<%= config.bin %> restore appendonlydir --target redis://127.0.0.1:6380 --on-conflict replace',
+    '<%= config.bin %> decode dump.rdb | jq -c "select(.type==\\"hash\\")" | <%= config.bin %> restore - --target redis://127.0.0.1:6380',
+    '<%= config.bin %> restore dump.rdb --target redis://127.0.0.1:7000 --target-type cluster --db-map "*:0"',
+  ];
+
+  static override args = {
+    input: Args.string({
+      description:
+        'RDB file, AOF file, appendonlydir (or its manifest), a shake dump manifest, JSON lines, or - for stdin',
+      required: true,
+    }),
+  };
+
+  static override flags = {
+    target: Flags.string({ char: 't', summary: 'Target URL: redis://[user@]host:port, rediss:// for TLS.' }),
+    'target-user': Flags.string({ summary: 'ACL user (password: SHAKE_TARGET_PASSWORD or the config file).' }),
+    'target-type': Flags.string({ options: ['auto', 'standalone', 'cluster', 'proxy'], summary: 'Default: detect.' }),
+    'on-conflict': Flags.string({
+      options: ['replace', 'skip', 'error'],
+      summary: 'A key exists in the target (default error).',
+    }),
+    'on-error': Flags.string({ options: ['stop', 'skip'], summary: 'The target refuses a key (default stop).' }),
+    functions: Flags.string({
+      options: ['replace', 'skip', 'error'],
+      summary: 'A function library exists (default error).',
+    }),
+    'flush-target': Flags.boolean({ summary: 'FLUSHALL every target master before loading. Only when you mean it.' }),
+    'big-key-threshold': Flags.string({ summary: 'Values above this size go as streamed commands (default 16mb).' }),
+    'db-map': Flags.string({ summary: 'Source db -> target db, e.g. 0:5,1:6 or *:0.' }),
+    db: Flags.integer({ multiple: true, min: 0, summary: 'Only this source database (repeatable).' }),
+    key: Flags.string({ multiple: true, summary: 'Only keys matching this Redis glob (repeatable).' }),
+    'key-regex': Flags.string({ summary: 'Only keys matching this regular expression (on the UTF-8 key).' }),
+    exclude: Flags.string({ multiple: true, summary: 'Leave out keys matching this Redis glob (repeatable).' }),
+    'exclude-regex': Flags.string({ summary: 'Leave out keys matching this regular expression.' }),
+    type: Flags.string({ multiple: true, options: [...TYPES], summary: 'Only keys of this type (repeatable).' }),
+    connections: Flags.integer({ min: 1, summary: 'Pipelined connections per master (default 2).' }),
+    pipeline: Flags.integer({ min: 1, summary: 'Commands per pipelined batch (default 1024).' }),
+  };
+
+  public async run(): Promise<void> {
+    const f = this.flags;
+    const names: Record<string, string> = {
+      'target.url': '--target',
+      'target.user': '--target-user',
+      'target.type': '--target-type',
+      'restore.on_conflict': '--on-conflict',
+      'restore.on_error': '--on-error',
+      'restore.functions': '--functions',
+      'restore.big_key_threshold': '--big-key-threshold',
+      'restore.db_map': '--db-map',
+      'restore.connections': '--connections',
+      'restore.pipeline': '--pipeline',
+    };
+    const { config } = this.loadConfig(
+      {
+        'target.url': f.target,
+        'target.user': f['target-user'],
+        'target.type': f['target-type'],
+        'restore.on_conflict': f['on-conflict'],
+        'restore.on_error': f['on-error'],
+        'restore.functions': f.functions,
+        'restore.big_key_threshold': f['big-key-threshold'],
+        'restore.db_map': f['db-map'],
+        'restore.connections': f.connections,
+        'restore.pipeline': f.pipeline,
+      },
+      names,
+    );
+    const r = config.restore;
+    if (!config.target.url)
+      this.error('give the target with --target redis://host:port (or [target] url)', { exit: 1 });
+    const connection = targetConnection(config);
+    const dbMap = parseDbMap(r.db_map);
+    if (connection.db && r.db_map === '') dbMap.rest = connection.db;
+    const target = await openTarget({
+      connection,
+      kind: config.target.type === 'auto' ? undefined : config.target.type,
+      connections: r.connections,
+    });
+    const counters = new Counters();
+    const progress = Progress.wanted(f.quiet, config.log.progress)
+      ? new Progress({ done: () => counters.bytesRead, total: () => null, keys: () => counters.keysRead }).start()
+      : null;
+    const started = Date.now();
+    let run: RestoreRun;
+    try {
+      run = await restore({
+        input: { path: this.args.input },
+        target,
+        counters,
+        onConflict: r.on_conflict,
+        onError: r.on_error,
+        functions: r.functions,
+        bigKeyThreshold: r.big_key_threshold,
+        dbMap,
+        connLimits: { batchCommands: r.pipeline, batchBytes: 1 << 20, maxInflightBatches: r.inflight_batches },
+        flushTarget: f['flush-target'],
+        dbs: f.db,
+        keyGlobs: f.key,
+        keyRegex: f['key-regex'] === undefined ? undefined : new RegExp(f['key-regex']),
+        excludeGlobs: f.exclude,
+        excludeRegex: f['exclude-regex'] === undefined ? undefined : new RegExp(f['exclude-regex']),
+        types: f.type as RedisType[] | undefined,
+        signal: this.abort.signal,
+        onWarning: (m) => this.note(`warning: ${m}`),
+      });
+    } finally {
+      progress?.stop();
+      await target.close().catch(() => {});
+    }
+    this.note(summaryLine(run.counters, Date.now() - started, run.interrupted));
+    for (const line of restoreReport(run)) this.note(line);
+    if (run.counters.failed > 0 || run.stopped) this.exit(1);
+  }
+}
+
+function pem(path: string): Buffer | undefined {
+  return path ? readFileSync(path) : undefined;
+}
+
+/** The target's connection options: URL, then [target] user/password/TLS settings. */
+function targetConnection(config: ShakeConfig): ConnectionOptions {
+  const t = config.target;
+  const opts = parseRedisUrl(t.url);
+  if (t.user) opts.username = t.user;
+  if (t.password) opts.password = t.password;
+  opts.connectTimeoutMs = t.connect_timeout_ms;
+  if (t.tls || opts.tls || t.tls_ca || t.tls_cert) {
+    opts.tls = {
+      ...opts.tls,
+      ca: pem(t.tls_ca),
+      cert: pem(t.tls_cert),
+      key: pem(t.tls_key),
+      servername: t.tls_servername || opts.tls?.servername,
+      rejectUnauthorized: !t.tls_insecure,
+    };
+  }
+  return opts;
+}

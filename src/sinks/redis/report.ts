@@ -1,0 +1,52 @@
+/**
+ * The lines printed after a restore, beyond the one-line summary: how keys were written, what the target
+ * could not keep (loudly: dropped hash field TTLs, stream details), failures with their keys, the stop reason.
+ * Plain strings (no terminal codes), so the command and tests share them.
+ */
+import type { RestoreRun } from './restore-pipeline.js';
+
+function printableKey(key: Buffer | null): string {
+  if (key === null) return '-';
+  const s = key.toString('utf8');
+  const clean = Buffer.from(s, 'utf8').equals(key) && !/[\x00-\x1f\x7f]/.test(s);
+  const shown = clean ? JSON.stringify(s) : `0x${key.subarray(0, 48).toString('hex')}${key.length > 48 ? '…' : ''}`;
+  return shown.length > 120 ? `${shown.slice(0, 120)}…` : shown;
+}
+
+export function restoreReport(run: RestoreRun): string[] {
+  const s = run.stats;
+  const c = run.counters;
+  const lines: string[] = [];
+  lines.push(
+    `sent as RESTORE ${s.restoreRaw} (raw body) + ${s.restoreEncoded} (re-encoded), as commands ${s.rewritten}` +
+      (c.commandsRead > 0 ? `; commands replayed ${c.commandsWritten} of ${c.commandsRead}` : '') +
+      `; failed ${c.failed}`,
+  );
+  if (s.droppedFieldTtls > 0) {
+    lines.push(
+      `WARNING: ${s.droppedFieldTtls} hash field TTL(s) in ${s.keysWithDroppedFieldTtls} key(s) were DROPPED: ` +
+        'the target has no per-field expiry (HPEXPIREAT needs Redis 7.4+); those fields are kept without a TTL',
+    );
+  }
+  if (s.expiredFields > 0) lines.push(`${s.expiredFields} hash field(s) had already expired and were not written`);
+  if (s.lostStreamDetails > 0) {
+    lines.push(`${s.lostStreamDetails} stream detail(s) could not be expressed as commands (see docs/restore.md)`);
+  }
+  if (s.functionsLoaded + s.functionsSkipped > 0) {
+    lines.push(`function libraries: ${s.functionsLoaded} loaded, ${s.functionsSkipped} skipped (already there)`);
+  }
+  if (s.splitTransactions > 0) {
+    lines.push(
+      `${s.splitTransactions} MULTI/EXEC block(s) could not stay atomic on this target and were sent command by command`,
+    );
+  }
+  if (s.redirects > 0) lines.push(`${s.redirects} cluster redirection(s) followed`);
+  if (c.failures.length > 0) {
+    lines.push(`first failures${c.failed > c.failures.length ? ` (${c.failures.length} of ${c.failed})` : ''}:`);
+    for (const f of c.failures) {
+      lines.push(`  ${f.db === null ? '' : `db ${f.db} `}${printableKey(f.key)}: ${f.message}`);
+    }
+  }
+  if (run.stopped) lines.push(run.stopped);
+  return lines;
+}
