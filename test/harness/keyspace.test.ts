@@ -90,3 +90,58 @@ test('readKeyspace sees a change in every value type (the comparison can fail)',
     await server.stop();
   }
 });
+
+test('readKeyspace pre-7.0 paths (now+PTTL, XINFO GROUPS/CONSUMERS/XPENDING) agree with the fixture within ms', async () => {
+  const fx = loadExpected('redis-7.0');
+  const server = await startRedis({ rdbFile: fx.rdbFile });
+  try {
+    const records = await readKeyspace(
+      { host: server.host, port: server.port },
+      { features: { pexpiretime: false, xinfoFull: false } },
+    );
+    assert.equal(records.length, fx.records.length);
+    const near = (a: number, b: number): boolean => Math.abs(a - b) <= 250;
+    for (const [i, want] of fx.records.map(expectedAfterReload).entries()) {
+      const got = records[i]!;
+      const id = recordId(want);
+      assert.equal(recordId(got), id);
+      if (want.expire_at_ms === null) assert.equal(got.expire_at_ms, null, id);
+      else {
+        assert.equal(got.expire_approx, true, id);
+        assert.ok(
+          near(got.expire_at_ms!, want.expire_at_ms),
+          `${id} expiry ${got.expire_at_ms} vs ${want.expire_at_ms}`,
+        );
+      }
+      if (want.type !== 'stream') {
+        assert.deepEqual(got.value, want.value, id);
+        continue;
+      }
+      const g = got.value as StreamRecord & { times_approx?: boolean };
+      const w = want.value as StreamRecord;
+      assert.equal(g.times_approx, true);
+      assert.deepEqual([g.entries, g.length, g.last_id], [w.entries, w.length, w.last_id], id);
+      assert.deepEqual([g.first_id, g.max_deleted_entry_id, g.entries_added], [null, null, null]);
+      assert.equal(g.groups.length, w.groups.length, id);
+      g.groups.forEach((gg, j) => {
+        const wg = w.groups[j]!;
+        assert.deepEqual(
+          [gg.name_b64, gg.last_delivered_id, gg.entries_read],
+          [wg.name_b64, wg.last_delivered_id, null],
+        );
+        assert.deepEqual(
+          gg.pel.map((p) => [p[0], p[1], p[3]]),
+          wg.pel.map((p) => [p[0], p[1], p[3]]),
+        );
+        gg.pel.forEach((p, k) => assert.ok(near(p[2], wg.pel[k]![2]), `${id} delivery time`));
+        assert.deepEqual(
+          gg.consumers.map((c) => [c.name_b64, c.pel, c.active_time_ms]),
+          wg.consumers.map((c) => [c.name_b64, c.pel, null]),
+        );
+        gg.consumers.forEach((c, k) => assert.ok(near(c.seen_time_ms, wg.consumers[k]!.seen_time_ms), `${id} seen`));
+      });
+    }
+  } finally {
+    await server.stop();
+  }
+});

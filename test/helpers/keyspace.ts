@@ -25,6 +25,11 @@ export interface ReadKeyspaceOptions {
   dbs?: number[];
   /** Keys read concurrently (pipelined on the one connection). */
   concurrency?: number;
+  /**
+   * Pretend the server lacks a feature, to exercise the older servers' paths on a new one:
+   * `pexpiretime: false` => now+PTTL (expire_approx), `xinfoFull: false` => the 5.0 stream reads.
+   */
+  features?: Partial<Pick<Features, 'pexpiretime' | 'xinfoFull' | 'hpexpiretime'>>;
 }
 
 interface Features {
@@ -162,7 +167,7 @@ export async function readKeyspace(
   c.on('error', () => {});
   try {
     const call = rawCaller(c);
-    const f = await detect(c, call);
+    const f = { ...(await detect(c, call)), ...opts.features };
     const dbs = opts.dbs ?? (f.cluster ? [0] : await listDbs(c));
     const out: KeyRecord[] = [];
     const step = opts.concurrency ?? 32;
