@@ -116,10 +116,10 @@ export function decodeListpack(buf: Buffer, baseOffset = 0): Buffer[] {
           throw new RdbError(`listpack entry at ${p} has invalid encoding byte 0x${b.toString(16)}`, baseOffset + p);
       }
     }
-    const bl = backlenSize(enclen);
+    const bl = enclen <= 127 ? 1 : backlenSize(enclen);
     const next = p + enclen + bl;
     if (next > end) throw pastEnd('listpack', p, enclen + bl, baseOffset);
-    if (!backlenMatches(buf, p + enclen, bl, enclen)) {
+    if (bl === 1 ? buf[p + enclen] !== enclen : !backlenMatches(buf, p + enclen, bl, enclen)) {
       throw new RdbError(`listpack entry at ${p} has a backlen that does not match its size ${enclen}`, baseOffset + p);
     }
     out.push(item);
