@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { probe } from './ready.js';
 
@@ -33,4 +33,22 @@ test('a redis-server dies with the test process, even on SIGKILL', async () => {
     state = await probe('127.0.0.1', port, false);
   }
   assert.equal(state, 'down', `redis-server on ${port} survived its test process`);
+});
+
+test('the watchdog goes away with its server (a reused pid is never killed)', async () => {
+  const { startRedis } = await import('./redis-server.js');
+  const server = await startRedis();
+  const pid = server.process.pid!;
+  const watchdogs = (): boolean => {
+    const out = spawnSync('pgrep', ['-f', `shake-test-watchdog ${pid}$`])
+      .stdout.toString()
+      .trim();
+    return out.length > 0;
+  };
+  assert.equal(watchdogs(), true);
+  server.process.kill('SIGKILL');
+  await new Promise((r) => server.process.once('exit', r));
+  await sleep(100);
+  assert.equal(watchdogs(), false);
+  await server.stop();
 });

@@ -27,6 +27,12 @@ export function guardProcess(child: ChildProcess): () => void {
     watchdog.unref();
     (watchdog.stdin as Socket | null)?.unref();
     (watchdog.stdin as Socket | null)?.on('error', () => {});
+    // Once the server is gone its pid may be reused: the watchdog must not outlive it.
+    const w = watchdog;
+    child.once('exit', () => {
+      guarded.delete(child);
+      w.kill('SIGKILL');
+    });
   }
   guarded.set(child, watchdog);
   return () => {
