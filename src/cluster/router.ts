@@ -167,6 +167,7 @@ export class ClusterRouter {
   /** Send one command for `slot`, following the policy. Resolves/rejects like the connection did. */
   async send(slot: number, argv: readonly (string | Buffer)[]): Promise<unknown> {
     const state: RouteState = { redirects: 0, retries: 0 };
+    if (!this.current) await this.refresh();
     let node: SlotNode = this.nodeForSlot(slot);
     let asking = false;
     for (;;) {
