@@ -13,6 +13,7 @@
 import { Crc64, type KeyHeader, type RdbEvent, type RedisType } from '@shake/rdb';
 import type { Counters } from '../core/counters.js';
 import type { Entry, EntryBatch } from '../core/entry.js';
+import { KeyDedup } from './scan-dedup.js';
 import { scanTypeOfRdbType } from './scan-types.js';
 import { readServerFacts, type ScanConnection, type ServerFacts } from './scan-server.js';
 
@@ -30,6 +31,11 @@ export interface ScanSourceOptions {
   functions?: boolean;
   /** Check each DUMP payload's CRC64 trailer (default true). */
   verifyPayloads?: boolean;
+  /**
+   * Drop keys SCAN returns twice (default true: an RDB file must not hold a key twice). Costs about
+   * 16 bytes per key; a Redis sink that overwrites can turn it off.
+   */
+  dedup?: boolean;
   /** Human notices (fallbacks, skipped parts); the CLI prints them. */
   onNotice?: (message: string) => void;
   /** Clock for PTTL-based expiries on servers before 7.0 (tests). */
@@ -42,12 +48,14 @@ export interface ScanSourceInfo {
   /** RDB version of the DUMP payloads (the header's version). */
   rdbVersion: number | null;
   functions: number;
+  /** Keys SCAN returned more than once (dropped after the first). */
+  duplicates: number;
 }
 
 const DUMP_TRAILER = 10;
 
 export class ScanSource implements AsyncIterable<EntryBatch> {
-  readonly info: ScanSourceInfo = { facts: null, rdbVersion: null, functions: 0 };
+  readonly info: ScanSourceInfo = { facts: null, rdbVersion: null, functions: 0, duplicates: 0 };
   private readonly scanCount: number;
 
   constructor(
@@ -74,13 +82,14 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
         { kind: 'select-db', db, offset: 0 },
         { kind: 'resize-db', dbSize: sizes?.keys ?? 0, expiresSize: sizes?.expires ?? 0, offset: 0 },
       ];
+      const dedup = this.opts.dedup === false ? null : new KeyDedup();
       let cursor = '0';
-      let page = await this.scanPage(cursor);
+      let page = await this.scanPage(cursor, dedup);
       for (;;) {
         cursor = page.cursor;
         const more = cursor !== '0';
         // One round trip: the DUMPs and expiries of this page, and the next SCAN page.
-        const { entries, next } = await this.readKeys(db, page.keys, facts, more ? cursor : null);
+        const { entries, next } = await this.readKeys(db, page.keys, facts, more ? cursor : null, dedup);
         const batch: Entry[] = [];
         if (preamble) {
           batch.push(this.header(facts), ...preamble);
@@ -152,8 +161,15 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
     return argv;
   }
 
-  private async scanPage(cursor: string): Promise<ScanPage> {
-    return parseScanReply(await this.conn.call(this.scanArgv(cursor)));
+  private async scanPage(cursor: string, dedup: KeyDedup | null): Promise<ScanPage> {
+    return this.unique(parseScanReply(await this.conn.call(this.scanArgv(cursor))), dedup);
+  }
+
+  private unique(page: ScanPage, dedup: KeyDedup | null): ScanPage {
+    if (!dedup) return page;
+    const keys = page.keys.filter((k) => dedup.add(k));
+    this.info.duplicates += page.keys.length - keys.length;
+    return keys.length === page.keys.length ? page : { cursor: page.cursor, keys };
   }
 
   /** DUMP + expiry of every key, plus (when given) the SCAN of the next cursor, in one pipelined batch. */
@@ -162,6 +178,7 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
     keys: Buffer[],
     facts: ServerFacts,
     nextCursor: string | null,
+    dedup: KeyDedup | null,
   ): Promise<{ entries: Entry[]; next: ScanPage | null }> {
     const expiryCmd = facts.hasPexpiretime ? 'PEXPIRETIME' : 'PTTL';
     const argvs: (string | Buffer)[][] = [];
@@ -190,7 +207,7 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
       counters.keysRead++;
       counters.bytesRead += dump.length;
     }
-    const next = nextCursor === null ? null : parseScanReply(replies[replies.length - 1]);
+    const next = nextCursor === null ? null : this.unique(parseScanReply(replies[replies.length - 1]), dedup);
     return { entries, next };
   }
 
