@@ -309,8 +309,19 @@ export class Cursor {
           throw this.error(`unknown string encoding 0x${hex(b)}`, this.at(start));
       }
     }
-    this.pos = start;
-    const n = this.len();
+    let n: number;
+    if (b < 0x40) {
+      n = b;
+    } else if (b < 0x80) {
+      if (this.pos >= this.end) {
+        this.needHint = this.pos - this.mark + 1;
+        throw NEED_MORE;
+      }
+      n = ((b & 63) << 8) | this.buf[this.pos++]!;
+    } else {
+      this.pos = start;
+      n = this.len();
+    }
     if (n > this.maxElementSize) {
       throw this.error(`string of ${n} bytes exceeds maxElementSize ${this.maxElementSize}`, this.at(start));
     }
