@@ -219,7 +219,7 @@ export class RdbWriter {
     this.encoder.add(ev);
   }
 
-  /** key-end. Returns what was written, or null when the key was skipped. */
+  /** key-end. Returns what was written (`empty`: nothing, counted as skipped), or null when the key was skipped. */
   endKey(): ValueEncodeResult | null {
     if (this.skipping) {
       this.skipping = false;
@@ -228,6 +228,10 @@ export class RdbWriter {
     if (!this.current) throw new RdbError('writer: key-end outside a key', 0);
     const result = this.encoder.finish();
     this.current = null;
+    if (result.empty) {
+      this.skip('empty value');
+      return result;
+    }
     this.stats.keys++;
     this.stats.droppedFieldTtls += result.droppedFieldTtls;
     return result;

@@ -15,6 +15,8 @@
  * until the key ends, up to `maxBufferedBytes`, past which encoding fails with an RdbError.
  * Streams are always held until the key ends (the listpack and group counts come first), same limit.
  *
+ * Empty lists, sets, zsets and hashes (which Redis cannot hold) produce nothing: the result says `empty`.
+ *
  * Hash field TTLs: for targets below 12 (and Valkey 9, whose layout differs) a field TTL cannot be
  * represented; such fields are written without it and counted in `droppedFieldTtls`.
  * With type 24 and a streamed (not fully held) hash, the stored min-expire is 0: rdbLoadObject only uses
@@ -71,6 +73,8 @@ export interface ValueEncodeResult {
   elements: number;
   /** Hash fields written without their TTL because the target cannot hold field TTLs. */
   droppedFieldTtls: number;
+  /** An empty list / set / zset / hash: nothing was written (begin() was not called; rdbType is -1). */
+  empty: boolean;
 }
 
 /** Source types whose RDB layout states the element count up front (so key-start.length is one). */
@@ -247,7 +251,12 @@ export class ValueEncoder {
         this.finishCollection();
     }
     this.phase = 'done';
-    const result = { rdbType: this.rdbType, elements: this.elements, droppedFieldTtls: this.droppedFieldTtls };
+    const result = {
+      rdbType: this.rdbType,
+      elements: this.elements,
+      droppedFieldTtls: this.droppedFieldTtls,
+      empty: this.rdbType === -1,
+    };
     this.held = [];
     this.buffered = [];
     this.stream = null;
@@ -323,6 +332,8 @@ export class ValueEncoder {
     if (this.count !== null && this.count !== held.length) {
       throw this.fail(`the element count said ${this.count} but ${held.length} elements arrived`);
     }
+    // An empty collection cannot exist in Redis (rdbLoadObject drops it, RESTORE refuses it): write nothing.
+    if (held.length === 0) return;
     if (header.type === 'list' && this.target >= 10 && this.fitsListpackNode(held as Buffer[])) {
       const w = this.begin(RDB_TYPE.LIST_QUICKLIST_2);
       w.length(1);
