@@ -62,7 +62,18 @@ export const restoreSection = z.strictObject({
   db_map: str(''),
 });
 
-export const dumpSection = z.strictObject({});
+export const dumpSection = z.strictObject({
+  /** auto: replication, falling back to SCAN + DUMP when SYNC/PSYNC are refused; replication; scan. */
+  mode: oneOf(['auto', 'replication', 'scan'] as const, 'auto'),
+  /** Replication: no byte from the master (not even a keepalive) for this long fails the dump. */
+  timeout_ms: int(60_000, 1),
+  /** Replication: REPLCONF rdb-only 1 (7.0+), so the master sends no command stream after the RDB. */
+  rdb_only: bool(true),
+  /** Scan mode: SCAN COUNT hint, also the keys per pipelined DUMP batch. */
+  scan_count: int(1000, 1, 1_000_000),
+  /** fsync the file before renaming it into place. */
+  fsync: bool(true),
+});
 export const rumpSection = z.strictObject({});
 export const syncSection = z.strictObject({});
 

@@ -1,0 +1,99 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { formatBytes, Progress } from '../cli/progress.js';
+import { DumpProgress, runDump, type DumpMode, type NodeDumpResult } from '../replica/dump.js';
+import { connectionFromSection } from '../replica/source-connection.js';
+
+export default class Dump extends BaseCommand<typeof Dump> {
+  static override summary = 'Save an RDB file of a live Redis: as a replica (PSYNC/SYNC), or with SCAN + DUMP.';
+  static override description =
+    'Replication mode receives the snapshot a replica would get (disk or diskless) and checks its CRC64; scan ' +
+    'mode (or the automatic fallback where SYNC/PSYNC are refused, as on AWS ElastiCache) rebuilds the file ' +
+    'from DUMP payloads. A cluster gives one file per master plus a manifest that `shake restore` reads. ' +
+    'See docs/dump.md.';
+  static override examples = [
+    '<%= config.bin %> dump --source redis://127.0.0.1:6379 -o dump.rdb',
+    'SHAKE_SOURCE_PASSWORD=secret <%= config.bin %> dump --source rediss://user@host:6380 -o dump.rdb --mode scan',
+    '<%= config.bin %> dump --source redis://127.0.0.1:7000 -o backup/dump.rdb   # cluster: backup/dump.manifest.json',
+  ];
+
+  static override flags = {
+    source: Flags.string({ char: 's', summary: 'Source URL: redis://[user@]host:port, rediss:// for TLS.' }),
+    'source-user': Flags.string({ summary: 'ACL user (password: SHAKE_SOURCE_PASSWORD or the config file).' }),
+    output: Flags.string({
+      char: 'o',
+      summary: 'RDB file to write (for a cluster: the stem of the per-node files).',
+      required: true,
+    }),
+    mode: Flags.string({ options: ['auto', 'replication', 'scan'], summary: 'Default auto: replication, else scan.' }),
+    db: Flags.integer({ multiple: true, min: 0, summary: 'Only this db (repeatable; scan mode).' }),
+    'timeout-ms': Flags.integer({ min: 1, summary: 'Replication idle timeout (default 60000).' }),
+    'scan-count': Flags.integer({ min: 1, summary: 'SCAN COUNT and DUMP batch size (default 1000).' }),
+  };
+
+  public async run(): Promise<void> {
+    const f = this.flags;
+    const { config } = this.loadConfig(
+      {
+        'source.url': f.source,
+        'source.user': f['source-user'],
+        'dump.mode': f.mode,
+        'dump.timeout_ms': f['timeout-ms'],
+        'dump.scan_count': f['scan-count'],
+      },
+      {
+        'source.url': '--source',
+        'source.user': '--source-user',
+        'dump.mode': '--mode',
+        'dump.timeout_ms': '--timeout-ms',
+        'dump.scan_count': '--scan-count',
+      },
+    );
+    if (!config.source.url)
+      this.error('give the source with --source redis://host:port (or [source] url)', { exit: 1 });
+    const d = config.dump;
+    const progress = new DumpProgress();
+    const bar = Progress.wanted(f.quiet, config.log.progress)
+      ? new Progress({ done: () => progress.bytes, total: () => progress.total, keys: () => progress.keys }).start()
+      : null;
+    let result;
+    try {
+      result = await runDump({
+        connection: connectionFromSection(config.source),
+        output: f.output,
+        mode: d.mode as DumpMode,
+        dbs: f.db,
+        timeoutMs: d.timeout_ms,
+        scanCount: d.scan_count,
+        rdbOnly: d.rdb_only,
+        fsync: d.fsync,
+        progress,
+        signal: this.abort.signal,
+        onNotice: (m) => this.note(`notice: ${m}`),
+      });
+    } finally {
+      bar?.stop();
+    }
+    for (const n of result.nodes) this.note(describeNode(n));
+    if (result.manifest) this.note(`manifest: ${result.manifest} (${result.nodes.length} masters)`);
+    if (result.interrupted) {
+      this.note('interrupted: no file was written for the unfinished dumps');
+      this.exit(1);
+    }
+  }
+}
+
+function describeNode(n: NodeDumpResult): string {
+  const secs = n.elapsedMs / 1000;
+  const rate = `${formatBytes(n.bytes / Math.max(secs, 0.001))}/s`;
+  const how =
+    n.mode === 'replication'
+      ? `replication (${n.form === 'diskless' ? 'diskless' : 'disk'} snapshot, CRC64 checked)`
+      : `SCAN + DUMP (${n.keys ?? 0} keys${skippedText(n)})`;
+  return `${n.host}:${n.port} -> ${n.path}: ${formatBytes(n.bytes)} RDB ${n.rdbVersion ?? '?'} via ${how} in ${secs.toFixed(2)} s (${rate})`;
+}
+
+function skippedText(n: NodeDumpResult): string {
+  const parts = [...n.counters.skipped].map(([reason, count]) => `${count} ${reason}`);
+  return parts.length > 0 ? `; skipped: ${parts.join(', ')}` : '';
+}

@@ -1,0 +1,240 @@
+/**
+ * `shake dump`: save an RDB of a live source. For each master (one for a standalone server, every
+ * master of a cluster, in parallel) either be a replica long enough to receive its snapshot (replication
+ * mode), or read it with SCAN + DUMP (scan mode). `auto` tries replication and falls back to scan, with a
+ * notice, when the source refuses it (SYNC/PSYNC disabled as on AWS ElastiCache, or -NOPERM).
+ * No terminal code here: the command prints notices and progress from the callbacks and `DumpProgress`.
+ */
+import { dirname, join } from 'node:path';
+import { discoverTopology } from '../cluster/index.js';
+import { Counters } from '../core/counters.js';
+import { connect, type ConnectionOptions } from '../redis/index.js';
+import { manifestPath, nodeFileName, writeManifest, type DumpManifest } from './dump-files.js';
+import { ReplicationError } from './errors.js';
+import { dumpViaScan } from './scan-dump.js';
+import { dumpSnapshot, type MasterSocket } from './snapshot-dump.js';
+
+export type DumpMode = 'auto' | 'replication' | 'scan';
+
+export interface DumpRunOptions {
+  /** The source (any node of a cluster). */
+  connection: ConnectionOptions;
+  /** Output file; for a cluster, the stem for the per-node files and the manifest. */
+  output: string;
+  mode: DumpMode;
+  /** Only these dbs (scan mode; a replication snapshot always holds every db). */
+  dbs?: number[];
+  /** Idle timeout of the replication link (a master forking may be silent but for keepalives). */
+  timeoutMs?: number;
+  scanCount?: number;
+  /** REPLCONF rdb-only 1 (default true). */
+  rdbOnly?: boolean;
+  fsync?: boolean;
+  onNotice?: (message: string) => void;
+  signal?: AbortSignal;
+  /** Shared progress state (bytes, keys) the caller can draw. */
+  progress?: DumpProgress;
+}
+
+export interface NodeDumpResult {
+  host: string;
+  port: number;
+  id: string;
+  slots: [number, number][];
+  path: string;
+  mode: 'replication' | 'scan';
+  bytes: number;
+  /** Keys written (scan mode); null for a replication snapshot (not parsed). */
+  keys: number | null;
+  rdbVersion: number | null;
+  /** 'disk' ($<len>) or 'diskless' ($EOF) for replication; null for scan. */
+  form: 'disk' | 'diskless' | null;
+  /** Why replication was not used when mode was auto. */
+  fallback: string | null;
+  counters: Counters;
+  elapsedMs: number;
+}
+
+export interface DumpRunResult {
+  topology: 'standalone' | 'cluster';
+  nodes: NodeDumpResult[];
+  manifest: string | null;
+  interrupted: boolean;
+}
+
+/** Bytes and keys across every node being dumped, for a progress line. */
+export class DumpProgress {
+  private readonly nodes = new Map<string, { bytes: number; total: number | null; keys: number }>();
+  set(node: string, bytes: number, total: number | null, keys: number): void {
+    this.nodes.set(node, { bytes, total, keys });
+  }
+  get bytes(): number {
+    let n = 0;
+    for (const v of this.nodes.values()) n += v.bytes;
+    return n;
+  }
+  /** Known only when every node's total is known. */
+  get total(): number | null {
+    let n = 0;
+    for (const v of this.nodes.values()) {
+      if (v.total === null) return null;
+      n += v.total;
+    }
+    return this.nodes.size > 0 ? n : null;
+  }
+  get keys(): number {
+    let n = 0;
+    for (const v of this.nodes.values()) n += v.keys;
+    return n;
+  }
+}
+
+interface Target {
+  host: string;
+  port: number;
+  id: string;
+  slots: [number, number][];
+  path: string;
+}
+
+export async function runDump(opts: DumpRunOptions): Promise<DumpRunResult> {
+  if (opts.mode === 'replication' && opts.dbs && opts.dbs.length > 0) {
+    throw new Error(
+      '--db selects databases in scan mode only (a replication snapshot holds every db): add --mode scan',
+    );
+  }
+  const targets = await listTargets(opts);
+  const cluster = targets.length > 1 || targets[0]?.id !== '';
+  const inner = new AbortController();
+  const onOuterAbort = (): void => inner.abort();
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  try {
+    const nodes = await Promise.all(
+      targets.map((t) =>
+        dumpNode(opts, t, inner.signal).catch((err: unknown) => {
+          inner.abort();
+          const e = err as Error;
+          if (cluster && !e.message.includes(`${t.host}:${t.port}`)) e.message = `${t.host}:${t.port}: ${e.message}`;
+          throw e;
+        }),
+      ),
+    );
+    const interrupted = opts.signal?.aborted === true;
+    let manifest: string | null = null;
+    if (cluster && !interrupted) {
+      manifest = manifestPath(opts.output);
+      const doc: DumpManifest = {
+        version: 1,
+        nodes: nodes.map((n) => ({
+          id: n.id,
+          host: n.host,
+          port: n.port,
+          slots: n.slots,
+          file: n.path.slice(dirname(manifest!).length + 1),
+        })),
+      };
+      await writeManifest(manifest, doc);
+    }
+    return { topology: cluster ? 'cluster' : 'standalone', nodes, manifest, interrupted };
+  } finally {
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+async function listTargets(opts: DumpRunOptions): Promise<Target[]> {
+  const c = opts.connection;
+  const conn = await connect({ ...c, db: undefined });
+  try {
+    const topo = await discoverTopology(conn, { host: c.host, port: c.port });
+    if (topo.mode === 'standalone') return [{ host: c.host, port: c.port, id: '', slots: [], path: opts.output }];
+    const byMaster = new Map<string, Target>();
+    for (const r of topo.table.ranges()) {
+      const key = `${r.master.host}:${r.master.port}`;
+      let t = byMaster.get(key);
+      if (!t) {
+        const id = r.master.id ?? '';
+        t = { host: r.master.host, port: r.master.port, id, slots: [], path: '' };
+        t.path = join(dirname(opts.output), nodeFileName(opts.output, t));
+        byMaster.set(key, t);
+      }
+      t.slots.push([r.start, r.end]);
+    }
+    return [...byMaster.values()];
+  } finally {
+    await conn.close().catch(() => {});
+  }
+}
+
+async function dumpNode(opts: DumpRunOptions, t: Target, signal: AbortSignal): Promise<NodeDumpResult> {
+  const started = Date.now();
+  const name = `${t.host}:${t.port}`;
+  const connection: ConnectionOptions = { ...opts.connection, host: t.host, port: t.port, db: undefined };
+  const counters = new Counters();
+  const base = { host: t.host, port: t.port, id: t.id, slots: t.slots, path: t.path, counters };
+  let fallback: string | null = null;
+  if (opts.mode !== 'scan' && !(opts.mode === 'auto' && opts.dbs && opts.dbs.length > 0)) {
+    try {
+      const res = await dumpSnapshot({
+        open: () => openMaster(connection),
+        path: t.path,
+        timeoutMs: opts.timeoutMs,
+        rdbOnly: opts.rdbOnly,
+        fsync: opts.fsync,
+        signal,
+        onProgress: (p) => opts.progress?.set(name, p.bytes, p.total, 0),
+      });
+      counters.bytesRead = res.bytes;
+      return {
+        ...base,
+        mode: 'replication',
+        bytes: res.bytes,
+        keys: null,
+        rdbVersion: res.rdbVersion,
+        form: res.form,
+        fallback: null,
+        elapsedMs: Date.now() - started,
+      };
+    } catch (err) {
+      if (!(err instanceof ReplicationError && err.kind === 'refused' && opts.mode === 'auto')) throw err;
+      fallback = err.message;
+      opts.onNotice?.(`${name}: replication refused (${err.message}); falling back to SCAN + DUMP`);
+    }
+  }
+  const progressTimer = setInterval(() => opts.progress?.set(name, counters.bytesRead, null, counters.keysRead), 250);
+  progressTimer.unref();
+  try {
+    const res = await dumpViaScan({
+      connection,
+      path: t.path,
+      counters,
+      dbs: opts.dbs,
+      scanCount: opts.scanCount,
+      fsync: opts.fsync,
+      signal,
+      onNotice: (m) => opts.onNotice?.(`${name}: ${m}`),
+    });
+    opts.progress?.set(name, counters.bytesRead, null, counters.keysRead);
+    if (res.source.duplicates > 0) {
+      opts.onNotice?.(`${name}: SCAN returned ${res.source.duplicates} keys twice; each was written once`);
+    }
+    return {
+      ...base,
+      mode: 'scan',
+      bytes: res.file?.bytes ?? 0,
+      keys: res.file?.keys ?? null,
+      rdbVersion: res.file?.rdbVersion ?? null,
+      form: null,
+      fallback,
+      elapsedMs: Date.now() - started,
+    };
+  } finally {
+    clearInterval(progressTimer);
+  }
+}
+
+/** Connects and authenticates with shake's connection, then takes its raw socket for the replica link. */
+async function openMaster(connection: ConnectionOptions): Promise<MasterSocket> {
+  const conn = await connect(connection);
+  const { socket, leftover } = conn.detach();
+  return { socket, leftover, peer: conn.address, localPort: socket.localPort ?? 0 };
+}

@@ -1,0 +1,26 @@
+/** Connection options for a [source] (or [target]) config section: the URL, then user/password/TLS keys. */
+import { readFileSync } from 'node:fs';
+import type { ShakeConfig } from '../config/schema.js';
+import { parseRedisUrl, type ConnectionOptions } from '../redis/index.js';
+
+function pem(path: string): Buffer | undefined {
+  return path ? readFileSync(path) : undefined;
+}
+
+export function connectionFromSection(s: ShakeConfig['source']): ConnectionOptions {
+  const opts = parseRedisUrl(s.url);
+  if (s.user) opts.username = s.user;
+  if (s.password) opts.password = s.password;
+  opts.connectTimeoutMs = s.connect_timeout_ms;
+  if (s.tls || opts.tls || s.tls_ca || s.tls_cert) {
+    opts.tls = {
+      ...opts.tls,
+      ca: pem(s.tls_ca),
+      cert: pem(s.tls_cert),
+      key: pem(s.tls_key),
+      servername: s.tls_servername || opts.tls?.servername,
+      rejectUnauthorized: !s.tls_insecure,
+    };
+  }
+  return opts;
+}
