@@ -12,6 +12,7 @@ import {
   RdbError,
   buildDumpPayloadBuffer,
   encodeValueEvents,
+  relabelDumpPayload,
   splitDumpPayload,
   type KeyHeader,
 } from '@shake/rdb';
@@ -19,7 +20,7 @@ import { startRedis, type RedisServer } from '../../harness/redis-server.js';
 import { readKeyspace } from '../../helpers/keyspace.js';
 import type { KeyRecord } from '../../helpers/records.js';
 import { assertSameRecords } from './compare.js';
-import { allSamples, hashSample, header, stringSample, type Sample } from './samples.js';
+import { allSamples, hashSample, header, listSample, stringSample, type Sample } from './samples.js';
 
 async function restore(c: Redis, key: Buffer, expireAtMs: number | null, payload: Buffer): Promise<void> {
   const args: (Buffer | string | number)[] = [key, expireAtMs ?? 0, payload];
@@ -116,9 +117,18 @@ describe('writer: DUMP payloads RESTOREd into redis 7.0', () => {
     }
   });
 
-  it('a payload stamped with a newer RDB version is refused by 7.0 (verifyDumpPayload)', async () => {
-    const r = encode(stringSample('v11', Buffer.from('x')), 11);
+  it('a payload stamped with a newer RDB version is refused by 7.0; relabelled for RDB 10 it loads', async () => {
+    await c.flushall();
+    const r = encode(listSample('v11', [Buffer.from('x'), Buffer.from('y')]), 11);
     await assert.rejects(c.callBuffer('RESTORE', 'v11', 0, r.payload), /payload version or checksum are wrong/);
+    const parts = splitDumpPayload(r.payload);
+    assert.equal(parts.rdbVersion, 11);
+    const relabelled = Buffer.concat(relabelDumpPayload(parts.rdbType, parts.body, 10, 11));
+    assert.equal(relabelled.length, r.payload.length);
+    await restore(c, Buffer.from('v11'), null, relabelled);
+    assert.deepEqual(await c.lrange('v11', 0, -1), ['x', 'y']);
+    // A type RDB 10 does not know cannot be relabelled.
+    assert.throws(() => relabelDumpPayload(RDB_TYPE.STREAM_LISTPACKS_3, parts.body, 10, 11), RdbError);
   });
 
   it('hash field TTLs for a target below RDB 12 are written without TTL and counted', async () => {

@@ -298,6 +298,15 @@ export function allSamples(opts: { big?: boolean; db?: number } = {}): Sample[] 
         db,
       ),
     );
+    // 70000 elements: a 32-bit length prefix.
+    out.push(
+      listSample(
+        'big:list70k',
+        Array.from({ length: 70_000 }, (_, i) => Buffer.from(String(i % 10))),
+        null,
+        db,
+      ),
+    );
     out.push(
       setSample(
         'big:set:ints',

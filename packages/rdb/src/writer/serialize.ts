@@ -32,12 +32,16 @@ export class ChunkWriter {
   /** Bytes handed to `emit` so far. */
   emitted = 0;
 
+  private readonly stagingSize: number;
+
   constructor(
     private readonly emit: (chunk: Buffer) => void,
-    private readonly stagingSize = 64 * 1024,
+    stagingSize = 64 * 1024,
     private readonly compress = true,
   ) {
-    this.staging = Buffer.allocUnsafe(stagingSize);
+    // At least 64 bytes, so the scratch-built records (<= 16 bytes) are always copied, never passed through.
+    this.stagingSize = Math.max(64, stagingSize);
+    this.staging = Buffer.allocUnsafe(this.stagingSize);
   }
 
   /** Bytes written so far, emitted or still staged. */
@@ -53,7 +57,7 @@ export class ChunkWriter {
   bytes(buf: Uint8Array): void {
     const len = buf.length;
     if (len === 0) return;
-    if (len >= PASS_THROUGH_MIN) {
+    if (len >= PASS_THROUGH_MIN || len > this.stagingSize) {
       this.flush();
       this.out(Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, len));
       return;
