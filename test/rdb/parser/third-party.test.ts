@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { RdbError } from '@shake/rdb';
+import { RdbError, RdbParser, type RdbEvent } from '@shake/rdb';
 import { RecordBuilder, type RdbSummary } from '../../helpers/events-to-records.js';
 import type { KeyRecord } from '../../helpers/records.js';
 import { parseWhole, thirdPartyDirs, thirdPartyFiles } from './util.js';
@@ -281,4 +281,28 @@ test('redis-rdb-tools module, module aux and stream dumps', () => {
   const st = key(s, 'mystream').value as { length: number; entries: unknown[] };
   assert.equal(st.length, 4);
   assert.equal(st.entries.length, 4);
+});
+
+test('AOF files with an RDB preamble: the RDB part parses, the commands after it are left as trailing bytes', () => {
+  const files = [
+    join(redisAssets, 'rdb-preamble.aof'),
+    join(redisAssets, '..', '..', 'aof', 'redis-6.2-preamble', 'appendonly.aof'),
+  ];
+  for (const file of files) {
+    const data = readFileSync(file);
+    for (const step of [data.length, 5]) {
+      const p = new RdbParser();
+      const events: RdbEvent[] = [];
+      for (let i = 0; i < data.length; i += step) events.push(...p.push(data.subarray(i, i + step)));
+      events.push(...p.end());
+      assert.equal(p.done, true);
+      const end = events.at(-1)!;
+      assert.ok(end.kind === 'end' && end.checksum && end.checksum.stored === end.checksum.computed);
+      const tail = p.trailing();
+      assert.equal(tail.length, data.length - p.offset, basename(file));
+      assert.equal(tail.toString('latin1', 0, 2), '*2', basename(file));
+      const aux = new RecordBuilder().add(events).finish().aux;
+      assert.equal(aux['aof-preamble'], '1');
+    }
+  }
 });
