@@ -42,9 +42,11 @@ interface PendingModuleAux {
   offset: number;
 }
 
-export class RdbParser implements DecodeContext {
-  readonly cur: Cursor;
-  readonly batchSize: number;
+export class RdbParser {
+  private readonly cur: Cursor;
+  private readonly batchSize: number;
+  /** What value decoders see: the cursor, the batch size, and emit. */
+  private readonly ctx: DecodeContext;
   private readonly verifyChecksum: boolean;
   private readonly captureRawLimit: number;
   private readonly crc: Crc64;
@@ -73,6 +75,7 @@ export class RdbParser implements DecodeContext {
     this.captureRawLimit = Math.max(0, opts.captureRawLimit ?? 0);
     this.crc = new Crc64();
     this.cur = new Cursor(opts.maxElementSize ?? DEFAULT_MAX_ELEMENT, this.crc);
+    this.ctx = { cur: this.cur, batchSize: this.batchSize, emit: (event) => this.emit(event) };
   }
 
   /**
@@ -110,7 +113,7 @@ export class RdbParser implements DecodeContext {
     return this.state === STATE.DONE ? this.cur.buf.subarray(this.cur.pos, this.cur.end) : EMPTY_KEY;
   }
 
-  emit(event: RdbEvent): void {
+  private emit(event: RdbEvent): void {
     this.out.push(event);
   }
 
@@ -323,7 +326,7 @@ export class RdbParser implements DecodeContext {
     };
     if (this.idle !== undefined) header.idle = this.idle;
     if (this.freq !== undefined) header.freq = this.freq;
-    const decoder = layout.make(this);
+    const decoder = layout.make(this.ctx);
     const length = decoder.begin(header);
     // The unit is complete: commit and report.
     if (rdbType === RDB_TYPE.MODULE_2) cur.startCapture(valueStart, cur.maxElementSize);
