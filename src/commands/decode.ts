@@ -102,6 +102,9 @@ export default class Decode extends BaseCommand<typeof Decode> {
       const result = await run.done;
       if (result.closed) return;
       this.note(summaryLine(run.counters, Date.now() - started, result.interrupted));
+      const crc = run.info?.checksum;
+      if (crc?.status === 'mismatch')
+        throw new Error(`RDB checksum mismatch: stored ${crc.stored}, computed ${crc.computed}`);
     } finally {
       progress?.stop();
     }

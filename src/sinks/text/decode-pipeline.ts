@@ -10,7 +10,7 @@ import { runPipeline, type PipelineResult } from '../../core/pipeline.js';
 import type { DecodeFormat } from '../../config/schema.js';
 import { dumpPayloadSource, RdbFileSource } from '../../sources/rdb-file.js';
 import { keyFilter } from '../../transforms/filter.js';
-import { InfoSink } from './info.js';
+import { InfoSink, type RdbInfo } from './info.js';
 import { JsonRecordSink } from './json-records.js';
 import type { StringMode } from './json-bytes.js';
 import { KeysSink } from './keys.js';
@@ -50,6 +50,8 @@ export interface DecodeRun {
   /** Bytes of input read so far / in total (null when unknown). */
   bytesRead(): number;
   totalBytes: number | null;
+  /** The summary collected by --info (null otherwise). */
+  info: RdbInfo | null;
   /** Resolves when done; `closed` is true when the reader of stdout went away (e.g. `| head`). */
   done: Promise<PipelineResult & { closed: boolean }>;
 }
@@ -84,7 +86,8 @@ function makeSink(opts: DecodeOptions, out: TextOutput, totalBytes: () => number
 
 export function decode(opts: DecodeOptions): DecodeRun {
   const counters = new Counters();
-  const parserOpts = { batchSize: opts.batchSize, verifyChecksum: opts.verifyChecksum };
+  // --info reports a checksum mismatch (and fails afterwards) instead of stopping at it
+  const parserOpts = { batchSize: opts.batchSize, verifyChecksum: opts.info ? false : opts.verifyChecksum };
   let source: Source;
   let file: RdbFileSource | null = null;
   if (opts.payload) {
@@ -127,5 +130,5 @@ export function decode(opts: DecodeOptions): DecodeRun {
       throw err;
     },
   );
-  return { counters, bytesRead, totalBytes, done };
+  return { counters, bytesRead, totalBytes, info: sink instanceof InfoSink ? sink.info : null, done };
 }
