@@ -104,7 +104,9 @@ export const HASH_LAYOUT = {
   METADATA: 1,
   /** RDB_TYPE_HASH_METADATA_PRE_GA (22, 7.4 release candidates): per field: absolute expireAt (len), field, value. */
   METADATA_PRE_GA: 2,
-  /** Valkey 9 RDB_TYPE_HASH_2 (22 under the VALKEY magic): per field: field, value, expireAt (8 bytes LE, -1 = none). */
+  /** Valkey 9 RDB_TYPE_HASH_2 (22 under the VALKEY magic): per field: field, value, expireAt (8 bytes LE as
+   * rdbSaveMillisecondTime writes it, -1 = none). Source: valkey-io/valkey-rfc HFE.md "RDB" (the merged design of
+   * valkey#2089); no Valkey 9 fixture exists in the corpus. */
   VALKEY_HASH_2: 3,
 } as const;
 export type HashLayout = (typeof HASH_LAYOUT)[keyof typeof HASH_LAYOUT];
