@@ -23,11 +23,12 @@
  * it as the base of the relative field TTLs.
  */
 import { QUICKLIST_NODE_CONTAINER, RDB_TYPE } from '../constants.js';
-import { encodeIntset, encodeListpack, parseCanonicalInt } from '../encodings/index.js';
+import { encodeIntset, encodeListpack } from '../encodings/index.js';
 import { RdbError } from '../errors.js';
 import type { HashEntry, KeyHeader, RdbEvent, ZsetEntry } from '../types.js';
 import { isForeignRdbVersion, isValkeyRdbVersion } from '../versions.js';
 import { ChunkWriter } from './serialize.js';
+import { fitsListpackNode, intsetValues, minFieldExpire } from './compact.js';
 import { StreamBodyEncoder } from './stream-encoder.js';
 
 /** The value events of one key (between key-start and key-end). */
@@ -97,11 +98,6 @@ const HFE_SOURCE_TYPES = new Set<number>([
 /** Values up to these sizes are held whole, so a compact encoding can be picked at the end. */
 const SMALL_MAX_ELEMENTS = 512;
 const SMALL_MAX_BYTES = 64 * 1024;
-/** list-max-listpack-size -2 (8 KiB) and 128 entries: lists this small become one quicklist-2 node. */
-const LIST_LISTPACK_MAX_ENTRIES = 128;
-const LIST_LISTPACK_MAX_BYTES = 8 * 1024;
-/** set-max-intset-entries default. */
-const INTSET_MAX_ENTRIES = 512;
 
 type Phase = 'idle' | 'small' | 'direct' | 'buffer' | 'done';
 
@@ -334,7 +330,7 @@ export class ValueEncoder {
     }
     // An empty collection cannot exist in Redis (rdbLoadObject drops it, RESTORE refuses it): write nothing.
     if (held.length === 0) return;
-    if (header.type === 'list' && this.target >= 10 && this.fitsListpackNode(held as Buffer[])) {
+    if (header.type === 'list' && this.target >= 10 && fitsListpackNode(held as Buffer[])) {
       const w = this.begin(RDB_TYPE.LIST_QUICKLIST_2);
       w.length(1);
       w.length(QUICKLIST_NODE_CONTAINER.PACKED);
@@ -343,7 +339,7 @@ export class ValueEncoder {
       return;
     }
     if (header.type === 'set') {
-      const ints = this.intsetValues(held as Buffer[]);
+      const ints = intsetValues(held as Buffer[]);
       if (ints) {
         this.begin(RDB_TYPE.SET_INTSET).string(encodeIntset(ints));
         this.elements = held.length;
@@ -405,46 +401,4 @@ export class ValueEncoder {
     w.string(e.field);
     w.string(e.value);
   }
-
-  private fitsListpackNode(items: Buffer[]): boolean {
-    if (items.length === 0 || items.length > LIST_LISTPACK_MAX_ENTRIES) return false;
-    let bytes = 0;
-    for (const it of items) bytes += it.length + 11;
-    return bytes <= LIST_LISTPACK_MAX_BYTES;
-  }
-
-  private intsetValues(members: Buffer[]): bigint[] | null {
-    if (members.length === 0 || members.length > INTSET_MAX_ENTRIES) return null;
-    const values: bigint[] = [];
-    for (const m of members) {
-      const v = parseCanonicalInt(m);
-      if (v === null) return null;
-      values.push(v);
-    }
-    values.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    for (let i = 1; i < values.length; i++) if (values[i] === values[i - 1]) return null;
-    return values;
-  }
-}
-
-function minFieldExpire(entries: HashEntry[]): number {
-  let min = Infinity;
-  for (const e of entries) if (e.expireAtMs != null && e.expireAtMs < min) min = e.expireAtMs;
-  return min === Infinity ? 0 : min;
-}
-
-/** Collects one key's body into memory: for DUMP payloads of small values and for tests. */
-export function encodeValueEvents(
-  header: KeyHeader,
-  events: readonly ValueEvent[],
-  opts: ValueEncoderOptions & KeyEncodeOptions & { length?: number },
-): ValueEncodeResult & { body: Buffer[] } {
-  const body: Buffer[] = [];
-  const w = new ChunkWriter((c) => body.push(c), 64 * 1024, opts.compress ?? true);
-  const enc = new ValueEncoder(opts);
-  enc.start(header, { begin: () => w }, opts.length, opts);
-  for (const ev of events) enc.add(ev);
-  const result = enc.finish();
-  w.flush();
-  return { ...result, body };
 }
