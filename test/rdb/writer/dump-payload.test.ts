@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   RdbError,
+  RdbParser,
   RdbWriter,
   ValueEncoder,
   buildDumpPayload,
@@ -83,5 +84,44 @@ describe('writer: DUMP payload footer and refusals', () => {
     const w = new RdbWriter({ rdbVersion: 10, output: () => {} });
     w.beginKey(header('set', 'k'));
     assert.throws(() => w.end(), RdbError, 'end inside a key');
+  });
+
+  it('a value too big to hold without a count is skipped and counted; the file stays valid', () => {
+    const chunks: Buffer[] = [];
+    const w = new RdbWriter({ rdbVersion: 10, maxBufferedBytes: 10_000, output: (c) => chunks.push(c) });
+    const items = Array.from({ length: 5000 }, (_, i) => Buffer.from(`item-${i}`));
+    const keys = ['before', 'big', 'after'];
+    for (const k of keys) {
+      w.beginKey(header('list', k));
+      w.value({ kind: 'list-items', items: k === 'big' ? items : [Buffer.from('x')] });
+      w.endKey();
+    }
+    // With the count the same value streams.
+    w.beginKey(header('list', 'big-counted'), undefined, { count: items.length });
+    w.value({ kind: 'list-items', items });
+    w.endKey();
+    // A count that turns out wrong after the key began: fatal.
+    w.beginKey(header('list', 'liar'), undefined, { count: items.length + 1 });
+    w.value({ kind: 'list-items', items });
+    assert.throws(() => w.endKey(), RdbError);
+
+    assert.equal(w.stats.keys, 3);
+    assert.deepEqual(Object.keys(w.stats.skipped).length, 1);
+    const [reason] = Object.keys(w.stats.skipped);
+    assert.match(reason!, /^list: .*count unknown/);
+    const parser = new RdbParser();
+    chunks.length = 0;
+    const w2 = new RdbWriter({ rdbVersion: 10, maxBufferedBytes: 10_000, output: (c) => chunks.push(c) });
+    for (const k of keys) {
+      w2.beginKey(header('list', k));
+      w2.value({ kind: 'list-items', items: k === 'big' ? items : [Buffer.from('x')] });
+      w2.endKey();
+    }
+    w2.end();
+    const events = [...parser.push(Buffer.concat(chunks)), ...parser.end()];
+    const written = events
+      .filter((e) => e.kind === 'key-start')
+      .map((e) => (e as { header: { key: Buffer } }).header.key.toString());
+    assert.deepEqual(written, ['before', 'after']);
   });
 });

@@ -7,6 +7,8 @@
  * by ValueEncoder) or as a raw value body + type byte (a DUMP payload without its footer, as
  * `shake dump --mode scan` assembles SCAN + DUMP results into a file).
  *
+ * A key whose value fails to encode before any of it was written (held without a count past the limit)
+ * is skipped and counted; a failure after its bytes began is thrown (the output is no longer valid).
  * Opcodes the target cannot read are left out: AUX and RESIZEDB need RDB 7, IDLE / FREQ RDB 9, FUNCTION2
  * RDB 10. Anything not written (a function for an old target, a module AUX, a value type the target
  * cannot load) is counted in `stats.skipped` by reason. The writer is synchronous: `output` receives each
@@ -122,9 +124,11 @@ export class RdbWriter {
   private ended = false;
   private db = -1;
   /** The key being written from events; null between keys. */
-  private current: KeyMeta | null = null;
+  private current: KeyHeader | null = null;
   /** A key-start the target cannot take: its value events are dropped until key-end. */
   private skipping = false;
+  /** Whether the current key's record has started in the output. */
+  private begun = false;
 
   constructor(opts: RdbWriterOptions) {
     this.opts = opts;
@@ -209,14 +213,29 @@ export class RdbWriter {
       return false;
     }
     this.current = header;
-    this.encoder.start(header, { begin: (rdbType) => this.keyPrefix(header, rdbType) }, length, opts);
+    this.begun = false;
+    this.encoder.start(
+      header,
+      {
+        begin: (rdbType) => {
+          this.begun = true;
+          return this.keyPrefix(header, rdbType);
+        },
+      },
+      length,
+      opts,
+    );
     return true;
   }
 
   value(ev: ValueEvent): void {
     if (this.skipping) return;
     if (!this.current) throw new RdbError(`writer: ${ev.kind} outside a key`, 0);
-    this.encoder.add(ev);
+    try {
+      this.encoder.add(ev);
+    } catch (e) {
+      this.recover(e);
+    }
   }
 
   /** key-end. Returns what was written (`empty`: nothing, counted as skipped), or null when the key was skipped. */
@@ -226,7 +245,14 @@ export class RdbWriter {
       return null;
     }
     if (!this.current) throw new RdbError('writer: key-end outside a key', 0);
-    const result = this.encoder.finish();
+    let result: ValueEncodeResult;
+    try {
+      result = this.encoder.finish();
+    } catch (e) {
+      this.recover(e);
+      this.skipping = false;
+      return null;
+    }
     this.current = null;
     if (result.empty) {
       this.skip('empty value');
@@ -339,6 +365,19 @@ export class RdbWriter {
     w.byte(rdbType);
     w.string(k.key);
     return w;
+  }
+
+  /**
+   * An encoding error inside a key: when nothing of the key is in the output yet (its value was still
+   * held, e.g. too big to hold without a count), the key is skipped and counted; otherwise the output is
+   * already inconsistent and the error propagates.
+   */
+  private recover(e: unknown): void {
+    if (!(e instanceof RdbError) || this.begun || !this.current) throw e;
+    this.skip(`${this.current.type}: ${e.message}`);
+    this.encoder.abort();
+    this.current = null;
+    this.skipping = true;
   }
 
   private skip(reason: string): void {

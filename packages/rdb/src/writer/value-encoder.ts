@@ -176,6 +176,17 @@ export class ValueEncoder {
     this.phase = 'small';
   }
 
+  /** Drops the current key (after an error): the encoder is ready for the next start(). */
+  abort(): void {
+    this.phase = 'idle';
+    this.held = [];
+    this.buffered = [];
+    this.strings = [];
+    this.stream = null;
+    this.w = null;
+    this.out = null;
+  }
+
   /** One value event of the current key. */
   add(ev: ValueEvent): void {
     if (this.phase === 'idle' || this.phase === 'done') throw this.fail(`${ev.kind} outside a key`);
