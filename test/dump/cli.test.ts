@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { assertRecordsMatch } from '../helpers/compare-records.js';
+import { expectedAfterReload, readKeyspace } from '../helpers/keyspace.js';
+import { loadExpected } from '../helpers/load-records.js';
+import { checkRdb, loadInFreshServer, repoRoot } from './helpers.js';
+
+function shake(args: string[], env: Record<string, string> = {}): { status: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'run.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
+  return { status: r.status, stderr: r.stderr };
+}
+
+describe('shake dump (CLI) against real servers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shake-dumpcli-'));
+  const fx = loadExpected('redis-7.0');
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe('an ElastiCache-like source (SYNC, PSYNC, CONFIG, BGSAVE, SAVE, KEYS, DEBUG... renamed away)', () => {
+    let source: RedisServer;
+    before(async () => {
+      source = await startRedis({ rdbFile: fx.rdbFile, elasticache: true });
+    });
+    after(() => source.stop());
+
+    test('--mode auto falls back to SCAN + DUMP with a notice; the file loads and equals expected.jsonl', async () => {
+      const out = join(dir, 'ec.rdb');
+      const r = shake(['dump', '--source', source.url, '-o', out]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /notice: 127\.0\.0\.1:\d+: replication refused .*falling back to SCAN \+ DUMP/);
+      assert.match(r.stderr, /via SCAN \+ DUMP \(172 keys\)/);
+      const check = checkRdb(out);
+      assert.equal(check.status, 0, check.output);
+      const loaded = await loadInFreshServer(out);
+      try {
+        assertRecordsMatch(
+          await readKeyspace({ host: loaded.host, port: loaded.port }),
+          fx.records.map(expectedAfterReload),
+        );
+      } finally {
+        await loaded.stop();
+      }
+    });
+
+    test('--mode replication says replication is refused, exits 1, leaves no file', () => {
+      const out = join(dir, 'ec-repl.rdb');
+      const r = shake(['dump', '--source', source.url, '-o', out, '--mode', 'replication']);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /^error: .*does not allow replication.*ElastiCache/m);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.equal(existsSync(out), false);
+    });
+  });
+
+  describe('authentication and ACL', () => {
+    let source: RedisServer;
+    before(async () => {
+      source = await startRedis({
+        rdbFile: fx.rdbFile,
+        password: 'sekret',
+        config: { 'repl-diskless-sync-delay': '0' },
+        users: [
+          { name: 'reader', password: 'rpass', rules: '~* +@read +info +select +function|list' },
+          { name: 'nodump', password: 'npass', rules: '~* +scan +info +select +pexpiretime +function|list' },
+        ],
+      });
+    });
+    after(() => source.stop());
+
+    test('a wrong password: one line naming user and server, exit 1', () => {
+      const r = shake(['dump', '--source', source.url, '-o', join(dir, 'x.rdb')], { SHAKE_SOURCE_PASSWORD: 'nope' });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /^error: authentication failed for default@127\.0\.0\.1:\d+: WRONGPASS/m);
+    });
+
+    test('the right password from the environment: replication dump', () => {
+      const out = join(dir, 'auth.rdb');
+      const r = shake(['dump', '--source', source.url, '-o', out], { SHAKE_SOURCE_PASSWORD: 'sekret' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /via replication/);
+      assert.equal(checkRdb(out).status, 0);
+    });
+
+    test('a user without +psync: --mode replication reports NOPERM; auto falls back to scan', () => {
+      const env = { SHAKE_SOURCE_PASSWORD: 'rpass' };
+      const base = ['dump', '--source', source.url, '--source-user', 'reader'];
+      const r1 = shake([...base, '-o', join(dir, 'np.rdb'), '--mode', 'replication'], env);
+      assert.equal(r1.status, 1);
+      assert.match(r1.stderr, /^error: 127\.0\.0\.1:\d+ refused REPLCONF: NOPERM .*\+psync/m);
+      const out = join(dir, 'reader.rdb');
+      const r2 = shake([...base, '-o', out], env);
+      assert.equal(r2.status, 0, r2.stderr);
+      assert.match(r2.stderr, /replication refused .*NOPERM.*falling back/);
+      assert.equal(checkRdb(out).status, 0);
+    });
+
+    test('a user without DUMP: scan mode names the command and NOPERM', () => {
+      const out = join(dir, 'nodump.rdb');
+      const r = shake(['dump', '--source', source.url, '--source-user', 'nodump', '-o', out, '--mode', 'scan'], {
+        SHAKE_SOURCE_PASSWORD: 'npass',
+      });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /^error: DUMP .* failed: NOPERM/m);
+      assert.equal(existsSync(out), false);
+      assert.deepEqual(
+        readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+        [],
+      );
+    });
+  });
+});
