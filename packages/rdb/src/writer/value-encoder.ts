@@ -150,9 +150,11 @@ export class ValueEncoder {
     this.maxBuffered = opts.maxBufferedBytes ?? 512 * 1024 * 1024;
   }
 
-  /** key-start: `length` is key-start.length. Throws RdbError when the type cannot be written for the target. */
+  /**
+   * key-start: `length` is key-start.length. Throws RdbError when the type cannot be written for the target.
+   * A key left unfinished (after an error) is dropped: one encoder can be reused for every key.
+   */
   start(header: KeyHeader, out: ValueOutput, length?: number, opts: KeyEncodeOptions = {}): void {
-    if (this.phase !== 'idle' && this.phase !== 'done') throw this.fail('start() before the previous key finished');
     const why = unsupportedReason(header, this.target);
     this.header = header;
     if (why) throw this.fail(why);
