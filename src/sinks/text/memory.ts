@@ -27,11 +27,14 @@ export interface MemoryRow {
   expireAtMs: number | null;
 }
 
-/** A key as a CSV field: printable UTF-8 as text (quoted when needed), anything else as `base64:<...>`. */
+/**
+ * A key as a CSV field: printable UTF-8 without line breaks as text (quoted when it has `,` or `"` or
+ * starts with `base64:`), anything else as `base64:<...>` — so every row is one line.
+ */
 export function csvKey(key: Buffer): string {
-  if (!isPrintableUtf8(key)) return `base64:${key.toString('base64')}`;
+  if (!isPrintableUtf8(key) || key.includes(0x0a) || key.includes(0x0d)) return `base64:${key.toString('base64')}`;
   const s = key.toString('utf8');
-  if (/[",\r\n]/.test(s) || s.startsWith('base64:') || s.startsWith('"')) return `"${s.replace(/"/g, '""')}"`;
+  if (/[",]/.test(s) || s.startsWith('base64:')) return `"${s.replace(/"/g, '""')}"`;
   return s;
 }
 
