@@ -38,7 +38,10 @@ class TransactionTag implements ReplyTag {
       else this.core.fail(null, null, `MULTI: ${reply.message}`);
       return;
     }
+    // MULTI and EXEC themselves count as replayed; the queued commands count by EXEC's replies.
+    if (name === 'multi') this.core.counters.commandsWritten++;
     if (name === 'exec' && Array.isArray(reply)) {
+      this.core.counters.commandsWritten++;
       for (const r of reply) {
         if (r instanceof RespServerError) this.core.fail(null, null, `command in EXEC: ${r.message}`);
         else this.core.counters.commandsWritten++;
