@@ -3,13 +3,7 @@
  * is counted under a reason, and the first failures are kept with their key and message.
  */
 export type SkipReason =
-  | 'filtered'
-  | 'expired'
-  | 'conflict'
-  | 'vanished'
-  | 'type-changed'
-  | 'unsupported'
-  | 'error-skipped';
+  'filtered' | 'expired' | 'conflict' | 'vanished' | 'type-changed' | 'unsupported' | 'error-skipped';
 
 export interface Failure {
   key: Buffer | null;

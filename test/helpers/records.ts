@@ -21,11 +21,7 @@ export interface StreamRecord {
   groups: StreamGroupRecord[];
 }
 
-export type RecordValue =
-  | { b64: string }
-  | string[]
-  | [string, string][]
-  | StreamRecord;
+export type RecordValue = { b64: string } | string[] | [string, string][] | StreamRecord;
 
 export interface KeyRecord {
   db: number;
