@@ -40,6 +40,8 @@ export interface ScanSourceOptions {
   onNotice?: (message: string) => void;
   /** Clock for PTTL-based expiries on servers before 7.0 (tests). */
   now?: () => number;
+  /** 'pttl' forces now + PTTL even where PEXPIRETIME exists (what servers before 7.0 get). */
+  expiry?: 'auto' | 'pttl';
 }
 
 /** What a scan dump learned about the source, filled in while it runs. */
@@ -71,6 +73,7 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
 
   private async *run(): AsyncGenerator<EntryBatch> {
     const facts = await readServerFacts(this.conn);
+    if (this.opts.expiry === 'pttl') facts.hasPexpiretime = false;
     this.info.facts = facts;
     let preamble: Entry[] | null = await this.preambleWithoutHeader(facts);
     const dbs = (this.opts.dbs ?? [...facts.keyspace.keys()]).slice().sort((a, b) => a - b);
@@ -83,13 +86,13 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
         { kind: 'resize-db', dbSize: sizes?.keys ?? 0, expiresSize: sizes?.expires ?? 0, offset: 0 },
       ];
       const dedup = this.opts.dedup === false ? null : new KeyDedup();
-      let cursor = '0';
-      let page = await this.scanPage(cursor, dedup);
+      let req = this.request(await this.scanPage('0', dedup), facts, dedup);
       for (;;) {
-        cursor = page.cursor;
-        const more = cursor !== '0';
-        // One round trip: the DUMPs and expiries of this page, and the next SCAN page.
-        const { entries, next } = await this.readKeys(db, page.keys, facts, more ? cursor : null, dedup);
+        // The next page's SCAN reply comes first: its DUMPs go out before this page's are processed,
+        // so the server works on page i+1 while we build page i and the sink writes it.
+        const nextPage = req.scan ? await req.scan : null;
+        const nextReq = nextPage ? this.request(nextPage, facts, dedup) : null;
+        const entries = this.buildEntries(db, req.keys, await req.replies, facts);
         const batch: Entry[] = [];
         if (preamble) {
           batch.push(this.header(facts), ...preamble);
@@ -101,8 +104,8 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
         }
         for (const e of entries) batch.push(e);
         if (batch.length > 0) yield batch;
-        if (!next) break;
-        page = next;
+        if (!nextReq) break;
+        req = nextReq;
       }
     }
     if (preamble) yield [this.header(facts), ...preamble];
@@ -172,19 +175,24 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
     return keys.length === page.keys.length ? page : { cursor: page.cursor, keys };
   }
 
-  /** DUMP + expiry of every key, plus (when given) the SCAN of the next cursor, in one pipelined batch. */
-  private async readKeys(
-    db: number,
-    keys: Buffer[],
-    facts: ServerFacts,
-    nextCursor: string | null,
-    dedup: KeyDedup | null,
-  ): Promise<{ entries: Entry[]; next: ScanPage | null }> {
+  /** Sends the SCAN of the page's next cursor, then the expiry + DUMP of each of its keys (one write). */
+  private request(page: ScanPage, facts: ServerFacts, dedup: KeyDedup | null): PageRequest {
+    const scan =
+      page.cursor === '0'
+        ? null
+        : this.conn.call(this.scanArgv(page.cursor)).then((r) => this.unique(parseScanReply(r), dedup));
     const expiryCmd = facts.hasPexpiretime ? 'PEXPIRETIME' : 'PTTL';
     const argvs: (string | Buffer)[][] = [];
-    for (const key of keys) argvs.push([expiryCmd, key], ['DUMP', key]);
-    if (nextCursor !== null) argvs.push(this.scanArgv(nextCursor));
-    const replies = argvs.length > 0 ? await this.conn.sendBatch(argvs) : [];
+    for (const key of page.keys) argvs.push([expiryCmd, key], ['DUMP', key]);
+    const replies = argvs.length > 0 ? this.conn.sendBatch(argvs) : Promise.resolve([]);
+    // Awaited later, in order; a failure must not count as unhandled meanwhile.
+    scan?.catch(() => {});
+    replies.catch(() => {});
+    return { keys: page.keys, scan, replies };
+  }
+
+  private buildEntries(db: number, keys: Buffer[], replies: unknown[], facts: ServerFacts): Entry[] {
+    const expiryCmd = facts.hasPexpiretime ? 'PEXPIRETIME' : 'PTTL';
     const now = this.opts.now?.() ?? Date.now();
     const entries: Entry[] = [];
     const counters = this.opts.counters;
@@ -207,8 +215,7 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
       counters.keysRead++;
       counters.bytesRead += dump.length;
     }
-    const next = nextCursor === null ? null : this.unique(parseScanReply(replies[replies.length - 1]), dedup);
-    return { entries, next };
+    return entries;
   }
 
   private keyEntries(db: number, key: Buffer, payload: Buffer, expireAtMs: number | null): RdbEvent[] {
@@ -246,6 +253,13 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
 interface ScanPage {
   cursor: string;
   keys: Buffer[];
+}
+
+interface PageRequest {
+  keys: Buffer[];
+  /** The following page (null after the last one). */
+  scan: Promise<ScanPage> | null;
+  replies: Promise<unknown[]>;
 }
 
 function parseScanReply(reply: unknown): ScanPage {
