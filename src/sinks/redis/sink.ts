@@ -136,6 +136,13 @@ export class RedisSink implements Sink {
     this.opts.onWarning?.(message);
   }
 
+  /** Waits until everything written so far is answered, without closing (rump --live: re-copies land in order). */
+  async flush(): Promise<void> {
+    await this.keys.prechecks.flush();
+    await this.core.drainAll();
+    await this.core.checkStop();
+  }
+
   async close(): Promise<void> {
     await this.keys.prechecks.flush();
     await this.core.drainAll();
