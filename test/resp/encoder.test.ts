@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { commandByteLength, encodeCommand, encodeCommandToBuffer, RespServerError, VerbatimString } from '@shake/resp';
+import {
+  commandByteLength,
+  encodeCommand,
+  encodeCommandToBuffer,
+  RespServerError,
+  VerbatimString,
+  writeCommand,
+} from '@shake/resp';
 import { startRedis } from '../harness/redis-server.js';
 import { exchange } from './live.js';
 
@@ -108,5 +115,31 @@ test('decoder vs a live redis-server: every RESP3 type from DEBUG PROTOCOL (debu
     assert.equal(err.code, 'ERR');
   } finally {
     await server.stop();
+  }
+});
+
+test('writeCommand fast paths (short ASCII, short Buffers) agree with the RESP spec at every size boundary', () => {
+  const spec = (argv: Array<string | Buffer>): Buffer => {
+    const parts: Buffer[] = [Buffer.from(`*${argv.length}\r\n`)];
+    for (const a of argv) {
+      const bytes = typeof a === 'string' ? Buffer.from(a, 'utf8') : a;
+      parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n'));
+    }
+    return Buffer.concat(parts);
+  };
+  const args: Array<string | Buffer> = [];
+  for (const n of [0, 1, 9, 10, 63, 64, 65, 100, 1000]) {
+    args.push('a'.repeat(n), 'é'.repeat(n), 'a'.repeat(Math.max(0, n - 1)) + '€', Buffer.alloc(n, 0xfe));
+  }
+  for (let i = 0; i < args.length; i++) {
+    const argv = args.slice(i, i + 3);
+    const expected = spec(argv);
+    assert.deepEqual(encodeCommandToBuffer(argv), expected);
+    assert.equal(commandByteLength(argv), expected.length);
+    const target = Buffer.alloc(expected.length + 10, 0x58);
+    assert.equal(writeCommand(target, 5, argv), 5 + expected.length);
+    assert.deepEqual(target.subarray(5, 5 + expected.length), expected);
+    const pieces = encodeCommand(argv).map((p) => (typeof p === 'string' ? Buffer.from(p) : p));
+    assert.deepEqual(Buffer.concat(pieces), expected);
   }
 });
