@@ -42,6 +42,21 @@ export interface ScanSourceOptions {
   now?: () => number;
   /** 'pttl' forces now + PTTL even where PEXPIRETIME exists (what servers before 7.0 get). */
   expiry?: 'auto' | 'pttl';
+  /** SCAN ... TYPE <type> (Redis 6.0+): only keys of this type (default every type). */
+  scanType?: string;
+  /**
+   * Instead of SCAN: read exactly these keys, page by page, each page in its own db (rump --keys-file and
+   * --live re-copies). Every page yields one batch, possibly empty (all its keys vanished).
+   */
+  keyPages?: AsyncIterable<KeyPage>;
+  /** Called for each key that no longer exists when it is read (it is also counted as 'vanished'). */
+  onVanished?: (db: number, key: Buffer) => void;
+}
+
+/** Keys to read from one db (keyPages mode). */
+export interface KeyPage {
+  db: number;
+  keys: Buffer[];
 }
 
 /** What a scan dump learned about the source, filled in while it runs. */
@@ -76,6 +91,10 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
     if (this.opts.expiry === 'pttl') facts.hasPexpiretime = false;
     this.info.facts = facts;
     let preamble: Entry[] | null = await this.preambleWithoutHeader(facts);
+    if (this.opts.keyPages) {
+      yield* this.readPages(facts, preamble, this.opts.keyPages);
+      return;
+    }
     const dbs = (this.opts.dbs ?? [...facts.keyspace.keys()]).slice().sort((a, b) => a - b);
     for (const db of dbs) {
       if (facts.cluster && db !== 0) throw new Error(`--db ${db}: a cluster node has only db 0`);
@@ -107,6 +126,33 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
         if (!nextReq) break;
         req = nextReq;
       }
+    }
+    if (preamble) yield [this.header(facts), ...preamble];
+    yield [{ kind: 'end', offset: 0, checksum: null }];
+  }
+
+  /** keyPages mode: DUMP + expiry of exactly the keys given, one batch per page. */
+  private async *readPages(
+    facts: ServerFacts,
+    preamble: Entry[] | null,
+    pages: AsyncIterable<KeyPage>,
+  ): AsyncGenerator<EntryBatch> {
+    let selected = facts.cluster ? 0 : -1;
+    for await (const page of pages) {
+      if (page.db !== selected) {
+        if (facts.cluster) throw new Error(`db ${page.db}: a cluster node has only db 0`);
+        await this.expectOk(['SELECT', String(page.db)], `SELECT ${page.db}`);
+        selected = page.db;
+      }
+      const req = this.request({ cursor: '0', keys: page.keys }, facts, null);
+      const entries = this.buildEntries(page.db, page.keys, await req.replies, facts);
+      const batch: Entry[] = [];
+      if (preamble) {
+        batch.push(this.header(facts), ...preamble);
+        preamble = null;
+      }
+      for (const e of entries) batch.push(e);
+      yield batch;
     }
     if (preamble) yield [this.header(facts), ...preamble];
     yield [{ kind: 'end', offset: 0, checksum: null }];
@@ -161,6 +207,7 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
   private scanArgv(cursor: string): (string | Buffer)[] {
     const argv: (string | Buffer)[] = ['SCAN', cursor, 'COUNT', String(this.scanCount)];
     if (this.opts.match !== undefined) argv.push('MATCH', this.opts.match);
+    if (this.opts.scanType !== undefined) argv.push('TYPE', this.opts.scanType);
     return argv;
   }
 
@@ -204,6 +251,7 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
       if (dump instanceof Error) throw commandError('DUMP', key, dump);
       if (dump === null || dump === undefined || ttlReply === -2) {
         counters.skip('vanished');
+        this.opts.onVanished?.(db, key);
         continue;
       }
       if (!Buffer.isBuffer(dump) || dump.length < 1 + DUMP_TRAILER) {
