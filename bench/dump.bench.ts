@@ -25,15 +25,17 @@ const cli = join(repoRoot, 'bin', 'run.js');
 
 interface Timed {
   secs: number;
+  /** user + system CPU seconds of the process. */
+  cpu: number;
   rssMb: number;
 }
 
 function timed(cmd: string, argv: string[]): Timed {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...argv], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...argv], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed: ${r.stderr}`);
   const last = r.stderr.trim().split('\n').at(-1) ?? '';
-  const [secs, kb] = last.split(' ').map(Number);
-  return { secs: secs ?? NaN, rssMb: (kb ?? NaN) / 1024 };
+  const [secs = NaN, user = NaN, sys = NaN, kb = NaN] = last.split(' ').map(Number);
+  return { secs, cpu: user + sys, rssMb: kb / 1024 };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -122,8 +124,9 @@ async function main(): Promise<void> {
       const cliS = median(cliRuns.map((x) => x.secs));
       const shakeS = median(shakeRuns.map((x) => x.secs));
       const inS = median(inproc);
+      const cpu = (xs: Timed[]): string => `${median(xs.map((x) => x.cpu)).toFixed(2)} s`;
       rows.push(
-        `| replication, ${form} | ${(size / 2 ** 20).toFixed(0)} MiB | ${cliS.toFixed(2)} s | ${shakeS.toFixed(2)} s (${(shakeS / cliS).toFixed(2)}x) | ${inS.toFixed(2)} s (${(inS / cliS).toFixed(2)}x) | ${median(cliRuns.map((x) => x.rssMb)).toFixed(0)} MB | ${median(shakeRuns.map((x) => x.rssMb)).toFixed(0)} MB |`,
+        `| replication, ${form} | ${(size / 2 ** 20).toFixed(0)} MiB | ${cliS.toFixed(2)} s | ${shakeS.toFixed(2)} s (${(shakeS / cliS).toFixed(2)}x) | ${inS.toFixed(2)} s (${(inS / cliS).toFixed(2)}x) | ${cpu(cliRuns)} / ${cpu(shakeRuns)} | ${median(cliRuns.map((x) => x.rssMb)).toFixed(0)} MB | ${median(shakeRuns.map((x) => x.rssMb)).toFixed(0)} MB |`,
       );
     }
     const scanFile = join(dir, 'scan.rdb');
@@ -131,12 +134,14 @@ async function main(): Promise<void> {
     const check = spawnSync('redis-check-rdb', [scanFile], { encoding: 'utf8' });
     if (check.status !== 0) throw new Error(`redis-check-rdb failed on ${scanFile}: ${check.stdout}`);
     rows.push(
-      `| scan (SCAN+DUMP) | ${(statSync(scanFile).size / 2 ** 20).toFixed(0)} MiB | – | ${scan.secs.toFixed(2)} s (${(Number(dbsize) / scan.secs / 1000).toFixed(0)}k keys/s) | – | – | ${scan.rssMb.toFixed(0)} MB |`,
+      `| scan (SCAN+DUMP) | ${(statSync(scanFile).size / 2 ** 20).toFixed(0)} MiB | – | ${scan.secs.toFixed(2)} s (${(Number(dbsize) / scan.secs / 1000).toFixed(0)}k keys/s) | – | – / ${scan.cpu.toFixed(2)} s | – | ${scan.rssMb.toFixed(0)} MB |`,
     );
     await admin.close();
     console.log(`median of ${RUNS} runs; ratio = shake / redis-cli --rdb`);
-    console.log('| mode | file | redis-cli --rdb | shake dump (CLI) | dump in-process | redis-cli RSS | shake RSS |');
-    console.log('|---|---|---|---|---|---|---|');
+    console.log(
+      '| mode | file | redis-cli --rdb | shake dump (CLI) | dump in-process | CPU redis-cli / shake | redis-cli RSS | shake RSS |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|');
     for (const r of rows) console.log(r);
   } finally {
     await server.stop();
