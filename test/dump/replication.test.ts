@@ -4,9 +4,19 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
 import { dumpSnapshot, type MasterSocket } from '../../src/replica/snapshot-dump.js';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { assertRecordsMatch } from '../helpers/compare-records.js';
+import { expectedAfterReload, readKeyspace } from '../helpers/keyspace.js';
+import { loadExpected } from '../helpers/load-records.js';
 import { DEBUG_ON, checkRdb, debugDigest, fixtureRdb, keyspaceCounts, loadInFreshServer } from './helpers.js';
+
+/** Each library's source (FUNCTION LIST WITHCODE: flat name/value pairs per library), sorted. */
+async function libraryCode(c: Redis): Promise<string[]> {
+  const libs = (await c.call('FUNCTION', 'LIST', 'WITHCODE')) as unknown[][];
+  return libs.map((l) => String(l[l.indexOf('library_code') + 1])).sort();
+}
 
 function plainOpener(server: RedisServer): () => Promise<MasterSocket> {
   return () =>
@@ -22,6 +32,7 @@ function plainOpener(server: RedisServer): () => Promise<MasterSocket> {
 
 describe('dump via replication (7.0 fixture loaded in the source)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'shake-dump-'));
+  const expected = loadExpected('redis-7.0').records.map(expectedAfterReload);
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const diskless of [false, true]) {
@@ -62,6 +73,9 @@ describe('dump via replication (7.0 fixture loaded in the source)', () => {
         try {
           assert.deepEqual(await keyspaceCounts(b), await keyspaceCounts(a));
           assert.equal(await debugDigest(b), await debugDigest(a));
+          assertRecordsMatch(await readKeyspace({ host: loaded.host, port: loaded.port }), expected);
+          assert.deepEqual(await libraryCode(b), await libraryCode(a));
+          assert.equal((await libraryCode(b)).length, 1);
         } finally {
           a.disconnect();
           b.disconnect();
