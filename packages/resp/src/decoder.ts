@@ -14,49 +14,11 @@
  * skipped keepalive newline); inside onReply it already includes that reply. After a snapshot,
  * `offset - snapshotEndOffset` is the number of command-stream bytes processed (for REPLCONF ACK).
  */
-import { EofMarkScanner, RDB_EOF_MARK_SIZE } from './eof-mark.js';
+import type { RespDecoderOptions, SnapshotHandler } from './decoder-options.js';
 import { RespError } from './errors.js';
 import { parseBigNumber, parseDouble, parseInteger, parseLength } from './numbers.js';
+import { SnapshotReader } from './snapshot-reader.js';
 import { RESP_TYPE as T, RespServerError, VerbatimString, type RespValue } from './types.js';
-
-export interface RespDecoderOptions {
-  onReply(value: RespValue): void;
-  /** A top-level RESP3 push (`>`). Without it pushes go to onReply as arrays. */
-  onPush?(value: RespValue[]): void;
-  /** A RESP3 attribute (`|`) that preceded a value (top level or nested). Without it attributes are dropped. */
-  onAttribute?(attributes: Map<RespValue, RespValue> | Array<[RespValue, RespValue]>): void;
-  /** Top-level bulks longer than this many bytes are streamed (needs onBulkChunk). Default: never. */
-  bulkStreamThreshold?: number;
-  onBulkStart?(length: number): void;
-  onBulkChunk?(piece: Buffer): void;
-  onBulkEnd?(): void;
-  /** Longest accepted bulk string (default 512 MiB, Redis's proto-max-bulk-len). */
-  maxBulkLength?: number;
-  /** Most elements in one aggregate (default 2^32 - 1; memory grows only with bytes actually received). */
-  maxArrayLength?: number;
-  /** Deepest aggregate nesting (default 128). */
-  maxNesting?: number;
-  /** Longest simple line (`+`, `-`, `:` ...), default 1 MiB. */
-  maxLineLength?: number;
-  /** `%` maps as Map (default) or as an array of [key, value] pairs. */
-  mapAs?: 'map' | 'pairs';
-  /**
-   * Skip empty lines (`\n` or `\r\n`) between top-level replies: a master sends them as keepalives while a
-   * replica waits for the PSYNC reply. Off by default (strict). Also settable later: `decoder.skipNewlines`.
-   */
-  skipNewlines?: boolean;
-}
-
-/** Receives a replication RDB transfer announced with `expectSnapshot`. */
-export interface SnapshotHandler {
-  /** `length` for the `$<len>` form, `eofMark` (40 bytes) for the diskless `$EOF:<mark>` form. */
-  onSnapshotStart(info: { length: number | null; eofMark: Buffer | null }): void;
-  /** RDB bytes, in order; never includes the EOF mark. */
-  onSnapshotChunk(piece: Buffer): void;
-  onSnapshotEnd(): void;
-  /** The master answered with `-ERR ...` instead of a transfer. Without it the error goes to onReply. */
-  onSnapshotError?(error: RespServerError): void;
-}
 
 interface Frame {
   type: number;
@@ -67,14 +29,10 @@ interface Frame {
 const S_IDLE = 0;
 const S_LINE = 1;
 const S_BULK = 2;
-const S_SNAP_LINE = 3;
-const S_SNAP_LEN = 4;
-const S_SNAP_EOF = 5;
+const S_SNAPSHOT = 3;
 
 const CR = 0x0d;
 const LF = 0x0a;
-const MAX_SNAPSHOT_LINE = 1024;
-const EOF_PREFIX = '$EOF:';
 
 export class RespDecoder {
   /** Stream offset just past the last complete top-level reply / snapshot / skipped keepalive. */
@@ -109,9 +67,7 @@ export class RespDecoder {
   private bulkStreaming = false;
   private crlfLeft = 0;
 
-  private snapshot: SnapshotHandler | null = null;
-  private snapRemaining = 0;
-  private eofScanner: EofMarkScanner | null = null;
+  private snapshot: SnapshotReader | null = null;
 
   constructor(options: RespDecoderOptions) {
     this.opts = options;
@@ -142,10 +98,17 @@ export class RespDecoder {
    */
   expectSnapshot(handler: SnapshotHandler): void {
     if (!this.idle) throw new Error('expectSnapshot: a reply is partially decoded');
-    this.snapshot = handler;
-    this.state = S_SNAP_LINE;
-    this.lineParts = [];
-    this.lineLen = 0;
+    this.state = S_SNAPSHOT;
+    this.snapshot = new SnapshotReader(handler, {
+      advance: (abs) => (this.offset = abs),
+      finish: (abs, ended) => {
+        this.snapshot = null;
+        this.state = S_IDLE;
+        this.offset = abs;
+        if (ended) this.snapshotEndOffset = abs;
+      },
+      onError: (err) => this.opts.onReply(err),
+    });
   }
 
   write(chunk: Buffer): void {
@@ -164,14 +127,8 @@ export class RespDecoder {
           case S_BULK:
             pos = this.consumeBulk(chunk, pos);
             break;
-          case S_SNAP_LINE:
-            pos = this.snapshotLine(chunk, pos);
-            break;
-          case S_SNAP_LEN:
-            pos = this.snapshotLength(chunk, pos);
-            break;
           default:
-            pos = this.snapshotEof(chunk, pos);
+            pos = this.snapshot!.feed(chunk, pos, this.base);
         }
       }
       this.base += len;
@@ -444,95 +401,6 @@ export class RespDecoder {
     const map = new Map<RespValue, RespValue>();
     for (let i = 0; i < items.length; i += 2) map.set(items[i]!, items[i + 1]!);
     return map;
-  }
-
-  // ---- replication snapshot ----
-
-  private snapshotLine(buf: Buffer, pos: number): number {
-    const len = buf.length;
-    let lf = pos;
-    while (lf < len && buf[lf] !== LF) lf++;
-    const taken = (lf < len ? lf + 1 : len) - pos;
-    if (this.lineLen === 0) this.lineStartAbs = this.base + pos;
-    this.lineLen += taken;
-    if (this.lineLen > MAX_SNAPSHOT_LINE) {
-      throw new RespError('replication transfer header line too long', this.lineStartAbs);
-    }
-    this.lineParts.push(buf.subarray(pos, pos + taken));
-    if (lf === len) return len;
-    const line = this.lineParts.length === 1 ? this.lineParts[0]! : Buffer.concat(this.lineParts, this.lineLen);
-    this.lineParts = [];
-    this.lineLen = 0;
-    const endAbs = this.base + lf + 1;
-    let end = line.length - 1;
-    if (end > 0 && line[end - 1] === CR) end--;
-    this.startSnapshot(line.toString('latin1', 0, end), endAbs);
-    return lf + 1;
-  }
-
-  private startSnapshot(text: string, endAbs: number): void {
-    const handler = this.snapshot!;
-    if (text === '') {
-      this.offset = endAbs; // keepalive newline while the master prepares the RDB
-      return;
-    }
-    if (text[0] === '-') {
-      this.snapshot = null;
-      this.state = S_IDLE;
-      this.offset = endAbs;
-      const err = new RespServerError(text.slice(1));
-      if (handler.onSnapshotError) handler.onSnapshotError(err);
-      else this.opts.onReply(err);
-      return;
-    }
-    if (text.startsWith(EOF_PREFIX)) {
-      const mark = Buffer.from(text.slice(EOF_PREFIX.length), 'latin1');
-      if (mark.length !== RDB_EOF_MARK_SIZE) {
-        throw new RespError(`EOF mark of ${mark.length} bytes, expected ${RDB_EOF_MARK_SIZE}`, this.lineStartAbs);
-      }
-      this.state = S_SNAP_EOF;
-      this.eofScanner = new EofMarkScanner(mark, (piece) => handler.onSnapshotChunk(piece));
-      handler.onSnapshotStart({ length: null, eofMark: mark });
-      return;
-    }
-    if (text[0] !== '$' || !/^\$\d{1,15}$/.test(text)) {
-      throw new RespError(
-        `expected '$<length>' or '$EOF:<mark>' for the replication transfer, got ${JSON.stringify(text.slice(0, 64))}`,
-        this.lineStartAbs,
-        text.charCodeAt(0),
-      );
-    }
-    const length = Number(text.slice(1));
-    this.state = S_SNAP_LEN;
-    this.snapRemaining = length;
-    handler.onSnapshotStart({ length, eofMark: null });
-    if (length === 0) this.endSnapshot(endAbs);
-  }
-
-  private snapshotLength(buf: Buffer, pos: number): number {
-    const take = Math.min(buf.length - pos, this.snapRemaining);
-    this.snapRemaining -= take;
-    const end = pos + take;
-    if (take > 0) this.snapshot!.onSnapshotChunk(buf.subarray(pos, end));
-    if (this.snapRemaining === 0) this.endSnapshot(this.base + end);
-    return end;
-  }
-
-  private snapshotEof(buf: Buffer, pos: number): number {
-    const end = this.eofScanner!.feed(buf, pos);
-    if (end === -1) return buf.length;
-    this.eofScanner = null;
-    this.endSnapshot(this.base + end);
-    return end;
-  }
-
-  private endSnapshot(endAbs: number): void {
-    const handler = this.snapshot!;
-    this.snapshot = null;
-    this.state = S_IDLE;
-    this.offset = endAbs;
-    this.snapshotEndOffset = endAbs;
-    handler.onSnapshotEnd();
   }
 }
 
