@@ -7,6 +7,7 @@
 import { discoverTopology, keySlot, CLUSTER_SLOTS, addressKey, type NodeAddress } from '../cluster/index.js';
 import { connect, type ConnectionOptions } from '../redis/index.js';
 import type { ScanConnection } from '../sources/scan.js';
+import { readServerFacts, type ServerFacts } from '../sources/scan-server.js';
 
 export interface SourceConnection extends ScanConnection {
   close(): Promise<void>;
@@ -39,14 +40,29 @@ function at(base: ConnectionOptions, a: NodeAddress): ConnectionOptions {
   return { ...base, host: a.host, port: a.port, db: undefined };
 }
 
-export async function discoverSourceNodes(opts: DiscoverOptions): Promise<SourceNode[]> {
+export interface SourceTopology {
+  nodes: SourceNode[];
+  /** INFO of the node the address points at (version, keyspace). */
+  facts: ServerFacts;
+}
+
+export async function discoverSourceNodes(opts: DiscoverOptions): Promise<SourceTopology> {
   const base: ConnectionOptions = { ...opts.connection, db: undefined };
   const conn = await (opts.connectSource ?? connectSource)(base);
   try {
+    const facts = await readServerFacts(conn);
     const topo = await discoverTopology(conn, { host: base.host, port: base.port });
     if (topo.mode === 'standalone') {
       if (opts.preferReplica) opts.onNotice?.('--prefer-replica: the source is not a cluster; reading it directly');
-      return [{ addr: addressKey(base), connection: base, role: 'master', master: base, slots: [], cluster: false }];
+      const node: SourceNode = {
+        addr: addressKey(base),
+        connection: base,
+        role: 'master',
+        master: base,
+        slots: [],
+        cluster: false,
+      };
+      return { nodes: [node], facts };
     }
     const byShard = new Map<string, SourceNode>();
     for (const r of topo.table.ranges()) {
@@ -70,7 +86,7 @@ export async function discoverSourceNodes(opts: DiscoverOptions): Promise<Source
       }
       node.slots.push([r.start, r.end]);
     }
-    return [...byShard.values()];
+    return { nodes: [...byShard.values()], facts };
   } finally {
     await conn.close().catch(() => {});
   }
