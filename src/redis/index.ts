@@ -1,4 +1,5 @@
 export * from './connection.js';
+export { connect } from './connect.js';
 export * from './errors.js';
 export * from './options.js';
 export { parseRedisUrl } from './url.js';
