@@ -5,6 +5,7 @@
  * notice, when the source refuses it (SYNC/PSYNC disabled as on AWS ElastiCache, or -NOPERM).
  * No terminal code here: the command prints notices and progress from the callbacks and `DumpProgress`.
  */
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { discoverTopology } from '../cluster/index.js';
 import { Counters } from '../core/counters.js';
@@ -103,6 +104,10 @@ export async function runDump(opts: DumpRunOptions): Promise<DumpRunResult> {
       '--db selects databases in scan mode only (a replication snapshot holds every db): add --mode scan',
     );
   }
+  const outDir = dirname(opts.output);
+  if (!existsSync(outDir) || !statSync(outDir).isDirectory()) {
+    throw new Error(`cannot write ${opts.output}: directory ${outDir} does not exist`);
+  }
   const targets = await listTargets(opts);
   const cluster = targets.length > 1 || targets[0]?.id !== '';
   const inner = new AbortController();
@@ -145,7 +150,12 @@ async function listTargets(opts: DumpRunOptions): Promise<Target[]> {
   const c = opts.connection;
   const conn = await connect({ ...c, db: undefined });
   try {
-    const topo = await discoverTopology(conn, { host: c.host, port: c.port });
+    const topo = await discoverTopology(conn, { host: c.host, port: c.port }).catch((err: Error) => {
+      const hint = /^NOAUTH/.test(err.message)
+        ? ' (give the password in SHAKE_SOURCE_PASSWORD, the URL or [source] password)'
+        : '';
+      throw new Error(`${conn.address}: ${err.message}${hint}`);
+    });
     if (topo.mode === 'standalone') return [{ host: c.host, port: c.port, id: '', slots: [], path: opts.output }];
     const byMaster = new Map<string, Target>();
     for (const r of topo.table.ranges()) {
@@ -172,7 +182,9 @@ async function dumpNode(opts: DumpRunOptions, t: Target, signal: AbortSignal): P
   const counters = new Counters();
   const base = { host: t.host, port: t.port, id: t.id, slots: t.slots, path: t.path, counters };
   let fallback: string | null = null;
-  if (opts.mode !== 'scan' && !(opts.mode === 'auto' && opts.dbs && opts.dbs.length > 0)) {
+  const dbsChosen = opts.dbs !== undefined && opts.dbs.length > 0;
+  if (opts.mode === 'auto' && dbsChosen) opts.onNotice?.(`${name}: --db given, using SCAN + DUMP`);
+  if (opts.mode !== 'scan' && !(opts.mode === 'auto' && dbsChosen)) {
     try {
       const res = await dumpSnapshot({
         open: () => openMaster(connection),

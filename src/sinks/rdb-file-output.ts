@@ -41,7 +41,9 @@ export class RdbFileOutput {
     try {
       handle = await open(tempPath, 'wx', 0o644);
     } catch (err) {
-      throw new Error(`cannot create ${tempPath}: ${(err as Error).message}`);
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'ENOENT' ? `directory ${dirname(path)} does not exist` : e.message;
+      throw new Error(`cannot write ${path}: ${why}`);
     }
     return new RdbFileOutput(path, tempPath, handle, opts.highWaterMark ?? 4 << 20, opts.fsync ?? true);
   }

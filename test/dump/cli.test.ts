@@ -81,6 +81,18 @@ describe('shake dump (CLI) against real servers', () => {
       assert.match(r.stderr, /^error: authentication failed for default@127\.0\.0\.1:\d+: WRONGPASS/m);
     });
 
+    test('no password: NOAUTH, with where to put it', () => {
+      const r = shake(['dump', '--source', source.url, '-o', join(dir, 'x.rdb')]);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /^error: 127\.0\.0\.1:\d+: NOAUTH .*SHAKE_SOURCE_PASSWORD/m);
+    });
+
+    test('an output directory that does not exist is reported before connecting', () => {
+      const r = shake(['dump', '--source', 'redis://127.0.0.1:1', '-o', join(dir, 'nope', 'x.rdb')]);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /^error: cannot write .*nope\/x\.rdb: directory .*nope does not exist/m);
+    });
+
     test('the right password from the environment: replication dump', () => {
       const out = join(dir, 'auth.rdb');
       const r = shake(['dump', '--source', source.url, '-o', out], { SHAKE_SOURCE_PASSWORD: 'sekret' });
