@@ -16,11 +16,17 @@ export type Argv = (string | Buffer)[];
 export interface RewriteLimits {
   /** Elements (members, fields, items) per command. */
   maxElementsPerCommand: number;
-  /** Payload bytes per command; a bigger string is sent as SET + APPEND pieces of this size. */
+  /** Payload bytes per collection command (small commands are cheaper to encode: one copy into a slab). */
   maxBytesPerCommand: number;
+  /** A string bigger than this is sent as SET + APPEND pieces of this size. */
+  maxStringPiece: number;
 }
 
-export const DEFAULT_REWRITE_LIMITS: RewriteLimits = { maxElementsPerCommand: 1024, maxBytesPerCommand: 1 << 20 };
+export const DEFAULT_REWRITE_LIMITS: RewriteLimits = {
+  maxElementsPerCommand: 512,
+  maxBytesPerCommand: 12 * 1024,
+  maxStringPiece: 1 << 20,
+};
 
 /** What happened to one key, for the sink's summary. */
 export interface RewriteReport {
@@ -109,7 +115,7 @@ export class KeyRewriter {
   }
 
   private writeString(value: Buffer): void {
-    const max = this.limits.maxBytesPerCommand;
+    const max = this.limits.maxStringPiece;
     if (value.length <= max) {
       this.emit(['SET', this.header.key, value]);
       return;

@@ -37,9 +37,13 @@ const CONTROL_TAG: ReplyTag = {
   },
 };
 
+/**
+ * What a queued command costs in memory: its bytes plus the JS objects behind each argument (a Buffer view
+ * is ~100 bytes of heap), so a batch of many tiny arguments is bounded as well as one of big ones.
+ */
 export function argvBytes(argv: Argv): number {
-  let n = 16;
-  for (const a of argv) n += a.length + 8;
+  let n = 64;
+  for (const a of argv) n += a.length + 48;
   return n;
 }
 

@@ -9,7 +9,7 @@ import type { RespServerError } from '@shake/resp';
 import type { Counters } from '../../core/counters.js';
 import type { Argv } from '../../rewrite/key-rewriter.js';
 import { ConnWriter, type ConnLimits, type ReplyTag } from './conn-writer.js';
-import { KeyWrite, redirectOf, type KeyOutcomes } from './key-write.js';
+import { KeyWrite, SingleCommandTag, redirectOf, type KeyOutcomes } from './key-write.js';
 import type { RedisSinkStats } from './stats.js';
 import type { RedisTarget, TargetNode } from './target.js';
 
@@ -92,6 +92,22 @@ export class SinkCore implements KeyOutcomes {
   }
 
   // ---- outcomes ----
+
+  private readonly singleTags = new Map<number, SingleCommandTag>();
+
+  /** The shared reply tag of one-command keys (RESTORE) in target db `db`. */
+  singleTag(db: number): SingleCommandTag {
+    let t = this.singleTags.get(db);
+    if (!t) {
+      t = new SingleCommandTag(db, this);
+      this.singleTags.set(db, t);
+    }
+    return t;
+  }
+
+  written(): void {
+    this.counters.keysWritten++;
+  }
 
   keyDone(k: KeyWrite): void {
     if (k.failure !== null) {

@@ -69,3 +69,32 @@ export class KeyWrite implements ReplyTag {
     if (this.outstanding === 0) this.outcomes.keyDone(this);
   }
 }
+
+/**
+ * The reply tag of a key written by ONE command (RESTORE): no per-key object, the key is argv[1] and the db
+ * is the tag's (one tag per target db), so the common path allocates nothing for bookkeeping.
+ */
+export class SingleCommandTag implements ReplyTag {
+  constructor(
+    readonly db: number,
+    private readonly outcomes: KeyOutcomes & {
+      written(): void;
+      conflict(key: Buffer, db: number): void;
+      fail(key: Buffer | null, db: number | null, message: string): void;
+    },
+  ) {}
+
+  onReply(reply: RespValue, argv: Argv, conn: ConnWriter): void {
+    if (!(reply instanceof RespServerError)) {
+      this.outcomes.written();
+      return;
+    }
+    if (redirectOf(reply) !== null) {
+      this.outcomes.redirect(this, argv, reply, conn);
+      return;
+    }
+    const key = argv[1] as Buffer;
+    if (reply.code === 'BUSYKEY') this.outcomes.conflict(key, this.db);
+    else this.outcomes.fail(key, this.db, `${String(argv[0])}: ${reply.message}`);
+  }
+}

@@ -8,20 +8,13 @@
  *   EXISTS pre-check (on-conflict skip/error), or after UNLINK (replace).
  * Expired keys are skipped and counted; TTLs are absolute (RESTORE ... ABSTTL, PEXPIREAT).
  */
-import {
-  ChunkWriter,
-  RdbError,
-  ValueEncoder,
-  relabelDumpPayload,
-  buildDumpPayload,
-  type KeyHeader,
-  type ValueEvent,
-} from '@shake/rdb';
+import { ChunkWriter, RdbError, ValueEncoder, buildDumpPayload, type KeyHeader, type ValueEvent } from '@shake/rdb';
 import { KeyRewriter, type Argv, type RewriteLimits, type RewriteReport } from '../../rewrite/key-rewriter.js';
 import type { ConnWriter } from './conn-writer.js';
 import type { SinkCore } from './core.js';
 import type { DbMapper } from './db-map.js';
 import { KeyWrite } from './key-write.js';
+import { restorePayload } from './payload.js';
 import { Prechecks } from './precheck.js';
 import { isBig, planAtEnd, planAtStart } from './strategy.js';
 
@@ -49,6 +42,8 @@ export class KeyLoader {
   sourceRdbVersion: number | null = null;
   readonly prechecks: Prechecks;
   private readonly encoder: ValueEncoder;
+  private readonly absTtl: boolean;
+  private readonly replace: boolean;
 
   constructor(
     private readonly core: SinkCore,
@@ -57,6 +52,8 @@ export class KeyLoader {
   ) {
     this.prechecks = new Prechecks(core);
     this.encoder = new ValueEncoder({ targetRdbVersion: core.target.profile.rdbVersion });
+    this.absTtl = core.target.profile.features.restoreAbsTtl;
+    this.replace = core.onConflict === 'replace';
   }
 
   get inKey(): boolean {
@@ -119,12 +116,10 @@ export class KeyLoader {
     const profile = this.core.target.profile;
     const plan = planAtEnd(cur.header, raw, this.sourceRdbVersion, profile, true);
     switch (plan.how) {
-      case 'restore-raw': {
-        const srcVersion = this.sourceRdbVersion ?? profile.rdbVersion;
-        const parts = relabelDumpPayload(cur.header.rdbType, raw as Buffer, profile.rdbVersion, srcVersion);
+      case 'restore-raw':
+        // planAtEnd checked that the target loads this type id: restamp the body for its RDB version.
         this.core.stats.restoreRaw++;
-        return this.restore(cur, Buffer.concat(parts));
-      }
+        return this.restore(cur, restorePayload(cur.header.rdbType, raw as Buffer, profile.rdbVersion));
       case 'restore-encode': {
         const payload = this.encode(cur);
         if (payload) {
@@ -164,24 +159,15 @@ export class KeyLoader {
   }
 
   private restore(cur: CurrentKey, payload: Buffer): Promise<void> | undefined {
-    const f = this.core.target.profile.features;
     const exp = cur.header.expireAtMs;
-    let ttl = '0';
-    const tail: string[] = [];
-    if (exp !== null) {
-      if (f.restoreAbsTtl) {
-        ttl = String(exp);
-        tail.push('ABSTTL');
-      } else {
-        ttl = String(Math.max(1, exp - this.opts.now()));
-      }
-    }
-    if (this.core.onConflict === 'replace') tail.push('REPLACE');
-    const w = this.core.writerForKey(cur.header.key);
-    const ref = new KeyWrite(cur.db, cur.header.key, this.core);
-    ref.sent();
-    w.push(['RESTORE', cur.header.key, ttl, payload, ...tail], ref, cur.db);
-    ref.close();
+    const key = cur.header.key;
+    let argv: Argv;
+    if (exp === null) argv = ['RESTORE', key, '0', payload];
+    else if (this.absTtl) argv = ['RESTORE', key, String(exp), payload, 'ABSTTL'];
+    else argv = ['RESTORE', key, String(Math.max(1, exp - this.opts.now())), payload];
+    if (this.replace) argv.push('REPLACE');
+    const w = this.core.writerForKey(key);
+    w.push(argv, this.core.singleTag(cur.db), cur.db);
     return w.busy ? w.ready() : undefined;
   }
 

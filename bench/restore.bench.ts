@@ -1,0 +1,182 @@
+/**
+ * `shake restore` vs the reference loaders, on the same large mixed RDB, in one run:
+ *   1. redis-server loading the RDB at start-up (time until PING answers, i.e. no longer LOADING);
+ *   2. `shake restore FILE --target ...` into an empty server (wall time and max RSS via /usr/bin/time);
+ *   3. `shake decode FILE --format resp | redis-cli --pipe` into an empty server.
+ * Each target is checked afterwards (DBSIZE over every db equals the loaded server's). Prints a Markdown
+ * table with the ratios (goals: restore within 2x of redis-server's own load, faster than --pipe, RSS < 200 MB).
+ * The RDB (>= 1M keys: strings with TTLs, small hashes/lists/sets/zsets, streams with groups, big
+ * collections) is built once with the local redis-server and cached in bench/out/ (the same recipe and file
+ * name as bench/decode.bench.ts, so either bench reuses the other's file).
+ * Usage: node dist/bench/restore.bench.js [--keys 1000000] [--runs 1] [--rebuild] [--connections 2]
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from '../src/redis/index.js';
+import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const KEYS = opt('keys', 1_000_000);
+const RUNS = opt('runs', 1);
+const CONNECTIONS = opt('connections', 2);
+const repoRoot = join(import.meta.dirname, '..', '..');
+const cli = join(repoRoot, 'bin', 'run.js');
+const outDir = join(repoRoot, 'bench', 'out');
+const rdbPath = join(outDir, `decode-mixed-${KEYS}.rdb`);
+
+async function build(): Promise<void> {
+  const server = await startRedis({ config: { 'enable-debug-command': 'yes' } });
+  const conn = await connect({ host: '127.0.0.1', port: server.port });
+  try {
+    const strings = Math.round(KEYS * 0.6);
+    await conn.callOrThrow(['DEBUG', 'POPULATE', String(strings), 'str', '48']);
+    let batch: string[][] = [];
+    const flush = async (force = false): Promise<void> => {
+      if (batch.length >= 2000 || (force && batch.length > 0)) {
+        await conn.sendBatch(batch);
+        batch = [];
+      }
+    };
+    for (let i = 0; i < strings; i += 10) {
+      batch.push(['PEXPIREAT', `str:${i}`, String(4_102_444_800_000 + i)]);
+      await flush();
+    }
+    const per = Math.floor((KEYS - strings) / 4);
+    for (let i = 0; i < per; i++) {
+      const h = ['HSET', `hash:${i}`];
+      const l = ['RPUSH', `list:${i}`];
+      const s = ['SADD', `set:${i}`];
+      const z = ['ZADD', `zset:${i}`];
+      for (let j = 0; j < 10; j++) {
+        h.push(`field:${j}`, `value:${i}:${j}`);
+        l.push(`item:${i}:${j}`);
+        s.push(String(i * 10 + j));
+        z.push(String(j * 1.5), `member:${j}`);
+      }
+      batch.push(h, l, s, z);
+      await flush();
+    }
+    for (let i = 0; i < 1000; i++) {
+      for (let j = 1; j <= 20; j++) batch.push(['XADD', `stream:${i}`, `${j}-1`, 'f', `v${j}`, 'n', String(j)]);
+      batch.push(['XGROUP', 'CREATE', `stream:${i}`, 'g', '0']);
+      batch.push(['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '5', 'STREAMS', `stream:${i}`, '>']);
+      await flush();
+    }
+    for (let j = 0; j < 200_000; j += 1000) {
+      const h = ['HSET', 'big:hash'];
+      const l = ['RPUSH', 'big:list'];
+      const z = ['ZADD', 'big:zset'];
+      for (let k = j; k < j + 1000; k++) {
+        h.push(`f${k}`, `v${k}`);
+        l.push(`e${k}`);
+        z.push(String(k / 3), `m${k}`);
+      }
+      batch.push(h, l, z);
+      await flush();
+    }
+    await flush(true);
+    await conn.callOrThrow(['SAVE']);
+    mkdirSync(outDir, { recursive: true });
+    copyFileSync(join(server.dir, 'dump.rdb'), rdbPath);
+  } finally {
+    await conn.close();
+    await server.stop();
+  }
+}
+
+interface Timed {
+  secs: number;
+  rssMb: number | null;
+}
+
+/** Runs `bash -c script`, timing it; with /usr/bin/time when `measured` names the process to measure. */
+function timedShell(script: string): Timed {
+  const r = spawnSync('bash', ['-o', 'pipefail', '-c', `/usr/bin/time -f '%e %M' ${script}`], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
+  const last = r.stderr.trim().split('\n').at(-1) ?? '';
+  const [secs, kb] = last.split(' ').map(Number);
+  return { secs: secs ?? NaN, rssMb: kb === undefined ? null : kb / 1024 };
+}
+
+function timedPipe(script: string): Timed {
+  const t = process.hrtime.bigint();
+  const r = spawnSync('bash', ['-o', 'pipefail', '-c', script], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
+  return { secs: Number(process.hrtime.bigint() - t) / 1e9, rssMb: null };
+}
+
+async function dbsize(server: RedisServer): Promise<number> {
+  const c = await connect({ host: server.host, port: server.port });
+  try {
+    const info = String(await c.callOrThrow(['INFO', 'keyspace']));
+    return [...info.matchAll(/keys=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  } finally {
+    await c.close();
+  }
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+async function main(): Promise<void> {
+  if (!existsSync(rdbPath) || args.includes('--rebuild')) {
+    const t = Date.now();
+    await build();
+    console.log(`built ${rdbPath} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  }
+  const size = statSync(rdbPath).size;
+  const load: Timed[] = [];
+  const shake: Timed[] = [];
+  const pipe: Timed[] = [];
+  let expectedKeys = 0;
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = process.hrtime.bigint();
+    const loaded = await startRedis({ rdbFile: rdbPath });
+    load.push({ secs: Number(process.hrtime.bigint() - t0) / 1e9, rssMb: null });
+    expectedKeys = await dbsize(loaded);
+    await loaded.stop();
+
+    const a = await startRedis();
+    shake.push(timedShell(`node ${cli} restore ${rdbPath} --target ${a.url} --connections ${CONNECTIONS} -q`));
+    const gotA = await dbsize(a);
+    await a.stop();
+    if (gotA !== expectedKeys) throw new Error(`shake restore: ${gotA} keys, expected ${expectedKeys}`);
+
+    const b = await startRedis();
+    pipe.push(timedPipe(`node ${cli} decode ${rdbPath} --format resp -q | redis-cli -p ${b.port} --pipe > /dev/null`));
+    const gotB = await dbsize(b);
+    await b.stop();
+    if (gotB !== expectedKeys) throw new Error(`redis-cli --pipe: ${gotB} keys, expected ${expectedKeys}`);
+  }
+  const base = median(load.map((x) => x.secs));
+  const rows: [string, Timed[]][] = [
+    ['redis-server start-up load (until PING answers)', load],
+    [`\`shake restore FILE --target URL --connections ${CONNECTIONS}\``, shake],
+    ['`shake decode FILE --format resp | redis-cli --pipe`', pipe],
+  ];
+  console.log(`file: ${rdbPath} (${(size / 2 ** 20).toFixed(1)} MiB, ${expectedKeys} keys), median of ${RUNS} run(s)`);
+  console.log('| loader | wall s | keys/s | max RSS MB (shake) | vs redis-server load |');
+  console.log('|---|---|---|---|---|');
+  for (const [name, t] of rows) {
+    const secs = median(t.map((x) => x.secs));
+    const rss = t[0]?.rssMb === null ? '' : median(t.map((x) => x.rssMb ?? NaN)).toFixed(0);
+    console.log(
+      `| ${name} | ${secs.toFixed(2)} | ${Math.round(expectedKeys / secs).toLocaleString('en-US')} | ${rss} | ${(secs / base).toFixed(2)}x |`,
+    );
+  }
+  const s = median(shake.map((x) => x.secs));
+  const p = median(pipe.map((x) => x.secs));
+  console.log(`shake restore vs redis-cli --pipe: ${(s / p).toFixed(2)}x the time (${s < p ? 'faster' : 'slower'})`);
+}
+
+await main();

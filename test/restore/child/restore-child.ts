@@ -1,0 +1,38 @@
+/**
+ * Runs one restore in a child process and prints what it did plus its peak RSS, so memory tests measure
+ * the restore alone: node restore-child.js <input> <host> <port> <bigKeyThreshold> [connections]
+ */
+import { openTarget } from '../../../src/sinks/redis/open-target.js';
+import { restore } from '../../../src/sinks/redis/restore-pipeline.js';
+
+const [input, host, port, threshold, connections] = process.argv.slice(2);
+const started = Date.now();
+const target = await openTarget({
+  connection: { host: host as string, port: Number(port) },
+  connections: connections ? Number(connections) : undefined,
+});
+try {
+  const run = await restore({
+    input: { path: input as string },
+    target,
+    bigKeyThreshold: Number(threshold),
+    onConflict: 'replace',
+    functions: 'replace',
+    connLimits: {
+      batchCommands: Number(process.env.SHAKE_CHILD_BATCH ?? 1000),
+      batchBytes: 1 << 20,
+      maxInflightBatches: Number(process.env.SHAKE_CHILD_INFLIGHT ?? 4),
+    },
+  });
+  process.stdout.write(
+    JSON.stringify({
+      ms: Date.now() - started,
+      cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
+      maxRssKb: process.resourceUsage().maxRSS,
+      counters: run.counters.toJSON(),
+      stats: run.stats,
+    }) + '\n',
+  );
+} finally {
+  await target.close();
+}
