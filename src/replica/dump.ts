@@ -6,7 +6,7 @@
  * No terminal code here: the command prints notices and progress from the callbacks and `DumpProgress`.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { discoverTopology } from '../cluster/index.js';
 import { Counters } from '../core/counters.js';
 import { connect, type ConnectionOptions } from '../redis/index.js';
@@ -108,8 +108,7 @@ export async function runDump(opts: DumpRunOptions): Promise<DumpRunResult> {
   if (!existsSync(outDir) || !statSync(outDir).isDirectory()) {
     throw new Error(`cannot write ${opts.output}: directory ${outDir} does not exist`);
   }
-  const targets = await listTargets(opts);
-  const cluster = targets.length > 1 || targets[0]?.id !== '';
+  const { cluster, targets } = await listTargets(opts);
   const inner = new AbortController();
   const onOuterAbort = (): void => inner.abort();
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -135,7 +134,7 @@ export async function runDump(opts: DumpRunOptions): Promise<DumpRunResult> {
           host: n.host,
           port: n.port,
           slots: n.slots,
-          file: n.path.slice(dirname(manifest!).length + 1),
+          file: basename(n.path),
         })),
       };
       await writeManifest(manifest, doc);
@@ -146,7 +145,8 @@ export async function runDump(opts: DumpRunOptions): Promise<DumpRunResult> {
   }
 }
 
-async function listTargets(opts: DumpRunOptions): Promise<Target[]> {
+/** The masters to dump: the server itself, or every master of its cluster with its slot ranges. */
+async function listTargets(opts: DumpRunOptions): Promise<{ cluster: boolean; targets: Target[] }> {
   const c = opts.connection;
   const conn = await connect({ ...c, db: undefined });
   try {
@@ -156,7 +156,9 @@ async function listTargets(opts: DumpRunOptions): Promise<Target[]> {
         : '';
       throw new Error(`${conn.address}: ${err.message}${hint}`);
     });
-    if (topo.mode === 'standalone') return [{ host: c.host, port: c.port, id: '', slots: [], path: opts.output }];
+    if (topo.mode === 'standalone') {
+      return { cluster: false, targets: [{ host: c.host, port: c.port, id: '', slots: [], path: opts.output }] };
+    }
     const byMaster = new Map<string, Target>();
     for (const r of topo.table.ranges()) {
       const key = `${r.master.host}:${r.master.port}`;
@@ -169,7 +171,7 @@ async function listTargets(opts: DumpRunOptions): Promise<Target[]> {
       }
       t.slots.push([r.start, r.end]);
     }
-    return [...byMaster.values()];
+    return { cluster: true, targets: [...byMaster.values()] };
   } finally {
     await conn.close().catch(() => {});
   }
