@@ -19,6 +19,17 @@ export interface SnapshotConsumer {
   onEnd(): void;
 }
 
+/** Receives the master's command stream after the snapshot (what `shake sync` replays). */
+export interface CommandStreamHandler {
+  /**
+   * One command (argv as the master propagated it: SELECT, writes, PING, MULTI/EXEC...), with the replication
+   * offset just past it. Return false to pause the socket until `resume()`.
+   */
+  onCommand(argv: Buffer[], offset: number): boolean;
+  /** The link failed (closed, timed out, bad bytes): no more commands will come. */
+  onError(err: Error): void;
+}
+
 type Waiter = { resolve: (v: RespValue) => void; reject: (e: Error) => void; what: string };
 
 export class ReplicaLink {
@@ -36,6 +47,10 @@ export class ReplicaLink {
   private readonly watchdog: NodeJS.Timeout;
   private closed = false;
   private snapshotEnded = false;
+  private stream: CommandStreamHandler | null = null;
+  /** Replication offset where the command stream starts (the +FULLRESYNC offset). */
+  private streamBase = 0;
+  private ackTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly socket: Duplex,
@@ -86,12 +101,12 @@ export class ReplicaLink {
   };
 
   private checkIdle(): void {
-    if (this.paused || this.failure || (!this.waiter && !this.snapshotWaiter)) {
+    if (this.paused || this.failure || (!this.waiter && !this.snapshotWaiter && !this.stream)) {
       this.lastIo = Date.now();
       return;
     }
     if (Date.now() - this.lastIo < this.timeoutMs) return;
-    const what = this.waiter ? `the ${this.waiter.what} reply` : 'snapshot data';
+    const what = this.waiter ? `the ${this.waiter.what} reply` : this.stream ? 'the command stream' : 'snapshot data';
     const hint = this.consumer ? '' : ' (is the master still forking for BGSAVE? raise the timeout)';
     this.fail(
       new ReplicationError(
@@ -111,9 +126,11 @@ export class ReplicaLink {
     this.snapshotWaiter = null;
     w?.reject(err);
     s?.reject(err);
+    this.stream?.onError(err);
   }
 
   private onReply(value: RespValue): void {
+    if (this.stream) return this.onStreamed(value);
     const next = this.snapshotAfterReply;
     if (next) {
       this.snapshotAfterReply = null;
@@ -123,6 +140,53 @@ export class ReplicaLink {
     this.waiter = null;
     if (w) w.resolve(value);
     else this.fail(new ReplicationError('protocol', `unexpected reply from ${this.peer}: ${String(value)}`, this.peer));
+  }
+
+  private onStreamed(value: RespValue): void {
+    if (!Array.isArray(value) || !value.every((a) => Buffer.isBuffer(a))) {
+      this.fail(
+        new ReplicationError('protocol', `${this.peer} sent a non-command in the replication stream`, this.peer),
+      );
+      return;
+    }
+    const argv = value as Buffer[];
+    const offset = this.replicationOffset;
+    const first = argv[0];
+    if (first && first.length === 8 && first.toString('latin1').toUpperCase() === 'REPLCONF') {
+      // REPLCONF GETACK *: the master wants our offset now (it is part of the stream and counted).
+      if (argv[1]?.toString('latin1').toUpperCase() === 'GETACK') this.sendAck();
+      return;
+    }
+    if (!this.stream!.onCommand(argv, offset) && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  /** Bytes of the command stream processed, counted from the +FULLRESYNC offset (what REPLCONF ACK reports). */
+  get replicationOffset(): number {
+    const end = this.decoder.snapshotEndOffset ?? this.decoder.offset;
+    return this.streamBase + (this.decoder.offset - end);
+  }
+
+  /**
+   * After the snapshot (handshake with rdbOnly false): decode the master's command stream, starting at
+   * `initialOffset` (FullResync.offset). Sends REPLCONF ACK at once (a diskless master starts streaming on
+   * the first ACK: replication.c repl_start_cmd_stream_on_ack) and then every `ackIntervalMs`, and answers
+   * REPLCONF GETACK.
+   */
+  startCommandStream(initialOffset: number, handler: CommandStreamHandler, ackIntervalMs = 1000): void {
+    if (!this.snapshotEnded) throw new Error('ReplicaLink: the command stream starts after the snapshot');
+    this.stream = handler;
+    this.streamBase = initialOffset;
+    this.sendAck();
+    this.ackTimer = setInterval(() => this.sendAck(), ackIntervalMs);
+    this.ackTimer.unref();
+  }
+
+  private sendAck(): void {
+    if (this.failure || this.closed) return;
+    for (const part of encodeCommand(['REPLCONF', 'ACK', String(this.replicationOffset)])) this.socket.write(part);
   }
 
   /** Sends a command and waits for its reply (error replies are RespServerError values, not thrown). */
@@ -217,6 +281,7 @@ export class ReplicaLink {
   close(): void {
     this.closed = true;
     clearInterval(this.watchdog);
+    if (this.ackTimer) clearInterval(this.ackTimer);
     this.socket.off('data', this.onData);
     this.socket.destroy();
   }
