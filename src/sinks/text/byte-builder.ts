@@ -26,15 +26,64 @@ export class ByteBuilder {
 
   /** Appends a string of code points < 256 (ASCII headers, numbers). */
   ascii(s: string): this {
-    this.ensure(s.length);
-    this.pos += this.buf.write(s, this.pos, s.length, 'latin1');
+    const n = s.length;
+    this.ensure(n);
+    if (n < 64) {
+      // short strings: a loop beats the native call's fixed cost
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+      this.pos = p;
+    } else {
+      this.pos += this.buf.write(s, this.pos, n, 'latin1');
+    }
+    return this;
+  }
+
+  /**
+   * Appends `"<bytes>"` when every byte is printable ASCII other than `"` and `\\` (the bytes are their
+   * own JSON string body) and returns true; otherwise appends nothing and returns false. One pass.
+   */
+  jsonPlainString(b: Uint8Array): boolean {
+    const n = b.length;
+    this.ensure(n + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const c = b[i] as number;
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+      buf[p++] = c;
+    }
+    buf[p++] = 0x22;
+    this.pos = p;
+    return true;
+  }
+
+  /** Appends a string as UTF-8. */
+  utf8(s: string): this {
+    this.ensure(s.length * 3);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+    return this;
+  }
+
+  byte(c: number): this {
+    this.ensure(1);
+    this.buf[this.pos++] = c;
     return this;
   }
 
   bytes(b: Uint8Array): this {
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+    const n = b.length;
+    this.ensure(n);
+    if (n < 32) {
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) buf[p++] = b[i] as number;
+    } else {
+      this.buf.set(b, this.pos);
+    }
+    this.pos += n;
     return this;
   }
 

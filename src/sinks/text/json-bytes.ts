@@ -4,6 +4,7 @@
  * Lossless: a reader turns a JSON string back into its UTF-8 bytes, and base64 into its bytes.
  */
 import { isUtf8 } from 'node:buffer';
+import type { ByteBuilder } from './byte-builder.js';
 
 export type StringMode = 'auto' | 'base64';
 
@@ -29,19 +30,32 @@ export function isPrintableUtf8(b: Buffer): boolean {
 /** JSON text for a byte string (see the module comment). */
 export function jsonBytes(b: Buffer, mode: StringMode = 'auto'): string {
   if (mode === 'auto') {
-    const n = b.length;
-    let plain = true;
-    for (let i = 0; i < n; i++) {
-      const c = b[i] as number;
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
-        plain = false;
-        break;
-      }
-    }
-    if (plain) return `"${b.toString('latin1')}"`;
+    if (isPlainAscii(b)) return `"${b.toString('latin1')}"`;
     if (isPrintableUtf8(b)) return JSON.stringify(b.toString('utf8'));
   }
   return `{"base64":"${b.toString('base64')}"}`;
+}
+
+/** True when every byte is printable ASCII other than `"` and `\\`: the bytes are their own JSON string body. */
+function isPlainAscii(b: Buffer): boolean {
+  const n = b.length;
+  for (let i = 0; i < n; i++) {
+    const c = b[i] as number;
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
+
+/** Appends the JSON text of a byte string (as jsonBytes) to `out`, copying plain ASCII bytes as they are. */
+export function writeJsonBytes(out: ByteBuilder, b: Buffer, mode: StringMode = 'auto'): void {
+  if (mode === 'auto') {
+    if (out.jsonPlainString(b)) return;
+    if (isPrintableUtf8(b)) {
+      out.utf8(JSON.stringify(b.toString('utf8')));
+      return;
+    }
+  }
+  out.ascii('{"base64":"').ascii(b.toString('base64')).ascii('"}');
 }
 
 /** The inverse of jsonBytes, for readers of the format (restore, tests). */

@@ -1,14 +1,16 @@
 /**
  * decode's JSON formats: `jsonl` (one object per line) and `json` (one array, streamed). The record
  * shape is the contract documented in docs/decode.md (restore reads it back). A key's value is written
- * batch by batch as its events arrive, so a 10-million-field hash is never held whole; each batch
- * becomes one string and one write.
+ * batch by batch as its events arrive, so a 10-million-field hash is never held whole. Each batch is
+ * built as bytes in one ByteBuilder (plain ASCII byte strings copied as they are, no string per
+ * element) and handed to the output in one write.
  */
-import type { HashEntry, KeyHeader, ModuleValue, StreamGroup, StreamId, StreamMeta } from '@shake/rdb';
+import type { HashEntry, KeyHeader, ModuleValue, StreamEntry, StreamGroup, StreamId, StreamMeta } from '@shake/rdb';
 import type { Entry, EntryBatch, Sink } from '../../core/entry.js';
-import { jsonBytes, type StringMode } from './json-bytes.js';
-import { formatScore } from './score.js';
+import { ByteBuilder } from './byte-builder.js';
+import { writeJsonBytes, type StringMode } from './json-bytes.js';
 import type { TextOutput } from './output.js';
+import { formatScore } from './score.js';
 
 export interface JsonRecordSinkOptions {
   /** jsonl: one record per line; json: a single array. */
@@ -25,7 +27,10 @@ export function isoTime(ms: number): string | null {
   return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : null;
 }
 
+const COMMA = 0x2c;
+
 export class JsonRecordSink implements Sink {
+  private readonly o = new ByteBuilder();
   private readonly mode: StringMode;
   private readonly json: boolean;
   /** Records written so far (for the `,` between records in json framing). */
@@ -36,6 +41,9 @@ export class JsonRecordSink implements Sink {
   private streamMetaWritten = false;
   private scalarWritten = false;
   private groups = 0;
+  private readonly typeTexts = new Map<string, Map<string, Buffer>>();
+  private dbText = Buffer.alloc(0);
+  private dbTextOf = Number.NaN;
 
   constructor(
     private readonly out: TextOutput,
@@ -46,177 +54,238 @@ export class JsonRecordSink implements Sink {
     if (this.json) this.out.write('[');
   }
 
-  private b(buf: Buffer): string {
-    return jsonBytes(buf, this.mode);
+  private b(buf: Buffer): void {
+    writeJsonBytes(this.o, buf, this.mode);
   }
 
   write(batch: EntryBatch): Promise<void> | undefined {
-    let s = '';
-    for (const e of batch) s += this.event(e);
-    return this.out.write(s);
+    for (const e of batch) this.event(e);
+    return this.o.length > 0 ? this.out.write(this.o.take()) : undefined;
   }
 
-  private recordStart(): string {
-    const sep = this.json ? (this.records === 0 ? '\n' : ',\n') : '';
+  private recordStart(): void {
+    if (this.json) this.o.ascii(this.records === 0 ? '\n' : ',\n');
     this.records++;
-    return sep;
   }
 
-  private recordEnd(): string {
-    return this.json ? '}' : '}\n';
+  private recordEnd(): void {
+    this.o.ascii(this.json ? '}' : '}\n');
   }
 
-  private event(e: Entry): string {
+  /** `,` before every element but the first of the current value. */
+  private sep(): void {
+    if (this.elements++ > 0) this.o.byte(COMMA);
+  }
+
+  private event(e: Entry): void {
+    const o = this.o;
     switch (e.kind) {
       case 'key-start':
-        return this.keyStart(e.header);
+        this.keyStart(e.header);
+        return;
       case 'string':
         this.scalarWritten = true;
-        return this.b(e.value);
+        this.b(e.value);
+        return;
       case 'list-items':
-      case 'set-members':
-        return this.items(e.kind === 'list-items' ? e.items : e.members);
-      case 'zset-entries': {
-        let s = '';
-        for (const z of e.entries) s += `${this.sep()}[${this.b(z.member)},"${formatScore(z.score)}"]`;
-        return s;
-      }
-      case 'hash-entries':
-        return this.hashEntries(e.entries);
-      case 'stream-entries': {
-        let s = '';
-        for (const entry of e.entries) {
-          let f = '';
-          for (let i = 0; i < entry.fields.length; i++) {
-            const [k, v] = entry.fields[i] as [Buffer, Buffer];
-            f += `${i === 0 ? '' : ','}[${this.b(k)},${this.b(v)}]`;
-          }
-          s += `${this.sep()}["${streamIdText(entry.id)}",[${f}]]`;
+        for (const it of e.items) {
+          this.sep();
+          this.b(it);
         }
-        return s;
-      }
+        return;
+      case 'set-members':
+        for (const it of e.members) {
+          this.sep();
+          this.b(it);
+        }
+        return;
+      case 'zset-entries':
+        for (const z of e.entries) {
+          this.sep();
+          o.byte(0x5b);
+          this.b(z.member);
+          o.ascii(`,"${formatScore(z.score)}"]`);
+        }
+        return;
+      case 'hash-entries':
+        this.hashEntries(e.entries);
+        return;
+      case 'stream-entries':
+        this.streamEntries(e.entries);
+        return;
       case 'stream-meta':
-        return this.streamMeta(e.meta);
+        this.streamMeta(e.meta);
+        return;
       case 'stream-group':
-        return this.streamGroup(e.group);
+        this.streamGroup(e.group);
+        return;
       case 'module':
         this.scalarWritten = true;
-        return this.moduleValue(e.value);
+        this.moduleValue(e.value);
+        return;
       case 'key-end':
-        return this.keyEnd();
+        this.keyEnd();
+        return;
       case 'function':
-        return `${this.recordStart()}{"function":${this.b(e.code)}${this.recordEnd()}`;
-      case 'function-pre-ga': {
-        const desc = e.description ? `,"description":${this.b(e.description)}` : '';
-        return `${this.recordStart()}{"function":${this.b(e.code)},"name":${this.b(e.name)},"engine":${this.b(e.engine)}${desc}${this.recordEnd()}`;
-      }
+        this.recordStart();
+        o.ascii('{"function":');
+        this.b(e.code);
+        this.recordEnd();
+        return;
+      case 'function-pre-ga':
+        this.recordStart();
+        o.ascii('{"function":');
+        this.b(e.code);
+        o.ascii(',"name":');
+        this.b(e.name);
+        o.ascii(',"engine":');
+        this.b(e.engine);
+        if (e.description) {
+          o.ascii(',"description":');
+          this.b(e.description);
+        }
+        this.recordEnd();
+        return;
       default:
-        return '';
+        return;
     }
   }
 
-  private sep(): string {
-    return this.elements++ === 0 ? '' : ',';
-  }
-
-  private items(items: Buffer[]): string {
-    let s = '';
-    for (const it of items) s += `${this.elements++ === 0 ? '' : ','}${this.b(it)}`;
-    return s;
-  }
-
-  private hashEntries(entries: HashEntry[]): string {
-    let s = '';
+  private hashEntries(entries: HashEntry[]): void {
+    const o = this.o;
     for (const h of entries) {
-      const ttl = h.expireAtMs === undefined || h.expireAtMs === null ? '' : `,${h.expireAtMs}`;
-      s += `${this.sep()}[${this.b(h.field)},${this.b(h.value)}${ttl}]`;
+      this.sep();
+      o.byte(0x5b);
+      this.b(h.field);
+      o.byte(COMMA);
+      this.b(h.value);
+      if (h.expireAtMs !== undefined && h.expireAtMs !== null) o.ascii(`,${h.expireAtMs}`);
+      o.byte(0x5d);
     }
-    return s;
   }
 
-  private keyStart(h: KeyHeader): string {
+  private streamEntries(entries: StreamEntry[]): void {
+    const o = this.o;
+    for (const entry of entries) {
+      this.sep();
+      o.ascii(`["${streamIdText(entry.id)}",[`);
+      for (let i = 0; i < entry.fields.length; i++) {
+        const [k, v] = entry.fields[i] as [Buffer, Buffer];
+        if (i > 0) o.byte(COMMA);
+        o.byte(0x5b);
+        this.b(k);
+        o.byte(COMMA);
+        this.b(v);
+        o.byte(0x5d);
+      }
+      o.ascii(']]');
+    }
+  }
+
+  /** `,"type":"<type>","encoding":"<encoding>"` as bytes, built once per type and encoding. */
+  private typeText(h: KeyHeader): Buffer {
+    let byEncoding = this.typeTexts.get(h.type);
+    if (!byEncoding) this.typeTexts.set(h.type, (byEncoding = new Map()));
+    let t = byEncoding.get(h.encoding);
+    if (!t) {
+      t = Buffer.from(`,"type":${JSON.stringify(h.type)},"encoding":${JSON.stringify(h.encoding)}`);
+      byEncoding.set(h.encoding, t);
+    }
+    return t;
+  }
+
+  private keyStart(h: KeyHeader): void {
+    const o = this.o;
     this.key = h;
     this.elements = 0;
     this.streamMetaWritten = false;
     this.scalarWritten = false;
     this.groups = 0;
-    let s = `${this.recordStart()}{"db":${h.db},"key":${this.b(h.key)},"type":"${h.type}","encoding":"${h.encoding}"`;
+    this.recordStart();
+    if (h.db !== this.dbTextOf) {
+      this.dbText = Buffer.from(`{"db":${h.db},"key":`);
+      this.dbTextOf = h.db;
+    }
+    o.bytes(this.dbText);
+    this.b(h.key);
+    o.bytes(this.typeText(h));
     if (h.expireAtMs !== null) {
       const iso = isoTime(h.expireAtMs);
-      s += `,"expire_at_ms":${h.expireAtMs}${iso ? `,"expire_at":"${iso}"` : ''}`;
+      o.ascii(`,"expire_at_ms":${h.expireAtMs}${iso ? `,"expire_at":"${iso}"` : ''}`);
     }
-    if (h.idle !== undefined) s += `,"idle":${h.idle}`;
-    if (h.freq !== undefined) s += `,"freq":${h.freq}`;
-    s += ',"value":';
+    if (h.idle !== undefined) o.ascii(`,"idle":${h.idle}`);
+    if (h.freq !== undefined) o.ascii(`,"freq":${h.freq}`);
+    o.ascii(',"value":');
     switch (h.type) {
       case 'list':
       case 'set':
       case 'zset':
       case 'hash':
-        return `${s}[`;
+        o.byte(0x5b);
+        return;
       case 'stream':
-        return `${s}{"entries":[`;
+        o.ascii('{"entries":[');
+        return;
       default:
-        return s;
+        return;
     }
   }
 
-  private streamMeta(m: StreamMeta): string {
+  private streamMeta(m: StreamMeta): void {
     this.streamMetaWritten = true;
     const id = (x: StreamId | null) => (x ? `"${streamIdText(x)}"` : 'null');
-    return (
+    this.o.ascii(
       `],"length":${m.length},"last_id":"${streamIdText(m.lastId)}","first_id":${id(m.firstId)}` +
-      `,"max_deleted_entry_id":${id(m.maxDeletedEntryId)},"entries_added":${m.entriesAdded ?? 'null'},"groups":[`
+        `,"max_deleted_entry_id":${id(m.maxDeletedEntryId)},"entries_added":${m.entriesAdded ?? 'null'},"groups":[`,
     );
   }
 
-  private streamGroup(g: StreamGroup): string {
-    let pel = '';
-    for (let i = 0; i < g.pel.length; i++) {
-      const p = g.pel[i];
-      if (!p) continue;
-      const owner = p.consumer ? this.b(p.consumer) : 'null';
-      pel += `${i === 0 ? '' : ','}["${streamIdText(p.id)}",${owner},${p.deliveryTimeMs},${p.deliveryCount}]`;
-    }
-    let consumers = '';
-    for (let i = 0; i < g.consumers.length; i++) {
-      const c = g.consumers[i];
-      if (!c) continue;
+  private streamGroup(g: StreamGroup): void {
+    const o = this.o;
+    if (this.groups++ > 0) o.byte(COMMA);
+    o.ascii('{"name":');
+    this.b(g.name);
+    o.ascii(`,"last_delivered_id":"${streamIdText(g.lastId)}","entries_read":${g.entriesRead ?? 'null'},"pel":[`);
+    g.pel.forEach((p, i) => {
+      o.ascii(`${i === 0 ? '' : ','}["${streamIdText(p.id)}",`);
+      if (p.consumer) this.b(p.consumer);
+      else o.ascii('null');
+      o.ascii(`,${p.deliveryTimeMs},${p.deliveryCount}]`);
+    });
+    o.ascii('],"consumers":[');
+    g.consumers.forEach((c, i) => {
+      o.ascii(i === 0 ? '{"name":' : ',{"name":');
+      this.b(c.name);
       const ids = c.pel.map((x) => `"${streamIdText(x)}"`).join(',');
-      consumers +=
-        `${i === 0 ? '' : ','}{"name":${this.b(c.name)},"seen_time_ms":${c.seenTimeMs}` +
-        `,"active_time_ms":${c.activeTimeMs ?? 'null'},"pel":[${ids}]}`;
-    }
-    return (
-      `${this.groups++ === 0 ? '' : ','}{"name":${this.b(g.name)},"last_delivered_id":"${streamIdText(g.lastId)}"` +
-      `,"entries_read":${g.entriesRead ?? 'null'},"pel":[${pel}],"consumers":[${consumers}]}`
-    );
+      o.ascii(`,"seen_time_ms":${c.seenTimeMs},"active_time_ms":${c.activeTimeMs ?? 'null'},"pel":[${ids}]}`);
+    });
+    o.ascii(']}');
   }
 
-  private moduleValue(m: ModuleValue): string {
-    return `{"module":${JSON.stringify(m.name)},"encver":${m.encver},"raw_base64":"${m.raw.toString('base64')}"}`;
+  private moduleValue(m: ModuleValue): void {
+    this.o.utf8(`{"module":${JSON.stringify(m.name)},"encver":${m.encver},"raw_base64":"`);
+    this.o.ascii(`${m.raw.toString('base64')}"}`);
   }
 
-  private keyEnd(): string {
+  private keyEnd(): void {
     const h = this.key;
     this.key = null;
-    if (!h) return '';
-    let close: string;
+    if (!h) return;
     switch (h.type) {
       case 'list':
       case 'set':
       case 'zset':
       case 'hash':
-        close = ']';
+        this.o.byte(0x5d);
         break;
       case 'stream':
-        close = this.streamMetaWritten ? ']}' : '],"groups":[]}';
+        this.o.ascii(this.streamMetaWritten ? ']}' : '],"groups":[]}');
         break;
       default:
         // a string or module value arrives as one event; null if the parser gave none
-        close = this.scalarWritten ? '' : 'null';
+        if (!this.scalarWritten) this.o.ascii('null');
     }
-    return `${close}${this.recordEnd()}`;
+    this.recordEnd();
   }
 
   async close(): Promise<void> {
@@ -224,8 +293,9 @@ export class JsonRecordSink implements Sink {
     await this.out.end();
   }
 
-  /** After an error: terminate nothing, flush what was written. */
+  /** After an error: flush what was written, terminate nothing. */
   async abort(): Promise<void> {
+    if (this.o.length > 0) this.out.write(this.o.take());
     await this.out.end().catch(() => {});
   }
 }
