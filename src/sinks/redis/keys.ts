@@ -25,6 +25,7 @@ interface CurrentKey {
   mode: 'skip' | 'buffer' | 'commands';
   events: ValueEvent[];
   bytes: number;
+  elements: number;
   writer: ConnWriter | null;
   ref: KeyWrite | null;
   rewriter: KeyRewriter | null;
@@ -32,6 +33,7 @@ interface CurrentKey {
 
 export interface KeyLoaderOptions {
   bigKeyThreshold: number;
+  bigKeyElements: number;
   rewriteLimits: RewriteLimits;
   now: () => number;
 }
@@ -69,6 +71,7 @@ export class KeyLoader {
       mode: 'buffer',
       events: [],
       bytes: 0,
+      elements: 0,
       writer: null,
       ref: null,
       rewriter: null,
@@ -96,7 +99,8 @@ export class KeyLoader {
     if (cur.mode === 'buffer') {
       cur.events.push(ev);
       cur.bytes += eventBytes(ev);
-      if (isBig(cur.bytes, this.opts) && cur.header.type !== 'module') return this.streamAsCommands(cur);
+      cur.elements += eventElements(ev);
+      if (isBig(cur.bytes, cur.elements, this.opts) && cur.header.type !== 'module') return this.streamAsCommands(cur);
       return undefined;
     }
     cur.rewriter?.push(ev);
@@ -270,6 +274,24 @@ export class KeyLoader {
     if (r.droppedFieldTtls > 0) s.keysWithDroppedFieldTtls++;
     s.expiredFields += r.expiredFields;
     s.lostStreamDetails += r.lostStreamDetails;
+  }
+}
+
+/** Elements a value event carries (for the big-key element threshold). */
+export function eventElements(ev: ValueEvent): number {
+  switch (ev.kind) {
+    case 'list-items':
+      return ev.items.length;
+    case 'set-members':
+      return ev.members.length;
+    case 'zset-entries':
+    case 'hash-entries':
+    case 'stream-entries':
+      return ev.entries.length;
+    case 'stream-group':
+      return 1 + ev.group.pel.length + ev.group.consumers.length;
+    default:
+      return 1;
   }
 }
 

@@ -16,6 +16,7 @@ import { FunctionLoader } from './functions.js';
 import { KeyLoader } from './keys.js';
 import { CommandReplayer } from './replay.js';
 import { emptyStats, type RedisSinkStats } from './stats.js';
+import { DEFAULT_BIG_KEY_ELEMENTS } from './strategy.js';
 import type { RedisTarget } from './target.js';
 
 export interface RedisSinkOptions {
@@ -26,6 +27,8 @@ export interface RedisSinkOptions {
   functions?: ConflictPolicy;
   /** Keys bigger than this (serialized bytes) are written as streamed commands (default 16 MiB). */
   bigKeyThreshold?: number;
+  /** Keys with more elements than this too (default 65536): bounds the memory of a key waiting for RESTORE. */
+  bigKeyElements?: number;
   dbMap?: DbMapSpec;
   rewriteLimits?: RewriteLimits;
   connLimits?: ConnLimits;
@@ -59,6 +62,7 @@ export class RedisSink implements Sink {
     const dbs = new DbMapper(opts.dbMap ?? { map: new Map(), rest: null }, kind !== 'standalone', `a ${kind} target`);
     this.keys = new KeyLoader(this.core, dbs, {
       bigKeyThreshold: opts.bigKeyThreshold ?? DEFAULT_BIG_KEY_THRESHOLD,
+      bigKeyElements: opts.bigKeyElements ?? DEFAULT_BIG_KEY_ELEMENTS,
       rewriteLimits: opts.rewriteLimits ?? DEFAULT_REWRITE_LIMITS,
       now: opts.now ?? Date.now,
     });

@@ -34,7 +34,15 @@ export type EndPlan =
 export interface StrategyOptions {
   /** Keys whose serialized size exceeds this are written as commands (bytes). */
   bigKeyThreshold: number;
+  /**
+   * Keys with more elements than this are written as commands too: a key waits for RESTORE as parsed
+   * elements (a few hundred bytes of heap each, far more than their serialized size), so this bounds the
+   * memory of one waiting key (and a RESTORE that would block the server for long).
+   */
+  bigKeyElements: number;
 }
+
+export const DEFAULT_BIG_KEY_ELEMENTS = 65_536;
 
 /** A lower bound of what one element adds to a serialized collection: used to call a key big up front. */
 const MIN_BYTES_PER_ELEMENT = 4;
@@ -66,15 +74,15 @@ export function planAtStart(
   if (h.type === 'stream' && !f.streams) {
     return { how: 'unsupported', why: 'the target has no streams (Redis < 5.0)' };
   }
-  if (length !== undefined && length * MIN_BYTES_PER_ELEMENT > opts.bigKeyThreshold) {
+  if (length !== undefined && (length > opts.bigKeyElements || length * MIN_BYTES_PER_ELEMENT > opts.bigKeyThreshold)) {
     return { how: 'commands', why: 'big key' };
   }
   return { how: 'buffer' };
 }
 
 /** While buffering: true once the key has grown past the threshold (switch to commands, stream the rest). */
-export function isBig(bufferedBytes: number, opts: StrategyOptions): boolean {
-  return bufferedBytes > opts.bigKeyThreshold;
+export function isBig(bufferedBytes: number, bufferedElements: number, opts: StrategyOptions): boolean {
+  return bufferedBytes > opts.bigKeyThreshold || bufferedElements > opts.bigKeyElements;
 }
 
 /**
