@@ -46,7 +46,8 @@ export function featuresFor(version: string | [number, number, number], kind: Ta
   return {
     version: v,
     restoreAbsTtl: versionAtLeast(v, 5, 0),
-    streams: versionAtLeast(v, 5, 0),
+    // Proxies (twemproxy) know no stream commands: XADD through one closes the connection.
+    streams: versionAtLeast(v, 5, 0) && !proxy,
     createConsumer: versionAtLeast(v, 6, 2),
     streamMetaV2: versionAtLeast(v, 7, 0),
     functions: versionAtLeast(v, 7, 0) && !proxy,

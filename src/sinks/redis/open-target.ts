@@ -89,6 +89,8 @@ export async function openTarget(opts: OpenTargetOptions): Promise<RedisTarget> 
       await probe.close().catch(() => {});
     }
   }
+  // A proxy (twemproxy) closes the connection on CLIENT SETNAME, as on INFO: no name there.
+  if (kind === 'proxy') delete base.name;
   const rdbVersion = (valkeyVersion ? rdbVersionForValkey(valkeyVersion) : rdbVersionForRedis(version)) ?? 6;
   const profile: TargetProfile = {
     kind: kind ?? 'standalone',

@@ -72,7 +72,9 @@ export function planAtStart(
     return { how: 'buffer' };
   }
   if (h.type === 'stream' && !f.streams) {
-    return { how: 'unsupported', why: 'the target has no streams (Redis < 5.0)' };
+    const why =
+      target.kind === 'proxy' ? 'a proxy target takes no stream commands' : 'the target has no streams (Redis < 5.0)';
+    return { how: 'unsupported', why };
   }
   if (length !== undefined && (length > opts.bigKeyElements || length * MIN_BYTES_PER_ELEMENT > opts.bigKeyThreshold)) {
     return { how: 'commands', why: 'big key' };
