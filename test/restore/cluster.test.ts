@@ -6,15 +6,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keySlot } from '../../src/cluster/index.js';
 import { DbMapError } from '../../src/sinks/redis/db-map.js';
 import { openTarget } from '../../src/sinks/redis/open-target.js';
 import { restore } from '../../src/sinks/redis/restore-pipeline.js';
 import { startCluster, type ClusterNode, type RedisCluster } from '../harness/cluster.js';
+import { startRedis } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
-import { readKeyspaceCluster } from '../helpers/keyspace.js';
+import { readKeyspace, readKeyspaceCluster } from '../helpers/keyspace.js';
 import { fixturesDir, loadExpected } from '../helpers/load-records.js';
 import { alignFor70, restoreInto } from './helpers.js';
 
@@ -61,6 +63,38 @@ describe('restore into a 3-master cluster', () => {
       assertRecordsMatch(aligned.actual, aligned.expected);
     });
   }
+
+  it("a cluster dump's manifest (one RDB per master) restores into a standalone server", async () => {
+    await flushAll(cluster);
+    const fx = loadExpected('redis-7.0');
+    const m = cluster.masters()[0] as ClusterNode;
+    await restoreInto(m, { input: fx.rdbFile as string, dbs: [0] });
+    const dir = mkdtempSync(join(tmpdir(), 'shake-manifest-'));
+    const standalone = await startRedis();
+    try {
+      const nodes = [];
+      for (const n of cluster.masters()) {
+        const c = n.server.client();
+        await c.save();
+        c.disconnect();
+        const file = `dump-${n.id.slice(0, 8)}-${n.host}-${n.port}.rdb`;
+        copyFileSync(join(n.server.dir, 'dump.rdb'), join(dir, file));
+        nodes.push({ id: n.id, host: n.host, port: n.port, slots: n.slots, file });
+      }
+      writeFileSync(join(dir, 'dump.manifest.json'), JSON.stringify({ version: 1, nodes }, null, 2));
+      const run = await restoreInto(standalone, { input: join(dir, 'dump.manifest.json') });
+      assert.equal(run.kind, 'dump-manifest');
+      assert.equal(run.files.length, 3);
+      assert.deepEqual(run.counters.failures, []);
+      assert.equal(run.stats.functionsLoaded, 1, 'the library every node holds is loaded once');
+      const expected = fx.records.filter((r) => r.db === 0);
+      const aligned = alignFor70(expected, await readKeyspace({ host: standalone.host, port: standalone.port }));
+      assertRecordsMatch(aligned.actual, aligned.expected);
+    } finally {
+      await standalone.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('refuses to merge several dbs into db 0 unless --db-map says so', async () => {
     await flushAll(cluster);
