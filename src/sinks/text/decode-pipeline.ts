@@ -34,6 +34,8 @@ export interface DecodeOptions {
   verifyChecksum: boolean;
   /** Output file; stdout when absent. */
   output?: string;
+  /** Or any output stream (library use, tests); wins over `output`. */
+  out?: TextOutput;
   dbs?: number[];
   keyGlobs?: string[];
   keyRegex?: RegExp;
@@ -112,7 +114,7 @@ export function decode(opts: DecodeOptions): DecodeRun {
   );
   if (filter) transforms.push(filter);
   transforms.push(counting('count-written', (n) => (counters.keysWritten += n)));
-  const out = opts.output ? TextOutput.file(opts.output) : TextOutput.stdout();
+  const out = opts.out ?? (opts.output ? TextOutput.file(opts.output) : TextOutput.stdout());
   const sink = makeSink(opts, out, () => totalBytes);
   const done = runPipeline(source, transforms, sink, {
     signal: opts.signal,
