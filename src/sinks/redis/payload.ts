@@ -11,6 +11,9 @@ export function restorePayload(rdbType: number, body: Buffer, rdbVersion: number
   out[0] = rdbType;
   body.copy(out, 1);
   out.writeUInt16LE(rdbVersion, n + 1);
-  out.writeBigUInt64LE(new Crc64().update(out, 0, n + 3).digest(), n + 3);
+  new Crc64()
+    .update(out, 0, n + 3)
+    .digestLE()
+    .copy(out, n + 3);
   return out;
 }
