@@ -8,7 +8,7 @@
  * The RDB (>= 1M keys: strings with TTLs, small hashes/lists/sets/zsets, streams with groups, big
  * collections) is built once with the local redis-server and cached in bench/out/ (the same recipe and file
  * name as bench/decode.bench.ts, so either bench reuses the other's file).
- * Usage: node dist/bench/restore.bench.js [--keys 1000000] [--runs 1] [--rebuild] [--connections 2]
+ * Usage: node dist/bench/restore.bench.js [--keys 1000000] [--runs 1] [--rebuild] [--connections 2] [--heap-mb 128]
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
@@ -24,6 +24,7 @@ const opt = (name: string, def: number): number => {
 const KEYS = opt('keys', 1_000_000);
 const RUNS = opt('runs', 1);
 const CONNECTIONS = opt('connections', 2);
+const HEAP_MB = opt('heap-mb', 128);
 const repoRoot = join(import.meta.dirname, '..', '..');
 const cli = join(repoRoot, 'bin', 'run.js');
 const outDir = join(repoRoot, 'bench', 'out');
@@ -91,19 +92,21 @@ async function build(): Promise<void> {
 
 interface Timed {
   secs: number;
+  /** user + system CPU seconds of the measured process (shake), when known. */
+  cpu: number | null;
   rssMb: number | null;
 }
 
 /** Runs `bash -c script`, timing it; with /usr/bin/time when `measured` names the process to measure. */
 function timedShell(script: string): Timed {
-  const r = spawnSync('bash', ['-o', 'pipefail', '-c', `/usr/bin/time -f '%e %M' ${script}`], {
+  const r = spawnSync('bash', ['-o', 'pipefail', '-c', `/usr/bin/time -f '%e %U %S %M' ${script}`], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
   const last = r.stderr.trim().split('\n').at(-1) ?? '';
-  const [secs, kb] = last.split(' ').map(Number);
-  return { secs: secs ?? NaN, rssMb: kb === undefined ? null : kb / 1024 };
+  const [secs, user, sys, kb] = last.split(' ').map(Number);
+  return { secs: secs ?? NaN, cpu: (user ?? NaN) + (sys ?? NaN), rssMb: kb === undefined ? null : kb / 1024 };
 }
 
 function timedPipe(script: string): Timed {
@@ -113,7 +116,7 @@ function timedPipe(script: string): Timed {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
-  return { secs: Number(process.hrtime.bigint() - t) / 1e9, rssMb: null };
+  return { secs: Number(process.hrtime.bigint() - t) / 1e9, cpu: null, rssMb: null };
 }
 
 async function dbsize(server: RedisServer): Promise<number> {
@@ -137,12 +140,13 @@ async function main(): Promise<void> {
   const size = statSync(rdbPath).size;
   const load: Timed[] = [];
   const shake: Timed[] = [];
+  const capped: Timed[] = [];
   const pipe: Timed[] = [];
   let expectedKeys = 0;
   for (let r = 0; r < RUNS; r++) {
     const t0 = process.hrtime.bigint();
     const loaded = await startRedis({ rdbFile: rdbPath });
-    load.push({ secs: Number(process.hrtime.bigint() - t0) / 1e9, rssMb: null });
+    load.push({ secs: Number(process.hrtime.bigint() - t0) / 1e9, cpu: null, rssMb: null });
     expectedKeys = await dbsize(loaded);
     await loaded.stop();
 
@@ -151,6 +155,17 @@ async function main(): Promise<void> {
     const gotA = await dbsize(a);
     await a.stop();
     if (gotA !== expectedKeys) throw new Error(`shake restore: ${gotA} keys, expected ${expectedKeys}`);
+
+    // The same with V8's old space capped: the heap then stays near what is live (RSS), at some GC cost.
+    const a2 = await startRedis();
+    capped.push(
+      timedShell(
+        `env NODE_OPTIONS=--max-old-space-size=${HEAP_MB} node ${cli} restore ${rdbPath} --target ${a2.url} --connections ${CONNECTIONS} -q`,
+      ),
+    );
+    const gotA2 = await dbsize(a2);
+    await a2.stop();
+    if (gotA2 !== expectedKeys) throw new Error(`shake restore (capped heap): ${gotA2} keys, expected ${expectedKeys}`);
 
     const b = await startRedis();
     pipe.push(timedPipe(`node ${cli} decode ${rdbPath} --format resp -q | redis-cli -p ${b.port} --pipe > /dev/null`));
@@ -162,16 +177,18 @@ async function main(): Promise<void> {
   const rows: [string, Timed[]][] = [
     ['redis-server start-up load (until PING answers)', load],
     [`\`shake restore FILE --target URL --connections ${CONNECTIONS}\``, shake],
+    [`the same with \`NODE_OPTIONS=--max-old-space-size=${HEAP_MB}\``, capped],
     ['`shake decode FILE --format resp | redis-cli --pipe`', pipe],
   ];
   console.log(`file: ${rdbPath} (${(size / 2 ** 20).toFixed(1)} MiB, ${expectedKeys} keys), median of ${RUNS} run(s)`);
-  console.log('| loader | wall s | keys/s | max RSS MB (shake) | vs redis-server load |');
-  console.log('|---|---|---|---|---|');
+  console.log('| loader | wall s | keys/s | shake CPU s | max RSS MB (shake) | vs redis-server load |');
+  console.log('|---|---|---|---|---|---|');
   for (const [name, t] of rows) {
     const secs = median(t.map((x) => x.secs));
     const rss = t[0]?.rssMb === null ? '' : median(t.map((x) => x.rssMb ?? NaN)).toFixed(0);
+    const cpu = t[0]?.cpu === null ? '' : median(t.map((x) => x.cpu ?? NaN)).toFixed(2);
     console.log(
-      `| ${name} | ${secs.toFixed(2)} | ${Math.round(expectedKeys / secs).toLocaleString('en-US')} | ${rss} | ${(secs / base).toFixed(2)}x |`,
+      `| ${name} | ${secs.toFixed(2)} | ${Math.round(expectedKeys / secs).toLocaleString('en-US')} | ${cpu} | ${rss} | ${(secs / base).toFixed(2)}x |`,
     );
   }
   const s = median(shake.map((x) => x.secs));

@@ -103,8 +103,9 @@ export default class Restore extends BaseCommand<typeof Restore> {
       connections: r.connections,
     });
     const counters = new Counters();
+    let totalBytes: number | null = null;
     const progress = Progress.wanted(f.quiet, config.log.progress)
-      ? new Progress({ done: () => counters.bytesRead, total: () => null, keys: () => counters.keysRead }).start()
+      ? new Progress({ done: () => counters.bytesRead, total: () => totalBytes, keys: () => counters.keysRead }).start()
       : null;
     const started = Date.now();
     let run: RestoreRun;
@@ -128,6 +129,9 @@ export default class Restore extends BaseCommand<typeof Restore> {
         types: f.type as RedisType[] | undefined,
         signal: this.abort.signal,
         onWarning: (m) => this.note(`warning: ${m}`),
+        onInput: (i) => {
+          totalBytes = i.totalBytes;
+        },
       });
     } finally {
       progress?.stop();

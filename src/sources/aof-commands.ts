@@ -9,17 +9,14 @@
 export class AofError extends Error {
   override readonly name = 'AofError';
   constructor(
-    message: string,
+    /** What was wrong (the message adds where). */
+    readonly problem: string,
     /** Byte offset in the file. */
     readonly offset: number,
     /** Which file (multi-part AOF: the part's name). */
     readonly file?: string,
   ) {
-    super(message);
-  }
-
-  describe(): string {
-    return `${this.message} at byte ${this.offset}${this.file ? ` of ${this.file}` : ''}`;
+    super(`bad AOF: ${problem} at byte ${offset}${file ? ` of ${file}` : ''}`);
   }
 }
 

@@ -40,6 +40,8 @@ export interface RestoreOptions extends Omit<RedisSinkOptions, 'target' | 'count
   onBatch?: (batch: EntryBatch) => void;
   /** Counters to fill (so a caller can show progress while it runs); a new one when absent. */
   counters?: Counters;
+  /** Called once the input is known (its kind, files and total size, null for stdin). */
+  onInput?: (input: { kind: InputKind; files: string[]; totalBytes: number | null }) => void;
 }
 
 export interface RestoreRun {
@@ -117,11 +119,8 @@ const VALUE_KINDS: ReadonlySet<string> = new Set([
   'key-end',
 ]);
 
-async function* fileChunks(path: string, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
-  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK })) {
-    onBytes((chunk as Buffer).length);
-    yield chunk as Buffer;
-  }
+async function* fileChunks(path: string): AsyncGenerator<Buffer> {
+  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK })) yield chunk as Buffer;
 }
 
 /** Peeks at a stream's first bytes to tell its kind; yields everything. */
@@ -175,12 +174,9 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
     files = resolved.files;
     totalBytes = files.reduce((n, f) => n + statSync(f).size, 0);
     if (kind === 'jsonl') {
-      source = jsonlSource(
-        fileChunks(files[0] as string, () => {}),
-        { onBytes },
-      );
+      source = jsonlSource(fileChunks(files[0] as string), { onBytes });
     } else {
-      const parts: AofPart[] = files.map((f) => ({ name: f, chunks: () => fileChunks(f, () => {}) }));
+      const parts: AofPart[] = files.map((f) => ({ name: f, chunks: () => fileChunks(f) }));
       source = aofSource(parts, { createRdbParser: rdbParser, onBytes, onWarning: opts.onWarning });
     }
   } else {
@@ -197,6 +193,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
           });
   }
 
+  opts.onInput?.({ kind, files, totalBytes });
   if (opts.flushTarget) await flushTarget(opts.target);
 
   const transforms: Transform[] = [counting(counters)];
