@@ -249,8 +249,9 @@ export class KeyLoader {
     this.addReport(report);
     this.core.stats.rewritten++;
     if (!rw.wroteValue && report.commands === 0) {
+      // Nothing of the value was left to write (every hash field had expired): counted as expired, and the
+      // key's bookkeeping is never closed, so a preceding UNLINK's reply does not count it as written.
       this.core.counters.skip('expired');
-      ref.closed = true;
       return;
     }
     ref.close();
