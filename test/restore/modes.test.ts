@@ -133,6 +133,35 @@ describe('conflicts, errors, expiry, functions, db-map, filters', () => {
     c.disconnect();
   });
 
+  it('hash field TTLs into 7.0: expired fields left out, live ones kept without TTL (counted)', async () => {
+    await reset();
+    const past = Date.now() - 1000;
+    const future = Date.now() + 3_600_000;
+    const run = await restoreInto(server, {
+      input: jsonl([
+        {
+          db: 0,
+          key: 'h',
+          type: 'hash',
+          value: [
+            ['gone', 'x', past],
+            ['kept', 'y', future],
+            ['plain', 'z'],
+          ],
+        },
+        { db: 0, key: 'h-all-gone', type: 'hash', value: [['a', 'x', past]] },
+      ]),
+    });
+    assert.equal(run.stats.expiredFields, 2);
+    assert.equal(run.stats.droppedFieldTtls, 1);
+    assert.equal(run.counters.keysWritten, 1);
+    assert.equal(run.counters.skipped.get('expired'), 1);
+    const c = server.client();
+    assert.deepEqual(await c.hgetall('h'), { kept: 'y', plain: 'z' });
+    assert.equal(await c.exists('h-all-gone'), 0);
+    c.disconnect();
+  });
+
   it('--on-error skip goes on after OOM and fails those keys; stop ends early', async () => {
     const small = await startRedis({ config: { maxmemory: '3mb', 'maxmemory-policy': 'noeviction' } });
     try {
