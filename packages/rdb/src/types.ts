@@ -162,5 +162,12 @@ export interface RdbParserOptions {
   captureRawLimit?: number;
   /** Largest single string / listpack / ziplist the parser accepts before calling the input hostile (default 1 GiB). */
   maxElementSize?: number;
+  /**
+   * Decode values (default true). false: keys only: each key is reported as key-start (with `length` when
+   * the value's header states it) and key-end, and its value's bytes are skipped (still checksummed and
+   * captured) without creating element Buffers, decompressing or decoding ziplists/listpacks/intsets,
+   * whose contents are then not validated either. For `--format keys`-like consumers.
+   */
+  values?: boolean;
   /** Parse a DUMP payload body instead of a file: no header, no opcodes. Used by parseDumpPayload. */
 }

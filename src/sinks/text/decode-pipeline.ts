@@ -89,7 +89,13 @@ function makeSink(opts: DecodeOptions, out: TextOutput, totalBytes: () => number
 export function decode(opts: DecodeOptions): DecodeRun {
   const counters = new Counters();
   // --info reports a checksum mismatch (and fails afterwards) instead of stopping at it
-  const parserOpts = { batchSize: opts.batchSize, verifyChecksum: opts.info ? false : opts.verifyChecksum };
+  // keys and --info need only the key headers: the parser skips values instead of decoding them
+  const values = !(opts.info || (opts.format === 'keys' && !(opts.top !== undefined && opts.top > 0)));
+  const parserOpts = {
+    batchSize: opts.batchSize,
+    verifyChecksum: opts.info ? false : opts.verifyChecksum,
+    values,
+  };
   let source: Source;
   let file: RdbFileSource | null = null;
   if (opts.payload) {

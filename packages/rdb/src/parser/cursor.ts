@@ -193,6 +193,13 @@ export class Cursor {
     return v;
   }
 
+  /** Skips up to n bytes of what is buffered; returns how many were skipped. */
+  skipAvailable(n: number): number {
+    const k = Math.min(n, this.end - this.pos);
+    this.pos += k;
+    return k;
+  }
+
   skip(n: number): void {
     this.need(n);
     this.pos += n;

@@ -16,6 +16,7 @@ import type { DecodeContext, ValueDecoder } from './context.js';
 import { Cursor, NEED_MORE, hex } from './cursor.js';
 import { MAX_KNOWN_VALKEY_RDB_VERSION, VALKEY_RDB_VERSION_MIN, valueLayout } from './layouts.js';
 import { readModuleFields } from './module.js';
+import { SkipDecoder, skipPlan } from './skip.js';
 
 const STATE = {
   HEADER: 0,
@@ -47,6 +48,9 @@ export class RdbParser {
   private readonly batchSize: number;
   /** What value decoders see: the cursor, the batch size, and emit. */
   private readonly ctx: DecodeContext;
+  /** values: false: the reused skipping decoder, and a context whose events are dropped (streams, modules). */
+  private readonly skipper: SkipDecoder | null;
+  private readonly silentCtx: DecodeContext;
   private readonly verifyChecksum: boolean;
   private readonly captureRawLimit: number;
   private readonly crc: Crc64;
@@ -76,6 +80,8 @@ export class RdbParser {
     this.crc = new Crc64();
     this.cur = new Cursor(opts.maxElementSize ?? DEFAULT_MAX_ELEMENT, this.crc);
     this.ctx = { cur: this.cur, batchSize: this.batchSize, emit: (event) => this.emit(event) };
+    this.skipper = opts.values === false ? new SkipDecoder(this.cur) : null;
+    this.silentCtx = { cur: this.cur, batchSize: this.batchSize, emit: () => {} };
   }
 
   /**
@@ -326,7 +332,13 @@ export class RdbParser {
     };
     if (this.idle !== undefined) header.idle = this.idle;
     if (this.freq !== undefined) header.freq = this.freq;
-    const decoder = layout.make(this.ctx);
+    let decoder: ValueDecoder;
+    if (this.skipper) {
+      const plan = skipPlan(rdbType, this.valkey);
+      decoder = plan ? this.skipper.reset(plan) : layout.make(this.silentCtx);
+    } else {
+      decoder = layout.make(this.ctx);
+    }
     const length = decoder.begin(header);
     // The unit is complete: commit and report.
     if (rdbType === RDB_TYPE.MODULE_2) cur.startCapture(valueStart, cur.maxElementSize);
