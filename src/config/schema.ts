@@ -74,7 +74,30 @@ export const dumpSection = z.strictObject({
   /** fsync the file before renaming it into place. */
   fsync: bool(true),
 });
-export const rumpSection = z.strictObject({});
+export const rumpSection = z.strictObject({
+  /** Keys per second read from each source node (0: unlimited); keeps the copy gentle on production. */
+  rate: int(20_000, 0),
+  /** DUMP payload bytes per second read from each source node (0: unlimited). */
+  rate_bytes: bytes(0, 0),
+  /** SCAN COUNT hint, also the keys per pipelined DUMP page. */
+  scan_count: int(1000, 1, 1_000_000),
+  /** A key that already exists in the target: replace (a re-run converges), skip or error. */
+  on_conflict: oneOf(['replace', 'skip', 'error'] as const, 'replace'),
+  /** A key the target refuses: skip (count it, go on; exit 1 at the end) or stop. */
+  on_error: oneOf(['stop', 'skip'] as const, 'skip'),
+  /** Function libraries already in the target. */
+  functions: oneOf(['replace', 'skip', 'error'] as const, 'replace'),
+  /** Cluster source: read a replica of each shard instead of its master. */
+  prefer_replica: bool(false),
+  /** After the pass, keep following the source with keyspace notifications until Ctrl-C. */
+  live: bool(false),
+  /** --live: check notify-keyspace-events first (CONFIG GET, else probe writes). */
+  notify_check: bool(true),
+  /** --live: a changed key is re-copied at most once per this many ms. */
+  debounce_ms: int(100, 0, 60_000),
+  /** --live: keys waiting for a re-copy, per node, before rump rescans the node instead. */
+  max_pending: int(1_000_000, 1),
+});
 export const syncSection = z.strictObject({});
 
 export const logSection = z.strictObject({

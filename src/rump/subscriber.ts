@@ -57,7 +57,7 @@ export class KeyeventSubscriber {
 
   /** Connects and subscribes; resolves once the server has confirmed the subscription. */
   async start(): Promise<void> {
-    const conn = await connect({ ...this.opts.connection, db: undefined, name: 'shake-rump-events' });
+    const conn = await connect({ ...this.opts.connection, db: undefined });
     const address = conn.address;
     let confirm!: { resolve(): void; reject(err: Error): void };
     const confirmed = new Promise<void>((resolve, reject) => (confirm = { resolve, reject }));

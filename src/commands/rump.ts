@@ -1,0 +1,203 @@
+import { Flags } from '@oclif/core';
+import type { RedisType } from '@shake/rdb';
+import { BaseCommand } from '../cli/base-command.js';
+import { summaryLine } from '../cli/summary.js';
+import type { ShakeConfig } from '../config/schema.js';
+import { Counters } from '../core/counters.js';
+import { connectionFromSection } from '../replica/source-connection.js';
+import { rumpReport } from '../rump/report.js';
+import { rump, type RumpResult } from '../rump/rump.js';
+import { RateMeter, RumpStats, keysScanned, progressLine } from '../rump/stats.js';
+import { parseDbMap } from '../sinks/redis/db-map.js';
+import { openTarget } from '../sinks/redis/open-target.js';
+
+const TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
+
+export default class Rump extends BaseCommand<typeof Rump> {
+  static override summary =
+    'Copy a live Redis to another with SCAN + DUMP/RESTORE, rate limited; --live keeps following it.';
+  static override description =
+    'Needs no SYNC, PSYNC, BGSAVE, CONFIG or KEYS on the source, so it works on AWS ElastiCache and other ' +
+    'managed services. Standalone or cluster on either side. See docs/rump.md for the guarantees of --live.';
+  static override examples = [
+    '<%= config.bin %> rump --source redis://10.0.0.5:6379 --target redis://127.0.0.1:6380',
+    'SHAKE_SOURCE_PASSWORD=secret <%= config.bin %> rump --source rediss://copier@prod.cache.amazonaws.com:6379 --tls-ca ca.pem --target redis://127.0.0.1:6380 --live',
+    '<%= config.bin %> rump --source redis://127.0.0.1:7000 --target redis://127.0.0.1:7100 --prefer-replica --rate 50000',
+    '<%= config.bin %> rump --source redis://h:6379 --target redis://t:6379 --keys-file keys.txt --db 0',
+  ];
+
+  static override flags = {
+    source: Flags.string({ char: 's', summary: 'Source URL: redis://[user@]host:port, rediss:// for TLS.' }),
+    'source-user': Flags.string({ summary: 'Source ACL user (password: SHAKE_SOURCE_PASSWORD or the config).' }),
+    target: Flags.string({ char: 't', summary: 'Target URL: redis://[user@]host:port, rediss:// for TLS.' }),
+    'target-user': Flags.string({ summary: 'Target ACL user (password: SHAKE_TARGET_PASSWORD or the config).' }),
+    'target-type': Flags.string({ options: ['auto', 'standalone', 'cluster', 'proxy'], summary: 'Default: detect.' }),
+    'tls-ca': Flags.string({ summary: 'CA bundle (PEM) to verify the TLS end(s) with.' }),
+    'tls-insecure': Flags.boolean({ summary: 'Do not verify TLS certificates (testing only).' }),
+    db: Flags.integer({ multiple: true, min: 0, summary: 'Only this source db (repeatable; default every db).' }),
+    match: Flags.string({ summary: 'SCAN MATCH pattern (Redis glob).' }),
+    type: Flags.string({ multiple: true, options: [...TYPES], summary: 'Only keys of this type (repeatable).' }),
+    key: Flags.string({ multiple: true, summary: 'Only keys matching this Redis glob (repeatable).' }),
+    'key-regex': Flags.string({ summary: 'Only keys matching this regular expression (on the UTF-8 key).' }),
+    exclude: Flags.string({ multiple: true, summary: 'Leave out keys matching this Redis glob (repeatable).' }),
+    'exclude-regex': Flags.string({ summary: 'Leave out keys matching this regular expression.' }),
+    'db-map': Flags.string({ summary: 'Source db -> target db, e.g. 0:5,1:6 or *:0.' }),
+    count: Flags.integer({ min: 1, summary: 'SCAN COUNT and keys per DUMP page (default 1000).' }),
+    rate: Flags.integer({ min: 0, summary: 'Keys/s read from each source node (default 20000; 0 = unlimited).' }),
+    'rate-bytes': Flags.string({ summary: 'DUMP bytes/s read from each source node, e.g. 50mb (default 0 = off).' }),
+    'keys-file': Flags.string({ summary: 'Copy the keys listed in this file (one per line) instead of SCAN.' }),
+    'prefer-replica': Flags.boolean({ summary: 'Cluster source: read a replica of each shard.' }),
+    live: Flags.boolean({ summary: 'After the pass, follow the source (keyspace notifications) until Ctrl-C.' }),
+    'notify-check': Flags.boolean({ allowNo: true, summary: 'Check notify-keyspace-events first (default on).' }),
+    'debounce-ms': Flags.integer({ min: 0, summary: '--live: re-copy a changed key at most once per this (100).' }),
+    'on-conflict': Flags.string({ options: ['replace', 'skip', 'error'], summary: 'Key exists (default replace).' }),
+    'on-error': Flags.string({ options: ['stop', 'skip'], summary: 'The target refuses a key (default skip).' }),
+    functions: Flags.string({ options: ['replace', 'skip', 'error'], summary: 'Library exists (default replace).' }),
+    'big-key-threshold': Flags.string({ summary: 'Values above this size go as streamed commands (16mb).' }),
+    connections: Flags.integer({ min: 1, summary: 'Pipelined connections per target master (default 2).' }),
+    pipeline: Flags.integer({ min: 1, summary: 'Commands per pipelined batch (default 1024).' }),
+  };
+
+  public async run(): Promise<void> {
+    const f = this.flags;
+    const values: Record<string, unknown> = {
+      'source.url': f.source,
+      'source.user': f['source-user'],
+      'target.url': f.target,
+      'target.user': f['target-user'],
+      'target.type': f['target-type'],
+      'rump.rate': f.rate,
+      'rump.rate_bytes': f['rate-bytes'],
+      'rump.scan_count': f.count,
+      'rump.on_conflict': f['on-conflict'],
+      'rump.on_error': f['on-error'],
+      'rump.functions': f.functions,
+      'rump.prefer_replica': f['prefer-replica'] || undefined,
+      'rump.live': f.live || undefined,
+      'rump.notify_check': f['notify-check'],
+      'rump.debounce_ms': f['debounce-ms'],
+      'restore.big_key_threshold': f['big-key-threshold'],
+      'restore.db_map': f['db-map'],
+      'restore.connections': f.connections,
+      'restore.pipeline': f.pipeline,
+    };
+    const names: Record<string, string> = {};
+    for (const [path, flag] of Object.entries(FLAG_NAMES)) names[path] = flag;
+    // --tls-ca / --tls-insecure apply to the end(s) that use TLS.
+    const first = this.loadConfig(values, names).config;
+    for (const end of ['source', 'target'] as const) {
+      if (!usesTls(first[end])) continue;
+      if (f['tls-ca'] !== undefined) values[`${end}.tls_ca`] = f['tls-ca'];
+      if (f['tls-insecure']) values[`${end}.tls_insecure`] = true;
+      names[`${end}.tls_ca`] = '--tls-ca';
+      names[`${end}.tls_insecure`] = '--tls-insecure';
+    }
+    const { config } = this.loadConfig(values, names);
+    if (!config.source.url)
+      this.error('give the source with --source redis://host:port (or [source] url)', { exit: 1 });
+    if (!config.target.url)
+      this.error('give the target with --target redis://host:port (or [target] url)', { exit: 1 });
+    const r = config.restore;
+    const ru = config.rump;
+    const targetConn = connectionFromSection(config.target);
+    const dbMap = parseDbMap(r.db_map);
+    if (targetConn.db && r.db_map === '') dbMap.rest = targetConn.db;
+    const sourceConn = connectionFromSection(config.source);
+    const dbs = f.db ?? (sourceConn.db !== undefined ? [sourceConn.db] : undefined);
+    const target = await openTarget({
+      connection: { ...targetConn, name: 'shake-rump' },
+      kind: config.target.type === 'auto' ? undefined : config.target.type,
+      connections: r.connections,
+    });
+    const counters = new Counters();
+    const stats = new RumpStats();
+    const stopDrawing = this.drawProgress(stats, counters, config);
+    const started = Date.now();
+    let result: RumpResult;
+    try {
+      result = await rump({
+        source: sourceConn,
+        target,
+        counters,
+        stats,
+        dbs,
+        match: f.match,
+        types: f.type as RedisType[] | undefined,
+        keyGlobs: f.key,
+        keyRegex: f['key-regex'] === undefined ? undefined : new RegExp(f['key-regex']),
+        excludeGlobs: f.exclude,
+        excludeRegex: f['exclude-regex'] === undefined ? undefined : new RegExp(f['exclude-regex']),
+        dbMap,
+        scanCount: ru.scan_count,
+        rate: ru.rate,
+        rateBytes: ru.rate_bytes,
+        keysFile: f['keys-file'],
+        preferReplica: ru.prefer_replica,
+        live: ru.live,
+        notifyCheck: ru.notify_check,
+        debounceMs: ru.debounce_ms,
+        maxPending: ru.max_pending,
+        onConflict: ru.on_conflict,
+        onError: ru.on_error,
+        functionsPolicy: ru.functions,
+        bigKeyThreshold: r.big_key_threshold,
+        connLimits: { batchCommands: r.pipeline, batchBytes: 1 << 20, maxInflightBatches: r.inflight_batches },
+        signal: this.abort.signal,
+        onNotice: (m) => this.note(`notice: ${m}`),
+        onWarning: (m) => this.note(`warning: ${m}`),
+        onLive: () => this.note(`first pass done: ${keysScanned(counters)} keys; following the source (Ctrl-C stops)`),
+      });
+    } finally {
+      stopDrawing();
+      await target.close().catch(() => {});
+    }
+    this.note(summaryLine(result.counters, Date.now() - started, result.interrupted));
+    for (const line of rumpReport(result)) this.note(line);
+    if (result.counters.failed > 0 || result.stopped || result.interrupted) this.exit(1);
+  }
+
+  /** Redraws the progress line on a terminal; on anything else prints it every 30 s. */
+  private drawProgress(stats: RumpStats, counters: Counters, config: ShakeConfig): () => void {
+    if (this.flags.quiet || config.log.progress === 'never') return () => {};
+    const meter = new RateMeter();
+    const tty = process.stderr.isTTY === true;
+    const timer = setInterval(
+      () => {
+        const line = progressLine(stats, counters, meter.update(keysScanned(counters) + stats.live.recopied));
+        process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+      },
+      tty ? 250 : 30_000,
+    );
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      if (tty) process.stderr.write('\r\x1b[2K');
+    };
+  }
+}
+
+const FLAG_NAMES: Record<string, string> = {
+  'source.url': '--source',
+  'source.user': '--source-user',
+  'target.url': '--target',
+  'target.user': '--target-user',
+  'target.type': '--target-type',
+  'rump.rate': '--rate',
+  'rump.rate_bytes': '--rate-bytes',
+  'rump.scan_count': '--count',
+  'rump.on_conflict': '--on-conflict',
+  'rump.on_error': '--on-error',
+  'rump.functions': '--functions',
+  'rump.prefer_replica': '--prefer-replica',
+  'rump.live': '--live',
+  'rump.notify_check': '--notify-check',
+  'rump.debounce_ms': '--debounce-ms',
+  'restore.big_key_threshold': '--big-key-threshold',
+  'restore.db_map': '--db-map',
+  'restore.connections': '--connections',
+  'restore.pipeline': '--pipeline',
+};
+
+function usesTls(s: ShakeConfig['source']): boolean {
+  return s.tls || s.url.startsWith('rediss://');
+}

@@ -1,0 +1,110 @@
+/**
+ * The built `shake rump` command against an ElastiCache-like source served over TLS only (a CA made by the
+ * test), read by an ACL user that has only the commands rump needs (reads everywhere, writes only on its
+ * probe keys, one notification channel pattern): certificates verified by default, --tls-ca, the password
+ * from the environment, --live stopped with Ctrl-C (SIGINT) and a summary.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { tlsSupported } from '../harness/tls-support.js';
+import { assertRecordsMatch } from '../helpers/compare-records.js';
+import { readKeyspace } from '../helpers/keyspace.js';
+import { binRun, cleanEnv, runCli } from '../cli/helpers/run-cli.js';
+import { repoRoot } from '../helpers/load-records.js';
+import { fillMixed, waitFor } from './helpers.js';
+
+/** What `rump --live` needs and nothing more (docs/rump.md, "ACL"). */
+const COPIER_RULES =
+  'resetkeys %R~* ~shake-rump-probe:* resetchannels &__keyevent@*__:* -@all ' +
+  '+info +select +scan +dump +pexpiretime +ping +psubscribe ' +
+  '+set +lpush +sadd +hset +zadd +xadd +del +exists';
+
+describe('shake rump (CLI): TLS source, minimal ACL user, ElastiCache-like', { skip: false }, () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let tlsOk = true;
+  before(async () => {
+    tlsOk = await tlsSupported();
+    if (!tlsOk) return;
+    [source, target] = await Promise.all([
+      startRedis({
+        tls: true,
+        elasticache: true,
+        users: [{ name: 'copier', password: 'c0pier-secret', rules: COPIER_RULES }],
+        password: 'admin-secret',
+        config: { 'notify-keyspace-events': 'KEA' },
+      }),
+      startRedis(),
+    ]);
+    const c = source.client({ password: 'admin-secret' });
+    await fillMixed(c, 'k:', 3000);
+    c.disconnect();
+  });
+  after(async () => {
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  const sourceUrl = (): string => `rediss://copier@127.0.0.1:${source.port}`;
+  const env = (): Record<string, string> => ({ SHAKE_SOURCE_PASSWORD: 'c0pier-secret' });
+
+  test('without --tls-ca the self-signed certificate is refused', async (t) => {
+    if (!tlsOk) return t.skip('no TLS support in this redis-server');
+    const r = await runCli(['rump', '--source', sourceUrl(), '--target', target.url, '-q'], { env: env() });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /certificate/i);
+  });
+
+  test('with --tls-ca and the ACL user: every key copied, exit 0, summary printed', async (t) => {
+    if (!tlsOk) return t.skip('no TLS support in this redis-server');
+    const r = await runCli(
+      ['rump', '--source', sourceUrl(), '--tls-ca', source.tls!.caCertFile, '--target', target.url, '--rate', '0'],
+      { env: env() },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /3000 keys read, 3000 written/);
+    assert.match(r.stderr, /3000 keys scanned of 3000/);
+    const [src, dst] = await Promise.all([
+      readKeyspace({
+        host: '127.0.0.1',
+        port: source.port,
+        password: 'admin-secret',
+        tls: { ca: source.tls!.ca, servername: 'localhost' },
+      }),
+      readKeyspace({ host: target.host, port: target.port }),
+    ]);
+    assertRecordsMatch(dst, src, { approxMs: 0 });
+  });
+
+  test('--live checks notifications with probe writes (CONFIG refused), follows writes, stops on SIGINT with a summary', async (t) => {
+    if (!tlsOk) return t.skip('no TLS support in this redis-server');
+    const child = spawn(
+      process.execPath,
+      [binRun, 'rump', '--source', sourceUrl(), '--tls-ca', source.tls!.caCertFile, '--target', target.url, '--live'],
+      { cwd: repoRoot, env: cleanEnv(env()), stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    try {
+      await waitFor('the first pass', () => stderr.includes('following the source'), 30_000);
+      const c = source.client({ password: 'admin-secret' });
+      const d = target.client();
+      await c.set('written-live', 'yes');
+      await c.del('k:7');
+      await waitFor(
+        'the live write',
+        async () => (await d.get('written-live')) === 'yes' && (await d.exists('k:7')) === 0,
+      );
+      c.disconnect();
+      d.disconnect();
+      child.kill('SIGINT');
+      assert.equal(await exited, 0, stderr);
+      assert.match(stderr, /notifications: 127.0.0.1:\d+: probe writes ok/);
+      assert.match(stderr, /live: \d+ key events, \d+ re-copies, 1 deletions/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
