@@ -174,17 +174,21 @@ describe('restore AOF fixtures into redis 7.0', () => {
     await server?.stop();
   });
 
-  for (const [label, input] of [
-    ['aof/redis-7.0-multipart', MULTIPART],
-    ['aof/redis-7.0-multipart', join(MULTIPART, 'appendonlydir', 'appendonly.aof.manifest')],
-    ['aof/redis-6.2-preamble', join(PREAMBLE, 'appendonly.aof')],
+  for (const [label, input, threshold] of [
+    ['aof/redis-7.0-multipart', MULTIPART, undefined],
+    ['aof/redis-7.0-multipart', join(MULTIPART, 'appendonlydir', 'appendonly.aof.manifest'), undefined],
+    ['aof/redis-6.2-preamble', join(PREAMBLE, 'appendonly.aof'), undefined],
+    // Every key of the RDB part over the capture limit: read again at the RDB's end, before the tail.
+    ['aof/redis-6.2-preamble', join(PREAMBLE, 'appendonly.aof'), 1],
+    ['aof/redis-7.0-multipart', MULTIPART, 1],
   ] as const) {
-    it(`${label} (${input.slice(input.lastIndexOf('/') + 1)})`, async () => {
+    it(`${label} (${input.slice(input.lastIndexOf('/') + 1)}${threshold ? ', every key big' : ''})`, async () => {
       const fx = loadExpected(label);
       const c = server.client();
       await c.flushall();
       c.disconnect();
-      const run = await restoreInto(server, { input, onError: 'skip' });
+      const run = await restoreInto(server, { input, onError: 'skip', bigKeyThreshold: threshold });
+      if (threshold) assert.ok(run.stats.rewritten > 5, 'keys went as commands');
       assert.deepEqual(run.counters.failures, []);
       assert.ok(run.counters.commandsWritten > 20);
       assert.equal(run.counters.commandsWritten, run.counters.commandsRead);
@@ -195,7 +199,17 @@ describe('restore AOF fixtures into redis 7.0', () => {
       const reloaded = (await loadedByRedis(input)).map((r) =>
         r.type === 'stream' ? { ...r, times_approx: true } : r,
       );
-      assertRecordsMatch(actual, reloaded);
+      // Through commands, a group whose source (RDB 9) stored no entries_read stays unknown, where redis-server's
+      // RDB loader estimates it: not compared then.
+      const noEntriesRead = (recs: KeyRecord[]): KeyRecord[] =>
+        !threshold
+          ? recs
+          : recs.map((r) => {
+              if (r.type !== 'stream') return r;
+              const v = r.value as StreamRecord;
+              return { ...r, value: { ...v, groups: v.groups.map((g) => ({ ...g, entries_read: null })) } };
+            });
+      assertRecordsMatch(noEntriesRead(actual), noEntriesRead(reloaded));
       // 2. The fixture's expected.jsonl (read from the server that wrote the AOF), except what a reload
       //    does not reproduce either: a group's entries_read after XREADGROUP is replicated as
       //    XCLAIM ... LASTID (no ENTRIESREAD), so any reload reports it unknown (null).

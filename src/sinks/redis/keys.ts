@@ -8,7 +8,16 @@
  *   EXISTS pre-check (on-conflict skip/error), or after UNLINK (replace).
  * Expired keys are skipped and counted; TTLs are absolute (RESTORE ... ABSTTL, PEXPIREAT).
  */
-import { ChunkWriter, RdbError, ValueEncoder, buildDumpPayload, type KeyHeader, type ValueEvent } from '@shake/rdb';
+import {
+  ChunkWriter,
+  RdbError,
+  RdbParser,
+  ValueEncoder,
+  buildDumpPayload,
+  type KeyHeader,
+  type RdbEvent,
+  type ValueEvent,
+} from '@shake/rdb';
 import { KeyRewriter, type Argv, type RewriteLimits, type RewriteReport } from '../../rewrite/key-rewriter.js';
 import type { ConnWriter } from './conn-writer.js';
 import type { SinkCore } from './core.js';
@@ -17,6 +26,9 @@ import { KeyWrite } from './key-write.js';
 import { restorePayload } from './payload.js';
 import { Prechecks } from './precheck.js';
 import { isBig, planAtEnd, planAtStart } from './strategy.js';
+
+/** Bytes of a captured body handed to the payload parser at a time. */
+const RAW_SLICE = 64 * 1024;
 
 interface CurrentKey {
   header: KeyHeader;
@@ -29,6 +41,10 @@ interface CurrentKey {
   writer: ConnWriter | null;
   ref: KeyWrite | null;
   rewriter: KeyRewriter | null;
+  /** Known big at key-start while the source sends no value events (values come from the raw body). */
+  bigAtStart: boolean;
+  /** The value events are being replayed from the raw body (or a second read): no raw logic again. */
+  replayed: boolean;
 }
 
 export interface KeyLoaderOptions {
@@ -42,6 +58,11 @@ export class KeyLoader {
   private cur: CurrentKey | null = null;
   /** RDB version of the file being read (header event); null for sources that are not RDB files. */
   sourceRdbVersion: number | null = null;
+  /**
+   * The source decodes no values (RdbParser `values: false`): small keys come as key-start + key-end.raw,
+   * and a value is decoded from its raw body only when it must be re-encoded or written as commands.
+   */
+  valuesFromRaw = false;
   readonly prechecks: Prechecks;
   private readonly encoder: ValueEncoder;
   private readonly absTtl: boolean;
@@ -75,6 +96,8 @@ export class KeyLoader {
       writer: null,
       ref: null,
       rewriter: null,
+      bigAtStart: false,
+      replayed: !this.valuesFromRaw,
     };
     this.cur = cur;
     if (header.expireAtMs !== null && header.expireAtMs <= this.opts.now()) {
@@ -87,7 +110,9 @@ export class KeyLoader {
       this.core.fail(header.key, db, plan.why);
       cur.mode = 'skip';
     } else if (plan.how === 'commands') {
-      return this.streamAsCommands(cur);
+      // Without value events (they come from the raw body at key-end), only note it; with them, stream now.
+      if (cur.replayed) return this.streamAsCommands(cur);
+      cur.bigAtStart = true;
     }
     return undefined;
   }
@@ -97,6 +122,11 @@ export class KeyLoader {
     const cur = this.cur;
     if (!cur || cur.mode === 'skip') return undefined;
     if (cur.mode === 'buffer') {
+      // Value events after all (a parser that decodes values): behave as in the decoding mode.
+      cur.replayed = true;
+      if (cur.bigAtStart) {
+        return this.streamAsCommands(cur).then(() => this.value(ev));
+      }
       cur.events.push(ev);
       cur.bytes += eventBytes(ev);
       cur.elements += eventElements(ev);
@@ -118,7 +148,17 @@ export class KeyLoader {
       return w.busy ? w.ready() : undefined;
     }
     const profile = this.core.target.profile;
+    if (!cur.replayed) {
+      // The source sent no value events: the raw body is the value (or, too big to capture, read it again).
+      if (raw === undefined) {
+        this.deferred.push(cur.header);
+        return undefined;
+      }
+      if (cur.bigAtStart) return this.fromRaw(cur, raw);
+    }
     const plan = planAtEnd(cur.header, raw, this.sourceRdbVersion, profile, true);
+    if (!cur.replayed && plan.how !== 'restore-raw' && plan.how !== 'unsupported')
+      return this.fromRaw(cur, raw as Buffer);
     switch (plan.how) {
       case 'restore-raw':
         // planAtEnd checked that the target loads this type id: restamp the body for its RDB version.
@@ -139,6 +179,35 @@ export class KeyLoader {
         return undefined;
     }
   }
+
+  /**
+   * Value events decoded from the captured body, streamed: the body is fed to a payload parser in slices
+   * and each batch goes through the usual path (buffer then RESTORE re-encoded, or commands), with
+   * backpressure. Memory: the body (at most the capture limit) and one batch.
+   */
+  private async fromRaw(cur: CurrentKey, raw: Buffer): Promise<void> {
+    cur.replayed = true;
+    this.cur = cur;
+    const parser = RdbParser.forPayloadBody(this.sourceRdbVersion ?? this.core.target.profile.rdbVersion, {
+      batchSize: 1024,
+    });
+    if (cur.bigAtStart) await this.streamAsCommands(cur);
+    const feed = async (events: RdbEvent[]): Promise<void> => {
+      for (const ev of events) {
+        if (ev.kind === 'key-start' || ev.kind === 'key-end') continue;
+        const p = this.value(ev as ValueEvent);
+        if (p) await p;
+      }
+    };
+    await feed(parser.push(Buffer.from([cur.header.rdbType])));
+    for (let at = 0; at < raw.length; at += RAW_SLICE) await feed(parser.push(raw.subarray(at, at + RAW_SLICE)));
+    await feed(parser.end());
+    const p = this.end(undefined);
+    if (p) await p;
+  }
+
+  /** Keys whose value was too big to capture and came without events: the sink reads them again. */
+  readonly deferred: KeyHeader[] = [];
 
   private encode(cur: CurrentKey): Buffer | null {
     const chunks: Buffer[] = [];

@@ -4,7 +4,7 @@
  * -> key filter -> the Redis sink. Tests and library users call restore() directly.
  */
 import { createReadStream, statSync } from 'node:fs';
-import { RdbParser, type KeyHeader, type RedisType } from '@shake/rdb';
+import { RdbParser, type KeyHeader, type RdbParserOptions, type RedisType } from '@shake/rdb';
 import { Counters } from '../../core/counters.js';
 import type { Entry, EntryBatch, Source, Transform } from '../../core/entry.js';
 import { runPipeline } from '../../core/pipeline.js';
@@ -159,11 +159,19 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
   const onBytes = (n: number): void => {
     counters.bytesRead += n;
   };
-  const rdbParser = () =>
-    new RdbParser({
-      captureRawLimit: opts.bigKeyThreshold ?? DEFAULT_BIG_KEY_THRESHOLD,
-      verifyChecksum: opts.verifyChecksum ?? true,
-    });
+  const captureRawLimit = opts.bigKeyThreshold ?? DEFAULT_BIG_KEY_THRESHOLD;
+  const verifyChecksum = opts.verifyChecksum ?? true;
+  // Files can be read twice, so their values need not be decoded on the first read (only keys + raw bodies);
+  // stdin is decoded as it streams.
+  let valuesFromRaw = false;
+  const rdbParser = () => {
+    const o: RdbParserOptions & { values?: boolean } = { captureRawLimit, verifyChecksum };
+    if (valuesFromRaw) o.values = false;
+    return new RdbParser(o);
+  };
+  let currentPart: string | null = null;
+  const reread = (offsets: ReadonlySet<number>): AsyncIterable<EntryBatch> =>
+    rereadPart(currentPart, offsets, verifyChecksum);
   let kind: InputKind;
   let files: string[] = [];
   let totalBytes: number | null = null;
@@ -176,7 +184,14 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
     if (kind === 'jsonl') {
       source = jsonlSource(fileChunks(files[0] as string), { onBytes });
     } else {
-      const parts: AofPart[] = files.map((f) => ({ name: f, chunks: () => fileChunks(f) }));
+      valuesFromRaw = opts.valuesFromRaw ?? true;
+      const parts: AofPart[] = files.map((f) => ({
+        name: f,
+        chunks: () => {
+          currentPart = f;
+          return fileChunks(f);
+        },
+      }));
       source = aofSource(parts, { createRdbParser: rdbParser, onBytes, onWarning: opts.onWarning });
     }
   } else {
@@ -204,7 +219,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
   if (filter) transforms.push(filter);
   const exclude = excludeFilter(opts, counters);
   if (exclude) transforms.push(exclude);
-  const sink = new RedisSink({ ...opts, target: opts.target, counters });
+  const sink = new RedisSink({ ...opts, target: opts.target, counters, valuesFromRaw, reread });
   let interrupted = false;
   let stopped: string | null = null;
   try {
@@ -215,6 +230,26 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
     stopped = err.message;
   }
   return { counters, stats: sink.stats, kind, files, totalBytes, interrupted, stopped };
+}
+
+/** The RDB part of `path` again, values decoded, up to its RDB end (keys too big to capture the first time). */
+async function* rereadPart(
+  path: string | null,
+  _offsets: ReadonlySet<number>,
+  verifyChecksum: boolean,
+): AsyncGenerator<EntryBatch> {
+  if (path === null) throw new Error('internal: no input part to read again');
+  const parser = new RdbParser({ verifyChecksum });
+  for await (const chunk of fileChunks(path)) {
+    const events = parser.push(chunk);
+    const end = events.findIndex((e) => e.kind === 'end');
+    if (end >= 0) {
+      yield events.slice(0, end);
+      return;
+    }
+    yield events;
+  }
+  yield parser.end();
 }
 
 /** FLUSHALL on every master (the explicit --flush-target). */

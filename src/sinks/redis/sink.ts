@@ -35,6 +35,17 @@ export interface RedisSinkOptions {
   /** Clock for expiry decisions (default Date.now). */
   now?: () => number;
   onWarning?: (message: string) => void;
+  /**
+   * The source's RDB parser decodes no values (`values: false`): keys arrive as key-start + key-end.raw and
+   * values are decoded from the raw body only where needed (see keys.ts).
+   */
+  valuesFromRaw?: boolean;
+  /**
+   * Reads the current RDB part again with values decoded (events of every key; the sink keeps those at the
+   * given offsets): for keys too big to capture when `valuesFromRaw` is on. Called at the part's RDB end,
+   * before anything that follows it (an AOF tail), so order is kept.
+   */
+  reread?: (offsets: ReadonlySet<number>) => AsyncIterable<EntryBatch>;
 }
 
 export const DEFAULT_BIG_KEY_THRESHOLD = 16 * 1024 * 1024;
@@ -66,6 +77,7 @@ export class RedisSink implements Sink {
       rewriteLimits: opts.rewriteLimits ?? DEFAULT_REWRITE_LIMITS,
       now: opts.now ?? Date.now,
     });
+    this.keys.valuesFromRaw = opts.valuesFromRaw === true;
     this.replay = new CommandReplayer(this.core, dbs);
     this.functions = new FunctionLoader(this.core, opts.functions ?? 'error');
   }
@@ -117,11 +129,48 @@ export class RedisSink implements Sink {
         this.warnOnce(`module aux data of ${e.module.name} is not restored (it belongs to the module's own state)`);
         return undefined;
       case 'end':
-        // The next input part (cluster dump, multi-part AOF) may be another RDB version.
-        this.keys.sourceRdbVersion = null;
+        if (this.keys.deferred.length > 0) return this.readDeferred().then(() => this.partEnd());
+        this.partEnd();
         return undefined;
       default:
         return undefined;
+    }
+  }
+
+  /** The next input part (cluster dump, multi-part AOF) may be another RDB version. */
+  private partEnd(): void {
+    this.keys.sourceRdbVersion = null;
+  }
+
+  /** The keys of this RDB part that were too big to capture: read the part again for their values. */
+  private async readDeferred(): Promise<void> {
+    const headers = this.keys.deferred.splice(0);
+    const offsets = new Set(headers.map((h) => h.offset));
+    if (!this.opts.reread) {
+      for (const h of headers) {
+        this.core.fail(h.key, h.db, 'value bigger than the capture limit and the input cannot be read twice');
+      }
+      return;
+    }
+    const valuesFromRaw = this.keys.valuesFromRaw;
+    this.keys.valuesFromRaw = false;
+    let inside = false;
+    try {
+      for await (const batch of this.opts.reread(offsets)) {
+        for (const e of batch) {
+          let p: Promise<void> | undefined;
+          if (e.kind === 'key-start') {
+            inside = offsets.has(e.header.offset);
+            if (inside) p = this.keys.start(e.header, e.length);
+          } else if (inside) {
+            p = this.entry(e);
+            if (e.kind === 'key-end') inside = false;
+          }
+          if (p) await p;
+        }
+      }
+    } finally {
+      this.keys.valuesFromRaw = valuesFromRaw;
     }
   }
 
