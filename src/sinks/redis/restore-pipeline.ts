@@ -55,7 +55,8 @@ export interface RestoreRun {
   stopped: string | null;
 }
 
-const READ_CHUNK = 1024 * 1024;
+/** Read size: small chunks keep the events alive at once (and so the heap) small; 64 KiB costs no CPU here. */
+const READ_CHUNK = 64 * 1024;
 
 function counting(counters: Counters): Transform {
   return {
