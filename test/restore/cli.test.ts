@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { tlsSupport } from '../harness/tls-support.js';
 import { sharedTestCA, type TestCA } from '../harness/tls.js';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import { loadExpected, repoRoot } from '../helpers/load-records.js';
+import { alignFor70, withoutSeenTimes } from './helpers.js';
 
 const bin = join(repoRoot, 'bin', 'run.js');
 
@@ -82,6 +84,32 @@ describe('shake restore (CLI)', () => {
     );
     assert.equal(skip.status, 0, skip.stderr);
     assert.match(skip.stderr, /skipped: \d+ conflict/);
+  });
+
+  it('an RDB on stdin (values decoded as it streams), big keys as commands', async () => {
+    const fx = loadExpected('redis-7.4');
+    const c = plain.client();
+    await c.auth('adminpw');
+    await c.flushall();
+    await c.function('FLUSH');
+    c.disconnect();
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `cat "${fx.rdbFile}" | node "${bin}" restore - --target "${plain.url}" --target-user loader --big-key-threshold 200`,
+      ],
+      { encoding: 'utf8', env: { ...process.env, SHAKE_LOG_PROGRESS: 'never', SHAKE_TARGET_PASSWORD: 's3cret' } },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`${fx.records.length} keys read, ${fx.records.length} written`));
+    assert.match(r.stderr, /as commands [1-9]\d*/);
+    const aligned = alignFor70(
+      fx.records,
+      await readKeyspace({ host: plain.host, port: plain.port, password: 'adminpw' }),
+    );
+    // big streams went as commands: consumer seen times are the restore's
+    assertRecordsMatch(withoutSeenTimes(aligned.actual), withoutSeenTimes(aligned.expected));
   });
 
   it('a bad value names the setting', () => {

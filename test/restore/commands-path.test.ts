@@ -10,25 +10,9 @@ import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import { loadExpected } from '../helpers/load-records.js';
-import type { KeyRecord, StreamRecord } from '../helpers/records.js';
-import { alignFor70, restoreInto } from './helpers.js';
+import { alignFor70, restoreInto, withoutSeenTimes } from './helpers.js';
 
 const LABELS = ['redis-2.8', 'redis-5.0', 'redis-7.0', 'redis-7.2', 'redis-7.4'];
-
-/** Consumer seen times cannot be set by commands: compare them as "recent" instead. */
-function withoutSeenTimes(records: KeyRecord[]): KeyRecord[] {
-  return records.map((r) => {
-    if (r.type !== 'stream') return r;
-    const v = r.value as StreamRecord;
-    return {
-      ...r,
-      value: {
-        ...v,
-        groups: v.groups.map((g) => ({ ...g, consumers: g.consumers.map((c) => ({ ...c, seen_time_ms: 0 })) })),
-      },
-    };
-  });
-}
 
 describe('restore as plain commands (every key over the big-key threshold)', () => {
   let server: RedisServer;
