@@ -9,7 +9,7 @@ import { parseDumpPayload, RdbError, RdbParser, type RdbEvent, type RdbParserOpt
 import type { EntryBatch, Source } from '../core/entry.js';
 
 /** Bytes handed to the parser at a time: bounds the events lost to a mid-slice error on unseekable input. */
-const SLICE = 256 * 1024;
+const SLICE = 16 * 1024;
 const READ_CHUNK = 1024 * 1024;
 
 export interface RdbFileSourceOptions extends RdbParserOptions {
