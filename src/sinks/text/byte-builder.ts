@@ -1,8 +1,12 @@
 /**
- * An append-only byte buffer for building one output chunk per batch: ASCII text and raw bytes are
- * copied in place (no allocation per element); `take()` hands out the bytes written so far and starts
- * a fresh buffer, so a chunk handed to a stream is never overwritten.
+ * An append-only byte buffer for building one output chunk per batch: ASCII text, integers, base64 and
+ * raw bytes are written in place (no string or Buffer per element); `take()` hands out the bytes written
+ * so far and starts a fresh buffer, so a chunk handed to a stream is never overwritten.
  */
+const B64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
+const EQ = 0x3d;
+const QUOTE = 0x22;
+
 export class ByteBuilder {
   private buf: Buffer;
   private pos = 0;
@@ -49,15 +53,73 @@ export class ByteBuilder {
     this.ensure(n + 2);
     const buf = this.buf;
     let p = this.pos;
-    buf[p++] = 0x22;
+    buf[p++] = QUOTE;
     for (let i = 0; i < n; i++) {
       const c = b[i] as number;
       if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
       buf[p++] = c;
     }
-    buf[p++] = 0x22;
+    buf[p++] = QUOTE;
     this.pos = p;
     return true;
+  }
+
+  /** Appends the standard base64 (with padding) of `b`, as Buffer's 'base64' encoding spells it. */
+  base64(b: Uint8Array): this {
+    const n = b.length;
+    this.ensure(Math.ceil(n / 3) * 4);
+    const buf = this.buf;
+    let p = this.pos;
+    const whole = n - (n % 3);
+    let i = 0;
+    for (; i < whole; i += 3) {
+      const v = ((b[i] as number) << 16) | ((b[i + 1] as number) << 8) | (b[i + 2] as number);
+      buf[p] = B64[v >>> 18] as number;
+      buf[p + 1] = B64[(v >>> 12) & 63] as number;
+      buf[p + 2] = B64[(v >>> 6) & 63] as number;
+      buf[p + 3] = B64[v & 63] as number;
+      p += 4;
+    }
+    if (n - whole === 1) {
+      const v = (b[i] as number) << 16;
+      buf[p] = B64[v >>> 18] as number;
+      buf[p + 1] = B64[(v >>> 12) & 63] as number;
+      buf[p + 2] = EQ;
+      buf[p + 3] = EQ;
+      p += 4;
+    } else if (n - whole === 2) {
+      const v = ((b[i] as number) << 16) | ((b[i + 1] as number) << 8);
+      buf[p] = B64[v >>> 18] as number;
+      buf[p + 1] = B64[(v >>> 12) & 63] as number;
+      buf[p + 2] = B64[(v >>> 6) & 63] as number;
+      buf[p + 3] = EQ;
+      p += 4;
+    }
+    this.pos = p;
+    return this;
+  }
+
+  /** Appends the decimal digits of an integer (a safe integer: as String(n) spells it). */
+  int(n: number): this {
+    if (!Number.isSafeInteger(n)) return this.ascii(String(n));
+    this.ensure(17);
+    const buf = this.buf;
+    let p = this.pos;
+    let v = n;
+    if (v < 0) {
+      buf[p++] = 0x2d;
+      v = -v;
+    }
+    let digits = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+    let q = p + digits - 1;
+    do {
+      const d = Math.floor(v / 10);
+      buf[q--] = 0x30 + (v - d * 10);
+      v = d;
+    } while (v > 0);
+    this.pos = p + digits;
+    return this;
   }
 
   /** Appends a string as UTF-8. */
@@ -76,7 +138,7 @@ export class ByteBuilder {
   bytes(b: Uint8Array): this {
     const n = b.length;
     this.ensure(n);
-    if (n < 32) {
+    if (n < 64) {
       const buf = this.buf;
       let p = this.pos;
       for (let i = 0; i < n; i++) buf[p++] = b[i] as number;
@@ -85,6 +147,11 @@ export class ByteBuilder {
     }
     this.pos += n;
     return this;
+  }
+
+  /** Drops what was appended after `length` was `at`. */
+  truncate(at: number): void {
+    if (at >= 0 && at < this.pos) this.pos = at;
   }
 
   /** The bytes written since the last take(); the builder continues with a new buffer. */

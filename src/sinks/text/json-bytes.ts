@@ -55,7 +55,7 @@ export function writeJsonBytes(out: ByteBuilder, b: Buffer, mode: StringMode = '
       return;
     }
   }
-  out.ascii('{"base64":"').ascii(b.toString('base64')).ascii('"}');
+  out.ascii('{"base64":"').base64(b).ascii('"}');
 }
 
 /** The inverse of jsonBytes, for readers of the format (restore, tests). */

@@ -8,9 +8,12 @@
 import type { HashEntry, KeyHeader, ModuleValue, StreamEntry, StreamGroup, StreamId, StreamMeta } from '@shake/rdb';
 import type { Entry, EntryBatch, Sink } from '../../core/entry.js';
 import { ByteBuilder } from './byte-builder.js';
-import { writeJsonBytes, type StringMode } from './json-bytes.js';
+import { isoTime, writeIsoTime } from './iso-time.js';
+import { isPrintableUtf8, type StringMode } from './json-bytes.js';
 import type { TextOutput } from './output.js';
-import { formatScore } from './score.js';
+import { writeScore } from './score.js';
+
+export { isoTime };
 
 export interface JsonRecordSinkOptions {
   /** jsonl: one record per line; json: a single array. */
@@ -22,16 +25,15 @@ export function streamIdText(id: StreamId): string {
   return `${id.ms}-${id.seq}`;
 }
 
-/** ISO 8601 text of a unix ms time, or null when Date cannot represent it. */
-export function isoTime(ms: number): string | null {
-  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : null;
-}
-
 const COMMA = 0x2c;
+const OPEN = 0x5b;
+const CLOSE = 0x5d;
+const NEWLINE = 0x0a;
 
 export class JsonRecordSink implements Sink {
   private readonly o = new ByteBuilder();
-  private readonly mode: StringMode;
+  /** strings: auto (plain ASCII copied as is; the common case, tried first). */
+  private readonly auto: boolean;
   private readonly json: boolean;
   /** Records written so far (for the `,` between records in json framing). */
   private records = 0;
@@ -49,13 +51,22 @@ export class JsonRecordSink implements Sink {
     private readonly out: TextOutput,
     opts: JsonRecordSinkOptions,
   ) {
-    this.mode = opts.strings;
+    this.auto = opts.strings === 'auto';
     this.json = opts.framing === 'json';
     if (this.json) this.out.write('[');
   }
 
+  /** A byte string as JSON (see json-bytes.ts): plain ASCII copied as is, else escaped UTF-8, else base64. */
   private b(buf: Buffer): void {
-    writeJsonBytes(this.o, buf, this.mode);
+    const o = this.o;
+    if (this.auto) {
+      if (o.jsonPlainString(buf)) return;
+      if (isPrintableUtf8(buf)) {
+        o.utf8(JSON.stringify(buf.toString('utf8')));
+        return;
+      }
+    }
+    o.ascii('{"base64":"').base64(buf).ascii('"}');
   }
 
   write(batch: EntryBatch): Promise<void> | undefined {
@@ -69,7 +80,8 @@ export class JsonRecordSink implements Sink {
   }
 
   private recordEnd(): void {
-    this.o.ascii(this.json ? '}' : '}\n');
+    this.o.byte(0x7d);
+    if (!this.json) this.o.byte(NEWLINE);
   }
 
   /** `,` before every element but the first of the current value. */
@@ -102,9 +114,11 @@ export class JsonRecordSink implements Sink {
       case 'zset-entries':
         for (const z of e.entries) {
           this.sep();
-          o.byte(0x5b);
+          o.byte(OPEN);
           this.b(z.member);
-          o.ascii(`,"${formatScore(z.score)}"]`);
+          o.byte(COMMA).byte(0x22);
+          writeScore(o, z.score);
+          o.byte(0x22).byte(CLOSE);
         }
         return;
       case 'hash-entries':
@@ -155,12 +169,12 @@ export class JsonRecordSink implements Sink {
     const o = this.o;
     for (const h of entries) {
       this.sep();
-      o.byte(0x5b);
+      o.byte(OPEN);
       this.b(h.field);
       o.byte(COMMA);
       this.b(h.value);
-      if (h.expireAtMs !== undefined && h.expireAtMs !== null) o.ascii(`,${h.expireAtMs}`);
-      o.byte(0x5d);
+      if (h.expireAtMs !== undefined && h.expireAtMs !== null) o.byte(COMMA).int(h.expireAtMs);
+      o.byte(CLOSE);
     }
   }
 
@@ -210,18 +224,21 @@ export class JsonRecordSink implements Sink {
     this.b(h.key);
     o.bytes(this.typeText(h));
     if (h.expireAtMs !== null) {
-      const iso = isoTime(h.expireAtMs);
-      o.ascii(`,"expire_at_ms":${h.expireAtMs}${iso ? `,"expire_at":"${iso}"` : ''}`);
+      o.ascii(',"expire_at_ms":').int(h.expireAtMs);
+      const at = o.length;
+      o.ascii(',"expire_at":"');
+      if (writeIsoTime(o, h.expireAtMs)) o.byte(0x22);
+      else o.truncate(at);
     }
-    if (h.idle !== undefined) o.ascii(`,"idle":${h.idle}`);
-    if (h.freq !== undefined) o.ascii(`,"freq":${h.freq}`);
+    if (h.idle !== undefined) o.ascii(',"idle":').int(h.idle);
+    if (h.freq !== undefined) o.ascii(',"freq":').int(h.freq);
     o.ascii(',"value":');
     switch (h.type) {
       case 'list':
       case 'set':
       case 'zset':
       case 'hash':
-        o.byte(0x5b);
+        o.byte(OPEN);
         return;
       case 'stream':
         o.ascii('{"entries":[');
