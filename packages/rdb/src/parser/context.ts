@@ -27,8 +27,48 @@ export interface ValueDecoder {
   readonly captured?: Buffer | null;
 }
 
+/** 10^0 .. 10^15, all exact doubles. */
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * `[-]digits[.digits]` with at most 15 digits in all, without making a string: the digits form an exact
+ * integer m < 2^53 and 10^k is exact, so m / 10^k is the correctly rounded value, as Number() and strtod
+ * give (Clinger's fast path). NaN when the text has another form (the caller then takes the slow path).
+ */
+function simpleDecimal(b: Buffer): number {
+  const n = b.length;
+  let i = 0;
+  let neg = false;
+  if (b[0] === 0x2d) {
+    neg = true;
+    i = 1;
+  }
+  let m = 0;
+  let digits = 0;
+  let frac = -1;
+  for (; i < n; i++) {
+    const c = b[i]!;
+    if (c >= 0x30 && c <= 0x39) {
+      m = m * 10 + (c - 0x30);
+      digits++;
+      if (frac >= 0) frac++;
+    } else if (c === 0x2e && frac < 0) {
+      frac = 0;
+    } else {
+      return NaN;
+    }
+  }
+  if (digits === 0 || digits > 15) return NaN;
+  const v = frac > 0 ? m / POW10[frac]! : m;
+  return neg ? -v : v;
+}
+
 /** A zset score as Redis's strtod reads it: decimal or integer text, "inf"/"-inf"/"nan" in any case. */
 export function parseScore(b: Buffer): number {
+  if (b.length > 0 && b.length <= 17) {
+    const v = simpleDecimal(b);
+    if (!Number.isNaN(v)) return v;
+  }
   const s = b.toString('latin1');
   const n = Number(s);
   if (!Number.isNaN(n) && s.length > 0) return n;

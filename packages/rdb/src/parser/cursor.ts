@@ -90,6 +90,16 @@ export class Cursor {
     }
     this.flushConsumed(this.mark);
     const total = rem + chunk.length;
+    if (!this.owned && this.end === this.buf.length && follows(this.buf, chunk)) {
+      // The chunk is the next slice of the same memory (a source slicing one big read): widen the view.
+      this.base += this.mark;
+      this.buf = Buffer.from(chunk.buffer, this.buf.byteOffset + this.mark, total);
+      this.pos -= this.mark;
+      this.mark = 0;
+      this.end = total;
+      this.crcFrom = this.capFrom = 0;
+      return;
+    }
     // Grow geometrically toward what the waiting unit needs, never beyond twice the bytes received.
     const cap = this.needHint > total ? Math.min(this.needHint, total * 2) : total;
     const nb = Buffer.allocUnsafe(cap);
@@ -381,4 +391,9 @@ export class Cursor {
 
 export function hex(b: number): string {
   return b.toString(16).padStart(2, '0');
+}
+
+/** True when `next` starts right where `prev` ends, in the same ArrayBuffer. */
+function follows(prev: Buffer, next: Buffer): boolean {
+  return next.buffer === prev.buffer && next.byteOffset === prev.byteOffset + prev.length;
 }
