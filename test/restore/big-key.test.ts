@@ -1,7 +1,6 @@
 /**
- * A big key never becomes one giant RESTORE and is never held whole: a 2,000,000-field hash (500,000 unless
- * unless SHAKE_QUICK_TESTS=1) restored with a
- * 1 MiB big-key threshold goes as streamed HSET batches, in a child process whose JS heap is capped at 64 MB
+ * A big key never becomes one giant RESTORE and is never held whole: a 2,000,000-field hash (500,000 with
+ * SHAKE_QUICK_TESTS=1) restored with a 1 MiB big-key threshold goes as streamed HSET batches, in a child process whose JS heap is capped at 64 MB
  * (it could not hold the hash) and whose peak RSS stays under 200 MB.
  */
 import { after, before, describe, it } from 'node:test';
