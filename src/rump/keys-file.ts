@@ -10,7 +10,12 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /** Key lines of the file, in pages of up to `pageSize` keys. */
-export async function* keyLines(path: string, pageSize: number): AsyncGenerator<Buffer[]> {
+export function keyLines(path: string, pageSize: number): AsyncGenerator<Buffer[]> {
+  return splitKeyLines(createReadStream(path, { highWaterMark: 256 * 1024 }), pageSize);
+}
+
+/** Key lines of a byte stream (split anywhere), in pages of up to `pageSize` keys. */
+export async function* splitKeyLines(chunks: AsyncIterable<Buffer>, pageSize: number): AsyncGenerator<Buffer[]> {
   let rest: Buffer | null = null;
   let page: Buffer[] = [];
   const take = (line: Buffer): void => {
@@ -18,8 +23,8 @@ export async function* keyLines(path: string, pageSize: number): AsyncGenerator<
     // Copy: the chunk it points into is released as soon as this page is done with.
     if (end > 0) page.push(Buffer.from(line.subarray(0, end)));
   };
-  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) {
-    const buf: Buffer = rest ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+  for await (const chunk of chunks) {
+    const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
     let start = 0;
     for (let i = buf.indexOf(LF); i !== -1; i = buf.indexOf(LF, start)) {
       take(buf.subarray(start, i));

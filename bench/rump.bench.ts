@@ -1,0 +1,278 @@
+/**
+ * `shake rump` vs native replication vs `shake restore`, in one run, on the same >= 1M-key mixed dataset:
+ *   - native replication (the floor): a fresh redis-server, REPLICAOF the source, time until
+ *     master_link_status:up with loading done (diskless sync, repl-diskless-sync-delay 0);
+ *   - rump (in-process `rump()` at --rate 0, and the CLI end to end), into a fresh server;
+ *   - restore of the source's own RDB (SAVE) into a fresh server;
+ *   - the source's latency seen by a PING loop (in a worker thread, one PING at a time) while idle, while
+ *     rump runs at the default rate, and while it runs unlimited.
+ * Usage: node dist/bench/rump.bench.js [--keys 1000000] [--latency-secs 10]
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { connect, type RedisConnection } from '../src/redis/index.js';
+import { DEFAULT_RUMP_RATE, rump } from '../src/rump/rump.js';
+import { openTarget } from '../src/sinks/redis/open-target.js';
+import { restore } from '../src/sinks/redis/restore-pipeline.js';
+import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+
+interface LatencyResult {
+  samples: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Worker: PING the server one at a time until told to stop; report RTT percentiles in ms. */
+function pingLoop(port: number): void {
+  const rtts: number[] = [];
+  let stop = false;
+  parentPort?.on('message', () => (stop = true));
+  const sock = netConnect(port, '127.0.0.1');
+  sock.setNoDelay(true);
+  let sent = 0n;
+  const ping = (): void => {
+    if (stop) {
+      sock.destroy();
+      const s = rtts.sort((a, b) => a - b);
+      const q = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
+      const r: LatencyResult = { samples: s.length, p50: q(0.5), p99: q(0.99), max: s.at(-1) ?? NaN };
+      parentPort?.postMessage(r);
+      return;
+    }
+    sent = process.hrtime.bigint();
+    sock.write('PING\r\n');
+  };
+  let buf = '';
+  sock.on('data', (d: Buffer) => {
+    buf += d.toString('latin1');
+    while (buf.includes('\r\n')) {
+      buf = buf.slice(buf.indexOf('\r\n') + 2);
+      rtts.push(Number(process.hrtime.bigint() - sent) / 1e6);
+      // A short pause between PINGs so the probe itself is not a load.
+      setTimeout(ping, 1);
+    }
+  });
+  sock.on('connect', ping);
+}
+
+if (!isMainThread) pingLoop((workerData as { port: number }).port);
+
+async function measureLatency(port: number, during: () => Promise<void>): Promise<LatencyResult> {
+  const w = new Worker(new URL(import.meta.url), { workerData: { port } });
+  const result = new Promise<LatencyResult>((r) => w.once('message', r));
+  await new Promise((r) => setTimeout(r, 200));
+  await during();
+  w.postMessage('stop');
+  const r = await result;
+  await w.terminate();
+  return r;
+}
+
+async function fill(conn: RedisConnection, keys: number): Promise<void> {
+  const strings = Math.round(keys * 0.55);
+  await conn.callOrThrow(['DEBUG', 'POPULATE', String(strings), 'str', '64']);
+  const per = Math.floor((keys - strings) / 5);
+  let batch: string[][] = [];
+  const kinds = ['hash', 'list', 'set', 'zset', 'stream'] as const;
+  for (const kind of kinds) {
+    for (let i = 0; i < per; i++) {
+      const key = `${kind}:${i}`;
+      if (kind === 'stream') {
+        for (let j = 0; j < 5; j++) batch.push(['XADD', key, '*', 'f', `v:${i}:${j}`]);
+      } else {
+        const argv =
+          kind === 'hash'
+            ? ['HSET', key]
+            : kind === 'list'
+              ? ['RPUSH', key]
+              : kind === 'set'
+                ? ['SADD', key]
+                : ['ZADD', key];
+        for (let j = 0; j < 10; j++) {
+          if (kind === 'hash') argv.push(`field:${j}`, `value:${i}:${j}`);
+          else if (kind === 'zset') argv.push(String(i + j / 10), `member:${i}:${j}`);
+          else argv.push(`element:${i}:${j}`);
+        }
+        batch.push(argv);
+      }
+      if (i % 10 === 0) batch.push(['PEXPIREAT', key, String(4102444800000 + i)]);
+      if (batch.length >= 5000) {
+        await conn.sendBatch(batch);
+        batch = [];
+      }
+    }
+  }
+  if (batch.length > 0) await conn.sendBatch(batch);
+}
+
+async function info(port: number, section: string): Promise<string> {
+  const c = await connect({ host: '127.0.0.1', port });
+  try {
+    return String(await c.callOrThrow(['INFO', section]));
+  } finally {
+    await c.close();
+  }
+}
+
+async function dbsize(port: number): Promise<number> {
+  const c = await connect({ host: '127.0.0.1', port });
+  try {
+    return Number(await c.callOrThrow(['DBSIZE']));
+  } finally {
+    await c.close();
+  }
+}
+
+const secs = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
+
+async function replicate(source: RedisServer): Promise<number> {
+  const replica = await startRedis();
+  try {
+    const c = await connect({ host: '127.0.0.1', port: replica.port });
+    const t0 = process.hrtime.bigint();
+    await c.callOrThrow(['REPLICAOF', '127.0.0.1', String(source.port)]);
+    for (;;) {
+      const text =
+        String(await c.callOrThrow(['INFO', 'replication'])) + String(await c.callOrThrow(['INFO', 'persistence']));
+      if (/master_link_status:up/.test(text) && /loading:0/.test(text) && /master_sync_in_progress:0/.test(text)) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const t = secs(t0);
+    await c.close();
+    return t;
+  } finally {
+    await replica.stop();
+  }
+}
+
+async function rumpInto(
+  source: RedisServer,
+  rate: number,
+  signal?: AbortSignal,
+  scanCount?: number,
+): Promise<{ secs: number; keys: number }> {
+  const target = await startRedis();
+  try {
+    const t = await openTarget({ connection: { host: '127.0.0.1', port: target.port } });
+    const t0 = process.hrtime.bigint();
+    const r = await rump({ source: { host: '127.0.0.1', port: source.port }, target: t, rate, signal, scanCount });
+    const s = secs(t0);
+    await t.close();
+    if (r.counters.failed > 0) throw new Error(`rump failed ${r.counters.failed} keys`);
+    return { secs: s, keys: r.counters.keysWritten };
+  } finally {
+    await target.stop();
+  }
+}
+
+function timedCli(argv: string[]): { secs: number; rssMb: number } {
+  const cli = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, cli, ...argv], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`shake ${argv.join(' ')} failed: ${r.stderr}`);
+  const [s = NaN, kb = NaN] = (r.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  return { secs: s, rssMb: kb / 1024 };
+}
+
+async function main(): Promise<void> {
+  const KEYS = opt('keys', 1_000_000);
+  const LATENCY_SECS = opt('latency-secs', 10);
+  const dir = mkdtempSync(join(tmpdir(), 'shake-rump-bench-'));
+  const source = await startRedis({
+    config: { 'repl-diskless-sync-delay': '0', 'enable-debug-command': 'yes', save: '' },
+  });
+  try {
+    const admin = await connect({ host: '127.0.0.1', port: source.port });
+    let t0 = process.hrtime.bigint();
+    await fill(admin, KEYS);
+    const n = await dbsize(source.port);
+    const mem = /used_memory_human:(\S+)/.exec(await info(source.port, 'memory'))?.[1];
+    console.log(
+      `dataset: ${n} keys (55% strings of 64 B, 9% each hash/list/set/zset of 10, stream of 5; TTLs) ${mem} in ${secs(t0).toFixed(1)} s`,
+    );
+    await admin.callOrThrow(['SAVE']);
+    const rdb = join(dir, 'source.rdb');
+    copyFileSync(join(source.dir, 'dump.rdb'), rdb);
+    await admin.close();
+
+    const repl = await replicate(source);
+    console.log(`native replication (diskless, delay 0): ${repl.toFixed(2)} s`);
+
+    const rumpRun = await rumpInto(source, 0);
+    if (rumpRun.keys !== n) throw new Error(`rump copied ${rumpRun.keys} of ${n}`);
+    console.log(
+      `rump in-process, --rate 0: ${rumpRun.secs.toFixed(2)} s (${(n / rumpRun.secs / 1000).toFixed(0)}k keys/s)`,
+    );
+
+    const cliTarget = await startRedis();
+    const cliRun = timedCli(['rump', '-q', '--source', source.url, '--target', cliTarget.url, '--rate', '0']);
+    const cliKeys = await dbsize(cliTarget.port);
+    await cliTarget.stop();
+    if (cliKeys !== n) throw new Error(`rump CLI copied ${cliKeys} of ${n}`);
+    console.log(`rump CLI, --rate 0: ${cliRun.secs.toFixed(2)} s, max RSS ${cliRun.rssMb.toFixed(0)} MB`);
+
+    const restoreTarget = await startRedis();
+    const t = await openTarget({ connection: { host: '127.0.0.1', port: restoreTarget.port } });
+    t0 = process.hrtime.bigint();
+    const rr = await restore({ input: { path: rdb }, target: t });
+    const restoreSecs = secs(t0);
+    await t.close();
+    await restoreTarget.stop();
+    if (rr.counters.keysWritten !== n) throw new Error(`restore wrote ${rr.counters.keysWritten} of ${n}`);
+    console.log(`restore of the RDB in-process: ${restoreSecs.toFixed(2)} s`);
+
+    const idle = await measureLatency(source.port, () => new Promise((r) => setTimeout(r, LATENCY_SECS * 1000)));
+    const atDefault = await measureLatency(source.port, async () => {
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(), LATENCY_SECS * 1000);
+      await rumpInto(source, DEFAULT_RUMP_RATE, ac.signal);
+      clearTimeout(timer);
+    });
+    const small = await measureLatency(source.port, async () => {
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(), LATENCY_SECS * 1000);
+      await rumpInto(source, DEFAULT_RUMP_RATE, ac.signal, 100);
+      clearTimeout(timer);
+    });
+    const unlimited = await measureLatency(source.port, async () => {
+      await rumpInto(source, 0);
+    });
+    const fmt = (l: LatencyResult): string =>
+      `${l.p50.toFixed(3)} / ${l.p99.toFixed(3)} / ${l.max.toFixed(2)} ms (${l.samples} PINGs)`;
+    console.log('');
+    console.log(`| measure | time | vs replication |`);
+    console.log('|---|---|---|');
+    console.log(`| native replication (REPLICAOF, until link up + loaded) | ${repl.toFixed(2)} s | 1.00x |`);
+    console.log(
+      `| rump in-process, --rate 0 | ${rumpRun.secs.toFixed(2)} s (${(n / rumpRun.secs / 1000).toFixed(0)}k keys/s) | ${(rumpRun.secs / repl).toFixed(2)}x |`,
+    );
+    console.log(
+      `| rump CLI, --rate 0 (max RSS ${cliRun.rssMb.toFixed(0)} MB) | ${cliRun.secs.toFixed(2)} s | ${(cliRun.secs / repl).toFixed(2)}x |`,
+    );
+    console.log(
+      `| restore of the source's RDB, in-process | ${restoreSecs.toFixed(2)} s | ${(restoreSecs / repl).toFixed(2)}x |`,
+    );
+    console.log('');
+    console.log('| source PING latency (p50 / p99 / max) | |');
+    console.log('|---|---|');
+    console.log(`| idle | ${fmt(idle)} |`);
+    console.log(`| rump at the default rate (${DEFAULT_RUMP_RATE} keys/s), ${LATENCY_SECS} s | ${fmt(atDefault)} |`);
+    console.log(`| rump at the default rate, --count 100, ${LATENCY_SECS} s | ${fmt(small)} |`);
+    console.log(`| rump unlimited (--rate 0), whole copy | ${fmt(unlimited)} |`);
+  } finally {
+    await source.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (isMainThread) await main();
