@@ -17,66 +17,60 @@ const HLOG = 16;
 const HSIZE = 1 << HLOG;
 
 /**
- * Decompresses `src` into exactly `outLen` bytes. `outLen` is the cap: nothing larger is ever allocated, and a
- * declared length that the input cannot possibly produce is rejected before allocating.
- * @throws RdbError (offset `baseOffset` + position in `src`) on corrupt data or when the output length differs.
+ * Decompresses `src` (or its bytes `[start, end)`) into exactly `outLen` bytes. `outLen` is the cap: nothing
+ * larger is ever allocated, and a declared length that the input cannot possibly produce is rejected before
+ * allocating.
+ * @throws RdbError (offset `baseOffset` + position from `start`) on corrupt data or when the output length differs.
  */
-export function lzfDecompress(src: Buffer, outLen: number, baseOffset = 0): Buffer {
-  const inEnd = src.length;
+export function lzfDecompress(src: Uint8Array, outLen: number, baseOffset = 0, start = 0, end = src.length): Buffer {
+  const inLen = end - start;
   if (!Number.isSafeInteger(outLen) || outLen < 0) {
     throw new RdbError(`lzf declared length ${outLen} is not a valid length`, baseOffset);
   }
-  if (outLen > inEnd * MAX_EXPANSION) {
-    throw new RdbError(`lzf declared length ${outLen} is impossible for ${inEnd} compressed bytes`, baseOffset);
+  if (outLen > inLen * MAX_EXPANSION) {
+    throw new RdbError(`lzf declared length ${outLen} is impossible for ${inLen} compressed bytes`, baseOffset);
   }
   const out = Buffer.allocUnsafe(outLen);
-  let ip = 0;
+  const base = baseOffset - start;
+  let ip = start;
   let op = 0;
-  while (ip < inEnd) {
+  while (ip < end) {
     const at = ip;
     const ctrl = src[ip++]!;
     if (ctrl < MAX_LIT) {
       const n = ctrl + 1;
-      if (ip + n > inEnd) {
-        throw new RdbError(`lzf literal run of ${n} bytes runs past the end of the input`, baseOffset + at);
+      if (ip + n > end) {
+        throw new RdbError(`lzf literal run of ${n} bytes runs past the end of the input`, base + at);
       }
       if (op + n > outLen) {
-        throw new RdbError(`lzf literal run of ${n} bytes runs past the declared length ${outLen}`, baseOffset + at);
+        throw new RdbError(`lzf literal run of ${n} bytes runs past the declared length ${outLen}`, base + at);
       }
-      if (n < 16) {
-        for (let k = 0; k < n; k++) out[op + k] = src[ip + k]!;
-      } else {
-        src.copy(out, op, ip, ip + n);
-      }
-      ip += n;
-      op += n;
+      // at most 32 bytes: a loop beats the native copy's fixed cost
+      for (const stop = ip + n; ip < stop;) out[op++] = src[ip++]!;
     } else {
       let len = ctrl >>> 5;
       if (len === 7) {
-        if (ip >= inEnd) throw new RdbError('lzf back-reference is truncated', baseOffset + at);
+        if (ip >= end) throw new RdbError('lzf back-reference is truncated', base + at);
         len += src[ip++]!;
       }
-      if (ip >= inEnd) throw new RdbError('lzf back-reference is truncated', baseOffset + at);
-      const ref = op - ((ctrl & 0x1f) << 8) - 1 - src[ip++]!;
+      if (ip >= end) throw new RdbError('lzf back-reference is truncated', base + at);
+      let ref = op - ((ctrl & 0x1f) << 8) - 1 - src[ip++]!;
       len += 2;
       if (op + len > outLen) {
-        throw new RdbError(
-          `lzf back-reference of ${len} bytes runs past the declared length ${outLen}`,
-          baseOffset + at,
-        );
+        throw new RdbError(`lzf back-reference of ${len} bytes runs past the declared length ${outLen}`, base + at);
       }
-      if (ref < 0) throw new RdbError('lzf back-reference before start', baseOffset + at);
-      if (len < 32 || ref + len > op) {
+      if (ref < 0) throw new RdbError('lzf back-reference before start', base + at);
+      if (len < 64 || ref + len > op) {
         // Short, or overlapping (a repeated pattern): byte by byte, forwards.
-        for (let k = 0; k < len; k++) out[op + k] = out[ref + k]!;
+        for (const stop = op + len; op < stop;) out[op++] = out[ref++]!;
       } else {
         out.copyWithin(op, ref, ref + len);
+        op += len;
       }
-      op += len;
     }
   }
   if (op !== outLen) {
-    throw new RdbError(`lzf data decompresses to ${op} bytes, declared length is ${outLen}`, baseOffset + inEnd);
+    throw new RdbError(`lzf data decompresses to ${op} bytes, declared length is ${outLen}`, base + end);
   }
   return out;
 }

@@ -381,8 +381,7 @@ export class Cursor {
     }
     if (ulen === 0) throw this.error('LZF string with an uncompressed length of 0', this.at(start));
     this.need(clen);
-    const src = this.buf.subarray(this.pos, this.pos + clen);
-    const out = lzfDecompress(src, ulen, this.at(this.pos));
+    const out = lzfDecompress(this.buf, ulen, this.at(this.pos), this.pos, this.pos + clen);
     this.pos += clen;
     this.lastStringEnc = STRING_ENC.LZF;
     return out;
