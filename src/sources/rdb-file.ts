@@ -8,12 +8,21 @@ import type { Readable } from 'node:stream';
 import { parseDumpPayload, RdbError, RdbParser, type RdbEvent, type RdbParserOptions } from '@shake/rdb';
 import type { EntryBatch, Source } from '../core/entry.js';
 
-/** Bytes handed to the parser at a time: bounds the events lost to a mid-slice error on unseekable input. */
+/**
+ * Bytes handed to the parser at a time. Small slices keep few events alive at once (a 256 KiB slice of
+ * small keys is tens of thousands of objects that survive a young-generation GC and get copied), and bound
+ * the events lost to a mid-slice error on unseekable input. The parser widens its view over consecutive
+ * slices of one read instead of copying them.
+ */
 const SLICE = 16 * 1024;
-const READ_CHUNK = 1024 * 1024;
+/**
+ * Read size. Every element Buffer the parser hands out is a view that keeps its whole read chunk alive until
+ * the next GC; 64 KiB reads measured the same speed as 1 MiB ones with a third less peak RSS.
+ */
+const READ_CHUNK = 64 * 1024;
 
 export interface RdbFileSourceOptions extends RdbParserOptions {
-  /** Read size (default 1 MiB). */
+  /** Read size (default 64 KiB). */
   readChunk?: number;
 }
 
