@@ -6,9 +6,8 @@
  *   - restore of the source's own RDB (SAVE) into a fresh server;
  *   - the source's latency seen by a PING loop (in a worker thread, one PING at a time) while idle, while
  *     rump runs at the default rate, and while it runs unlimited.
- * Usage: node dist/bench/rump.bench.js [--keys 1000000] [--latency-secs 10]
+ * Usage: node dist/bench/rump.bench.js [--keys 1000000] [--runs 3] [--latency-secs 10]
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,12 +18,8 @@ import { DEFAULT_RUMP_RATE, rump } from '../src/rump/rump.js';
 import { openTarget } from '../src/sinks/redis/open-target.js';
 import { restore } from '../src/sinks/redis/restore-pipeline.js';
 import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
-
-const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
+import { cli, opt } from './lib/args.js';
+import { timed } from './lib/timing.js';
 
 interface LatencyResult {
   samples: number;
@@ -134,6 +129,8 @@ async function dbsize(port: number): Promise<number> {
   }
 }
 
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
 const secs = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
 
 async function replicate(source: RedisServer): Promise<number> {
@@ -177,16 +174,14 @@ async function rumpInto(
 }
 
 function timedCli(argv: string[]): { secs: number; rssMb: number } {
-  const cli = join(import.meta.dirname, '..', '..', 'bin', 'run.js');
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, cli, ...argv], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`shake ${argv.join(' ')} failed: ${r.stderr}`);
-  const [s = NaN, kb = NaN] = (r.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
-  return { secs: s, rssMb: kb / 1024 };
+  const { secs, rssMb } = timed(process.execPath, [cli, ...argv]);
+  return { secs, rssMb };
 }
 
 async function main(): Promise<void> {
   const KEYS = opt('keys', 1_000_000);
   const LATENCY_SECS = opt('latency-secs', 10);
+  const RUNS = opt('runs', 3);
   const dir = mkdtempSync(join(tmpdir(), 'shake-rump-bench-'));
   const source = await startRedis({
     config: { 'repl-diskless-sync-delay': '0', 'enable-debug-command': 'yes', save: '' },
@@ -205,21 +200,27 @@ async function main(): Promise<void> {
     copyFileSync(join(source.dir, 'dump.rdb'), rdb);
     await admin.close();
 
-    const repl = await replicate(source);
-    console.log(`native replication (diskless, delay 0): ${repl.toFixed(2)} s`);
-
-    const rumpRun = await rumpInto(source, 0);
-    if (rumpRun.keys !== n) throw new Error(`rump copied ${rumpRun.keys} of ${n}`);
-    console.log(
-      `rump in-process, --rate 0: ${rumpRun.secs.toFixed(2)} s (${(n / rumpRun.secs / 1000).toFixed(0)}k keys/s)`,
-    );
-
-    const cliTarget = await startRedis();
-    const cliRun = timedCli(['rump', '-q', '--source', source.url, '--target', cliTarget.url, '--rate', '0']);
-    const cliKeys = await dbsize(cliTarget.port);
-    await cliTarget.stop();
-    if (cliKeys !== n) throw new Error(`rump CLI copied ${cliKeys} of ${n}`);
-    console.log(`rump CLI, --rate 0: ${cliRun.secs.toFixed(2)} s, max RSS ${cliRun.rssMb.toFixed(0)} MB`);
+    // Interleaved runs (replication, rump, CLI), medians: the machine is shared, so each method sees the same noise.
+    const repls: number[] = [];
+    const rumps: number[] = [];
+    const clis: { secs: number; rssMb: number }[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      repls.push(await replicate(source));
+      const run = await rumpInto(source, 0);
+      if (run.keys !== n) throw new Error(`rump copied ${run.keys} of ${n}`);
+      rumps.push(run.secs);
+      const cliTarget = await startRedis();
+      clis.push(timedCli(['rump', '-q', '--source', source.url, '--target', cliTarget.url, '--rate', '0']));
+      const cliKeys = await dbsize(cliTarget.port);
+      await cliTarget.stop();
+      if (cliKeys !== n) throw new Error(`rump CLI copied ${cliKeys} of ${n}`);
+      console.log(
+        `run ${r + 1}: replication ${repls[r]!.toFixed(2)} s, rump ${rumps[r]!.toFixed(2)} s, CLI ${clis[r]!.secs.toFixed(2)} s`,
+      );
+    }
+    const repl = median(repls);
+    const rumpRun = { secs: median(rumps) };
+    const cliRun = { secs: median(clis.map((c) => c.secs)), rssMb: Math.max(...clis.map((c) => c.rssMb)) };
 
     const restoreTarget = await startRedis();
     const t = await openTarget({ connection: { host: '127.0.0.1', port: restoreTarget.port } });
@@ -238,19 +239,13 @@ async function main(): Promise<void> {
       await rumpInto(source, DEFAULT_RUMP_RATE, ac.signal);
       clearTimeout(timer);
     });
-    const small = await measureLatency(source.port, async () => {
-      const ac = new AbortController();
-      const timer = setTimeout(() => ac.abort(), LATENCY_SECS * 1000);
-      await rumpInto(source, DEFAULT_RUMP_RATE, ac.signal, 100);
-      clearTimeout(timer);
-    });
     const unlimited = await measureLatency(source.port, async () => {
       await rumpInto(source, 0);
     });
     const fmt = (l: LatencyResult): string =>
       `${l.p50.toFixed(3)} / ${l.p99.toFixed(3)} / ${l.max.toFixed(2)} ms (${l.samples} PINGs)`;
     console.log('');
-    console.log(`| measure | time | vs replication |`);
+    console.log(`| measure (median of ${RUNS}) | time | vs replication |`);
     console.log('|---|---|---|');
     console.log(`| native replication (REPLICAOF, until link up + loaded) | ${repl.toFixed(2)} s | 1.00x |`);
     console.log(
@@ -267,7 +262,6 @@ async function main(): Promise<void> {
     console.log('|---|---|');
     console.log(`| idle | ${fmt(idle)} |`);
     console.log(`| rump at the default rate (${DEFAULT_RUMP_RATE} keys/s), ${LATENCY_SECS} s | ${fmt(atDefault)} |`);
-    console.log(`| rump at the default rate, --count 100, ${LATENCY_SECS} s | ${fmt(small)} |`);
     console.log(`| rump unlimited (--rate 0), whole copy | ${fmt(unlimited)} |`);
   } finally {
     await source.stop();
