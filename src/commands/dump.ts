@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { formatBytes, Progress } from '../cli/progress.js';
 import { DumpProgress, runDump, type DumpMode, type NodeDumpResult } from '../replica/dump.js';
-import { connectionFromSection } from '../replica/source-connection.js';
+import { connectionFromSection } from '../redis/endpoint.js';
 
 export default class Dump extends BaseCommand<typeof Dump> {
   static override summary = 'Save an RDB file of a live Redis: as a replica (PSYNC/SYNC), or with SCAN + DUMP.';

@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import type { RedisType } from '@shake/rdb';
 import { BaseCommand } from '../cli/base-command.js';
 import { Progress } from '../cli/progress.js';
 import { summaryLine } from '../cli/summary.js';
-import type { ShakeConfig } from '../config/schema.js';
-import { parseRedisUrl, type ConnectionOptions } from '../redis/index.js';
+import { connectionFromSection } from '../redis/endpoint.js';
 import { Counters } from '../core/counters.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
@@ -94,7 +92,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
     const r = config.restore;
     if (!config.target.url)
       this.error('give the target with --target redis://host:port (or [target] url)', { exit: 1 });
-    const connection = targetConnection(config);
+    const connection = connectionFromSection(config.target);
     const dbMap = parseDbMap(r.db_map);
     if (connection.db && r.db_map === '') dbMap.rest = connection.db;
     const target = await openTarget({
@@ -141,28 +139,4 @@ export default class Restore extends BaseCommand<typeof Restore> {
     for (const line of restoreReport(run)) this.note(line);
     if (run.counters.failed > 0 || run.stopped) this.exit(1);
   }
-}
-
-function pem(path: string): Buffer | undefined {
-  return path ? readFileSync(path) : undefined;
-}
-
-/** The target's connection options: URL, then [target] user/password/TLS settings. */
-function targetConnection(config: ShakeConfig): ConnectionOptions {
-  const t = config.target;
-  const opts = parseRedisUrl(t.url);
-  if (t.user) opts.username = t.user;
-  if (t.password) opts.password = t.password;
-  opts.connectTimeoutMs = t.connect_timeout_ms;
-  if (t.tls || opts.tls || t.tls_ca || t.tls_cert) {
-    opts.tls = {
-      ...opts.tls,
-      ca: pem(t.tls_ca),
-      cert: pem(t.tls_cert),
-      key: pem(t.tls_key),
-      servername: t.tls_servername || opts.tls?.servername,
-      rejectUnauthorized: !t.tls_insecure,
-    };
-  }
-  return opts;
 }

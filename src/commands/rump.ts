@@ -4,7 +4,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { summaryLine } from '../cli/summary.js';
 import type { ShakeConfig } from '../config/schema.js';
 import { Counters } from '../core/counters.js';
-import { connectionFromSection } from '../replica/source-connection.js';
+import { connectionFromSection } from '../redis/endpoint.js';
 import { rumpReport } from '../rump/report.js';
 import { rump, type RumpResult } from '../rump/rump.js';
 import { RateMeter, RumpStats, keysScanned, progressLine } from '../rump/stats.js';

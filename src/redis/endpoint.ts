@@ -1,13 +1,17 @@
-/** Connection options for a [source] (or [target]) config section: the URL, then user/password/TLS keys. */
+/** Connection options for a [source] or [target] config section: the URL, then user/password/TLS keys. */
 import { readFileSync } from 'node:fs';
 import type { ShakeConfig } from '../config/schema.js';
-import { parseRedisUrl, type ConnectionOptions } from '../redis/index.js';
+import type { ConnectionOptions } from './options.js';
+import { parseRedisUrl } from './url.js';
+
+/** The keys shared by [source] and [target] that say how to reach a server. */
+export type EndpointSection = ShakeConfig['source'] | ShakeConfig['target'];
 
 function pem(path: string): Buffer | undefined {
   return path ? readFileSync(path) : undefined;
 }
 
-export function connectionFromSection(s: ShakeConfig['source']): ConnectionOptions {
+export function connectionFromSection(s: EndpointSection): ConnectionOptions {
   const opts = parseRedisUrl(s.url);
   if (s.user) opts.username = s.user;
   if (s.password) opts.password = s.password;
