@@ -12,34 +12,11 @@ import { connect as netConnect } from 'node:net';
 import { connect } from '../src/redis/index.js';
 import { dumpSnapshot } from '../src/replica/snapshot-dump.js';
 import { startRedis } from '../test/harness/redis-server.js';
+import { cli, opt } from './lib/args.js';
+import { median, timed, type Timed } from './lib/timing.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
 const KEYS = opt('keys', 1_000_000);
 const RUNS = opt('runs', 3);
-const repoRoot = join(import.meta.dirname, '..', '..');
-const cli = join(repoRoot, 'bin', 'run.js');
-
-interface Timed {
-  secs: number;
-  /** user + system CPU seconds of the process. */
-  cpu: number;
-  rssMb: number;
-}
-
-function timed(cmd: string, argv: string[]): Timed {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...argv], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed: ${r.stderr}`);
-  const last = r.stderr.trim().split('\n').at(-1) ?? '';
-  const [secs = NaN, user = NaN, sys = NaN, kb = NaN] = last.split(' ').map(Number);
-  return { secs, cpu: user + sys, rssMb: kb / 1024 };
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 async function fill(port: number): Promise<void> {
   const conn = await connect({ host: '127.0.0.1', port });
   const strings = Math.round(KEYS * 0.6);
