@@ -95,7 +95,8 @@ describe('rump standalone -> standalone', () => {
     assertRecordsMatch(actual2, matching.map(expectedAfterReload));
   });
 
-  test('--keys-file: only the listed keys, missing ones counted as vanished', async () => {
+  test('--keys-file on a source where SCAN itself is renamed away: only the listed keys, missing ones counted as vanished', async () => {
+    const noScan = await startRedis({ rdbFile: fx.rdbFile, elasticache: true, disableCommands: [...RENAMED, 'SCAN'] });
     const db0 = fx.records.filter((r) => r.db === 0);
     // A line cannot hold an empty key or one with a line break.
     const listable = (k: Buffer): boolean => k.length > 0 && !k.includes(0x0a) && k[k.length - 1] !== 0x0d;
@@ -104,11 +105,12 @@ describe('rump standalone -> standalone', () => {
     lines.push(Buffer.from('no-such-key-1'), Buffer.from('no-such-key-2'));
     const file = join(dir, 'keys.txt');
     writeFileSync(file, Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\r\n')])));
-    const run = await runRump(connectionOf(source), connectionOf(target), {
+    const run = await runRump(connectionOf(noScan), connectionOf(target), {
       keysFile: file,
       dbs: [0],
       functions: false,
     });
+    await noScan.stop();
     assert.equal(run.counters.keysWritten, chosen.length);
     assert.equal(run.counters.skipped.get('vanished'), 2);
     const actual = await readKeyspace({ host: target.host, port: target.port });
@@ -134,7 +136,7 @@ describe('rump rate limit', () => {
     const run = await runRump(connectionOf(source), connectionOf(target), { rate: 500 });
     const secs = (Date.now() - started) / 1000;
     assert.equal(run.counters.keysWritten, 1500);
-    assert.ok(secs >= 1.8 && secs < 4, `took ${secs} s`);
+    assert.ok(secs >= 1.8 && secs < 10, `took ${secs} s`);
   });
 
   test('--rate-bytes bounds DUMP bytes per second', async () => {
@@ -152,6 +154,6 @@ describe('rump rate limit', () => {
     // One second of burst, and one page (of 15) read ahead while the previous one is written.
     const expected = (bytes - 20_000 - bytes / 15) / 20_000;
     assert.equal(run.counters.keysWritten, 1500);
-    assert.ok(secs >= expected * 0.85 && secs < expected + 2, `took ${secs} s for ${bytes} bytes`);
+    assert.ok(secs >= expected * 0.85 && secs < expected + 8, `took ${secs} s for ${bytes} bytes`);
   });
 });
