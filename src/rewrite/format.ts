@@ -2,15 +2,10 @@
 import type { StreamId } from '@shake/rdb';
 
 /**
- * A zset score as ZADD parses it (strtod): the shortest round-trip decimal form, so the server ends up with
- * exactly the same double. Infinities as Redis spells them; -0 keeps its sign.
+ * A zset score as ZADD parses it (strtod): the shortest round-trip decimal form, with Redis's spellings of
+ * inf, -inf, -0 and nan. One implementation for restore and `decode --format resp`/jsonl: see score.ts.
  */
-export function formatScore(score: number): string {
-  if (score === Infinity) return 'inf';
-  if (score === -Infinity) return '-inf';
-  if (Object.is(score, -0)) return '-0';
-  return String(score);
-}
+export { formatScore } from '../sinks/text/score.js';
 
 export function formatStreamId(id: StreamId): string {
   return `${id.ms}-${id.seq}`;

@@ -7,7 +7,7 @@
  */
 import { crc64, type HashEntry, type KeyHeader, type ModuleValue, type StreamGroup, type StreamMeta } from '@shake/rdb';
 import type { Entry, EntryBatch, Sink } from '../../core/entry.js';
-import { streamIdText } from './json-records.js';
+import { formatStreamId as streamIdText } from '../../rewrite/format.js';
 import type { TextOutput } from './output.js';
 import { RespWriter } from './resp-writer.js';
 import { formatScore } from './score.js';
