@@ -7,19 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
+import type { DumpManifestNode } from '../sources/manifest.js';
 
-export interface ManifestNode {
-  id: string;
-  host: string;
-  port: number;
-  slots: [number, number][];
-  /** Relative to the manifest's directory. */
-  file: string;
-}
-
+/** What this writer produces: the format sources/manifest.ts reads back (node files relative to the manifest). */
 export interface DumpManifest {
   version: 1;
-  nodes: ManifestNode[];
+  nodes: DumpManifestNode[];
 }
 
 function stemOf(output: string): string {
