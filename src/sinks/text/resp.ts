@@ -3,36 +3,43 @@
  * change; DEL before a collection is rebuilt; collections in commands of at most `batch` elements;
  * streams with explicit ids, XSETID, XGROUP CREATE / CREATECONSUMER and XCLAIM for the PEL; PEXPIREAT for
  * key TTLs and HPEXPIREAT for hash-field TTLs; FUNCTION LOAD for libraries; module values as RESTORE.
- * Every command is described in docs/decode.md.
+ * The per-type value -> commands rewrite is src/rewrite's (the one restore uses), for a target that has
+ * every feature (a recent Redis). Every command is described in docs/decode.md.
  */
-import { crc64, type HashEntry, type KeyHeader, type ModuleValue, type StreamGroup, type StreamMeta } from '@shake/rdb';
+import { crc64, type KeyHeader, type ModuleValue } from '@shake/rdb';
 import type { Entry, EntryBatch, Sink } from '../../core/entry.js';
-import { formatStreamId as streamIdText } from '../../rewrite/format.js';
+import { featuresFor } from '../../rewrite/features.js';
+import { KeyRewriter, type RewriteLimits } from '../../rewrite/key-rewriter.js';
 import type { TextOutput } from './output.js';
 import { RespWriter } from './resp-writer.js';
-import { formatScore } from './score.js';
 
 export interface RespSinkOptions {
   /** Most elements per RPUSH/SADD/ZADD/HSET (default 128). */
   batch?: number;
 }
 
-/** Name of the throw-away group used to create an empty stream (XGROUP CREATE ... MKSTREAM). */
-const TMP_GROUP = '__shake_empty_stream__';
+/** The output is for a recent Redis: HPEXPIREAT, XGROUP CREATECONSUMER, XSETID ENTRIESADDED, ... */
+const EVERYTHING = featuresFor([255, 0, 0], 'standalone');
 
 export class RespSink implements Sink {
   private readonly w = new RespWriter();
-  private readonly batch: number;
+  private readonly limits: RewriteLimits;
+  private readonly emit = (argv: (string | Buffer)[]): void => {
+    this.w.command(...argv);
+  };
   private db = Number.NaN;
   private rdbVersion = 0;
   private key: KeyHeader | null = null;
-  private streamEntries = 0;
+  /** The current key's rewriter; null for a module value (RESTORE) or outside a key. */
+  private rewriter: KeyRewriter | null = null;
 
   constructor(
     private readonly out: TextOutput,
     opts: RespSinkOptions = {},
   ) {
-    this.batch = Math.max(1, opts.batch ?? 128);
+    // Only the element count splits commands (no byte cap, strings whole), as --resp-batch documents.
+    const batchSize = Math.max(1, opts.batch ?? 128);
+    this.limits = { maxElementsPerCommand: batchSize, maxBytesPerCommand: Infinity, maxStringPiece: Infinity };
   }
 
   get commands(): number {
@@ -61,144 +68,41 @@ export class RespSink implements Sink {
         this.keyStart(e.header);
         return;
       case 'key-end':
-        if (key && e.header.expireAtMs !== null) w.command('PEXPIREAT', key, String(e.header.expireAtMs));
+        if (this.rewriter) this.rewriter.end();
+        else if (key && e.header.expireAtMs !== null) w.command('PEXPIREAT', key, String(e.header.expireAtMs));
         this.key = null;
+        this.rewriter = null;
         return;
     }
     if (!key) return;
     switch (e.kind) {
-      case 'string':
-        w.command('SET', key, e.value);
-        return;
-      case 'list-items':
-        this.multi('RPUSH', key, e.items, 1, (b) => w.arg(b));
-        return;
-      case 'set-members':
-        this.multi('SADD', key, e.members, 1, (b) => w.arg(b));
-        return;
-      case 'zset-entries':
-        this.multi('ZADD', key, e.entries, 2, (z) => w.text(formatScore(z.score)).arg(z.member));
-        return;
-      case 'hash-entries':
-        this.hashEntries(key, e.entries);
-        return;
-      case 'stream-entries':
-        for (const entry of e.entries) {
-          w.begin(3 + 2 * entry.fields.length)
-            .text('XADD')
-            .arg(key)
-            .text(streamIdText(entry.id));
-          for (const [f, v] of entry.fields) w.arg(f).arg(v);
-          this.streamEntries++;
-        }
-        return;
-      case 'stream-meta':
-        this.streamMeta(key, e.meta);
-        return;
-      case 'stream-group':
-        this.streamGroup(key, e.group);
-        return;
       case 'module':
         w.command('RESTORE', key, '0', this.modulePayload(e.value), 'REPLACE');
+        return;
+      case 'string':
+      case 'list-items':
+      case 'set-members':
+      case 'zset-entries':
+      case 'hash-entries':
+      case 'stream-entries':
+      case 'stream-meta':
+      case 'stream-group':
+        this.rewriter?.push(e);
         return;
     }
   }
 
   private keyStart(h: KeyHeader): void {
     this.key = h;
-    this.streamEntries = 0;
     if (h.db >= 0 && h.db !== this.db) {
       this.w.command('SELECT', String(h.db));
       this.db = h.db;
     }
     // SET and RESTORE ... REPLACE overwrite; collections are rebuilt from scratch.
     if (h.type !== 'string' && h.type !== 'module') this.w.command('DEL', h.key);
-  }
-
-  /** `CMD key a b c ...` in commands of at most `batch` elements of `width` arguments each. */
-  private multi<T>(cmd: string, key: Buffer, items: readonly T[], width: number, put: (x: T) => void): void {
-    for (let i = 0; i < items.length; i += this.batch) {
-      const end = Math.min(items.length, i + this.batch);
-      this.w
-        .begin(2 + (end - i) * width)
-        .text(cmd)
-        .arg(key);
-      for (let j = i; j < end; j++) put(items[j] as T);
-    }
-  }
-
-  private hashEntries(key: Buffer, entries: HashEntry[]): void {
-    this.multi('HSET', key, entries, 2, (h) => this.w.arg(h.field).arg(h.value));
-    let ttls: Map<number, Buffer[]> | null = null;
-    for (const h of entries) {
-      if (h.expireAtMs === undefined || h.expireAtMs === null) continue;
-      ttls ??= new Map();
-      const fields = ttls.get(h.expireAtMs);
-      if (fields) fields.push(h.field);
-      else ttls.set(h.expireAtMs, [h.field]);
-    }
-    if (!ttls) return;
-    for (const [ms, fields] of ttls) {
-      for (let i = 0; i < fields.length; i += this.batch) {
-        const part = fields.slice(i, i + this.batch);
-        this.w
-          .begin(5 + part.length)
-          .text('HPEXPIREAT')
-          .arg(key)
-          .text(String(ms))
-          .text('FIELDS');
-        this.w.text(String(part.length));
-        for (const f of part) this.w.arg(f);
-      }
-    }
-  }
-
-  private streamMeta(key: Buffer, m: StreamMeta): void {
-    const w = this.w;
-    if (this.streamEntries === 0) {
-      // An empty stream cannot be made with XADD: create it through a throw-away group.
-      w.command('XGROUP', 'CREATE', key, TMP_GROUP, '0', 'MKSTREAM');
-      w.command('XGROUP', 'DESTROY', key, TMP_GROUP);
-    }
-    const last = streamIdText(m.lastId);
-    if (m.entriesAdded !== null && m.maxDeletedEntryId !== null) {
-      w.command(
-        'XSETID',
-        key,
-        last,
-        'ENTRIESADDED',
-        String(m.entriesAdded),
-        'MAXDELETEDID',
-        streamIdText(m.maxDeletedEntryId),
-      );
-    } else {
-      w.command('XSETID', key, last);
-    }
-  }
-
-  private streamGroup(key: Buffer, g: StreamGroup): void {
-    const w = this.w;
-    const last = streamIdText(g.lastId);
-    if (g.entriesRead !== null) w.command('XGROUP', 'CREATE', key, g.name, last, 'ENTRIESREAD', String(g.entriesRead));
-    else w.command('XGROUP', 'CREATE', key, g.name, last);
-    for (const c of g.consumers) w.command('XGROUP', 'CREATECONSUMER', key, g.name, c.name);
-    for (const p of g.pel) {
-      if (!p.consumer) continue;
-      w.command(
-        'XCLAIM',
-        key,
-        g.name,
-        p.consumer,
-        '0',
-        streamIdText(p.id),
-        'TIME',
-        String(p.deliveryTimeMs),
-        'RETRYCOUNT',
-        String(p.deliveryCount),
-        'FORCE',
-        'JUSTID',
-      );
-    }
+    // Every field TTL is kept (nowMs -Infinity): the output may be replayed at any time; the server drops
+    // fields whose HPEXPIREAT time has passed.
+    this.rewriter = h.type === 'module' ? null : new KeyRewriter(h, EVERYTHING, this.limits, this.emit, -Infinity);
   }
 
   /** A DUMP payload for RESTORE: type byte, the value as the RDB holds it, RDB version (LE16), CRC64 (LE). */
