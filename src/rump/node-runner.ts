@@ -15,7 +15,7 @@ import { ScanSource, type KeyPage } from '../sources/scan.js';
 import { readServerFacts } from '../sources/scan-server.js';
 import { readFilters, type RumpFilterOptions } from './filters.js';
 import { keysFilePages } from './keys-file.js';
-import { checkNotifications } from './notify-check.js';
+import { PROBE_PREFIX, checkNotifications } from './notify-check.js';
 import { PayloadGate } from './payload-gate.js';
 import { PendingKeys } from './pending.js';
 import { RateLimiter, type RateLimits } from './rate-limit.js';
@@ -23,8 +23,6 @@ import type { SerialWriter } from './serial-writer.js';
 import { openNode, type ConnectSource, type SourceConnection, type SourceNode } from './source-nodes.js';
 import type { RumpStats } from './stats.js';
 import { KeyeventSubscriber, type KeyEvent } from './subscriber.js';
-
-export const PROBE_PREFIX = 'shake-rump-probe:';
 
 export interface NodeSettings {
   dbs?: number[];

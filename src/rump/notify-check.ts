@@ -22,6 +22,9 @@ export interface NotifyCheckOptions {
   timeoutMs?: number;
 }
 
+/** Every probe key starts with this (the live loop ignores their events; an ACL can allow writes to them only). */
+export const PROBE_PREFIX = 'shake-rump-probe:';
+
 /** The class each probe event stands for. */
 const PROBES: [event: string, cls: string][] = [
   ['set', '$'],
@@ -72,7 +75,7 @@ function configValue(reply: unknown): string | null {
 
 async function probe(opts: NotifyCheckOptions, configRefused: string): Promise<void> {
   const { node } = opts;
-  const base = keyOnNode(node, `shake-rump-probe:${randomBytes(6).toString('hex')}:`);
+  const base = keyOnNode(node, `${PROBE_PREFIX}${randomBytes(6).toString('hex')}:`);
   const k = (suffix: string): Buffer => Buffer.from(`${base}:${suffix}`);
   const expected = node.role === 'replica' ? PROBES.filter(([e]) => e !== 'expired') : PROBES;
   const seen = new Set<string>();
