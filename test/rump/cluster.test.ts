@@ -93,6 +93,7 @@ describe('rump with clusters', () => {
 
   test('--prefer-replica reads the replicas (not one command to the masters) -> cluster target', async () => {
     await flushCluster(target);
+    await replicasListed(source);
     const before = await Promise.all(source.masters().map((m) => dumpCalls(source, m.port)));
     const run = await runRump(seed(), connectionOf(target.masters()[0]!.server), { preferReplica: true });
     const afterCalls = await Promise.all(source.masters().map((m) => dumpCalls(source, m.port)));
@@ -160,6 +161,7 @@ describe('rump with clusters', () => {
 
   test('--live --prefer-replica: key events are followed on the replicas', async () => {
     await flushCluster(target);
+    await replicasListed(source);
     const stats = new RumpStats();
     const ac = new AbortController();
     let live!: () => void;
@@ -198,6 +200,22 @@ describe('rump with clusters', () => {
     assert.deepEqual((await run).counters.failures, []);
   });
 });
+
+/**
+ * Waits until the seed's CLUSTER SLOTS lists a replica for every shard: Redis leaves out replicas whose
+ * replication offset it has not yet heard of through the cluster bus (isReplicaAvailable).
+ */
+async function replicasListed(cluster: RedisCluster): Promise<void> {
+  const c = cluster.nodeClient(cluster.masters()[0]!);
+  try {
+    await waitFor('replicas in CLUSTER SLOTS', async () => {
+      const slots = (await c.call('CLUSTER', 'SLOTS')) as unknown[][];
+      return slots.length === 3 && slots.every((r) => r.length >= 4);
+    });
+  } finally {
+    c.disconnect();
+  }
+}
 
 /** DUMP calls a node has served (INFO commandstats). */
 async function dumpCalls(cluster: RedisCluster, port: number): Promise<number> {
