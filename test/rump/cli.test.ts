@@ -56,6 +56,19 @@ describe('shake rump (CLI): TLS source, minimal ACL user, ElastiCache-like', { s
     assert.match(r.stderr, /certificate/i);
   });
 
+  test('--tls-insecure (only when asked) accepts the certificate unverified', async (t) => {
+    if (!tlsOk) return t.skip('no TLS support in this redis-server');
+    const r = await runCli(
+      ['rump', '--source', sourceUrl(), '--tls-insecure', '--target', target.url, '--rate', '0', '--db', '0'],
+      { env: env() },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /3000 keys read, 3000 written/);
+    const d = target.client();
+    await d.flushall();
+    d.disconnect();
+  });
+
   test('with --tls-ca and the ACL user: every key copied, exit 0, summary printed', async (t) => {
     if (!tlsOk) return t.skip('no TLS support in this redis-server');
     const r = await runCli(

@@ -19,6 +19,7 @@ import { PayloadGate } from '../../src/rump/payload-gate.js';
 import { PendingKeys } from '../../src/rump/pending.js';
 import { RateLimiter, type RateClock } from '../../src/rump/rate-limit.js';
 import { keyOnNode, slotRouter, type SourceNode } from '../../src/rump/source-nodes.js';
+import { RateMeter, RumpStats, progressLine } from '../../src/rump/stats.js';
 import { parseKeyeventChannel } from '../../src/rump/subscriber.js';
 import { loadExpected } from '../helpers/load-records.js';
 
@@ -306,5 +307,30 @@ describe('source routing and filters', () => {
     );
     assert.equal(counters.skipped.get('type-changed'), 1);
     assert.equal(counters.skipped.get('filtered'), 1);
+  });
+});
+
+describe('progress line', () => {
+  test('counts, rate, estimate of completion while scanning; live counters after', () => {
+    const stats = new RumpStats();
+    const c = new Counters();
+    stats.phase = 'scanning';
+    stats.addTotal(10_000);
+    c.keysRead = 3000;
+    c.keysWritten = 2990;
+    c.skip('vanished', 10);
+    c.fail({ key: null, db: null, message: 'x' });
+    const line = progressLine(stats, c, 1000);
+    assert.match(
+      line,
+      /^scanning {2}scanned 3,010\/10,000 {2}copied 2,990 {2}skipped 10 {2}failed 1 {2}1,000 keys\/s {2}~7s left$/,
+    );
+    stats.phase = 'live';
+    stats.live.events = 5;
+    stats.live.pending = 2;
+    assert.match(progressLine(stats, c, 0), /events 5, re-copied 0, deleted 0, pending 2$/);
+    const m = new RateMeter(1000);
+    m.update(0, 0);
+    assert.equal(m.update(500, 500), 1000);
   });
 });
