@@ -25,6 +25,27 @@ export function streamIdText(id: StreamId): string {
   return `${id.ms}-${id.seq}`;
 }
 
+/** What a record says of a type and encoding, as bytes. */
+interface TypeText {
+  type: string;
+  encoding: string;
+  /** `,"type":"<type>","encoding":"<encoding>"` */
+  text: Buffer;
+  /** `,"value":` and what opens the value: `[` for collections, `{"entries":[` for streams */
+  value: Buffer;
+  /** text + value, for keys with no expiry, idle or freq */
+  withValue: Buffer;
+}
+
+function typeTextOf(type: string, encoding: string): TypeText {
+  const text = `,"type":${JSON.stringify(type)},"encoding":${JSON.stringify(encoding)}`;
+  let opener = '';
+  if (type === 'list' || type === 'set' || type === 'zset' || type === 'hash') opener = '[';
+  else if (type === 'stream') opener = '{"entries":[';
+  const value = `,"value":${opener}`;
+  return { type, encoding, text: Buffer.from(text), value: Buffer.from(value), withValue: Buffer.from(text + value) };
+}
+
 const COMMA = 0x2c;
 const OPEN = 0x5b;
 const CLOSE = 0x5d;
@@ -43,7 +64,8 @@ export class JsonRecordSink implements Sink {
   private streamMetaWritten = false;
   private scalarWritten = false;
   private groups = 0;
-  private readonly typeTexts = new Map<string, Map<string, Buffer>>();
+  private readonly typeTexts = new Map<string, Map<string, TypeText>>();
+  private lastTypeText: TypeText | null = null;
   private dbText = Buffer.alloc(0);
   private dbTextOf = Number.NaN;
 
@@ -95,6 +117,9 @@ export class JsonRecordSink implements Sink {
       case 'key-start':
         this.keyStart(e.header);
         return;
+      case 'key-end':
+        this.keyEnd();
+        return;
       case 'string':
         this.scalarWritten = true;
         this.b(e.value);
@@ -136,9 +161,6 @@ export class JsonRecordSink implements Sink {
       case 'module':
         this.scalarWritten = true;
         this.moduleValue(e.value);
-        return;
-      case 'key-end':
-        this.keyEnd();
         return;
       case 'function':
         this.recordStart();
@@ -196,15 +218,18 @@ export class JsonRecordSink implements Sink {
     }
   }
 
-  /** `,"type":"<type>","encoding":"<encoding>"` as bytes, built once per type and encoding. */
-  private typeText(h: KeyHeader): Buffer {
+  /** The texts of a type and encoding, built once per pair (the last pair is checked first). */
+  private typeText(h: KeyHeader): TypeText {
+    const last = this.lastTypeText;
+    if (last && last.type === h.type && last.encoding === h.encoding) return last;
     let byEncoding = this.typeTexts.get(h.type);
     if (!byEncoding) this.typeTexts.set(h.type, (byEncoding = new Map()));
     let t = byEncoding.get(h.encoding);
     if (!t) {
-      t = Buffer.from(`,"type":${JSON.stringify(h.type)},"encoding":${JSON.stringify(h.encoding)}`);
+      t = typeTextOf(h.type, h.encoding);
       byEncoding.set(h.encoding, t);
     }
+    this.lastTypeText = t;
     return t;
   }
 
@@ -222,7 +247,12 @@ export class JsonRecordSink implements Sink {
     }
     o.bytes(this.dbText);
     this.b(h.key);
-    o.bytes(this.typeText(h));
+    const t = this.typeText(h);
+    if (h.expireAtMs === null && h.idle === undefined && h.freq === undefined) {
+      o.bytes(t.withValue);
+      return;
+    }
+    o.bytes(t.text);
     if (h.expireAtMs !== null) {
       o.ascii(',"expire_at_ms":').int(h.expireAtMs);
       const at = o.length;
@@ -232,20 +262,7 @@ export class JsonRecordSink implements Sink {
     }
     if (h.idle !== undefined) o.ascii(',"idle":').int(h.idle);
     if (h.freq !== undefined) o.ascii(',"freq":').int(h.freq);
-    o.ascii(',"value":');
-    switch (h.type) {
-      case 'list':
-      case 'set':
-      case 'zset':
-      case 'hash':
-        o.byte(OPEN);
-        return;
-      case 'stream':
-        o.ascii('{"entries":[');
-        return;
-      default:
-        return;
-    }
+    o.bytes(t.value);
   }
 
   private streamMeta(m: StreamMeta): void {
