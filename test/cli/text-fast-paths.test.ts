@@ -78,3 +78,53 @@ test('scores written through the cache = formatScore, including -0, 0, inf, nan 
       );
   }
 });
+
+test('hash pairs: the plain-pair fast path and the per-string path write the same JSON', async () => {
+  const { JsonRecordSink } = await import('../../src/sinks/text/json-records.js');
+  const { TextOutput } = await import('../../src/sinks/text/output.js');
+  const { jsonBytes } = await import('../../src/sinks/text/json-bytes.js');
+  const { Writable } = await import('node:stream');
+  const rnd = prng(23);
+  const pick = (): Buffer => {
+    const n = Math.floor(rnd() * 12);
+    const kind = rnd();
+    // mostly plain ASCII, sometimes a quote, a backslash, a control byte or UTF-8
+    return Buffer.from(
+      Array.from({ length: n }, () =>
+        kind < 0.7 ? 0x61 + Math.floor(rnd() * 26) : [0x22, 0x5c, 0x0a, 0x00, 0xc3, 0xa9, 0x41][Math.floor(rnd() * 7)]!,
+      ),
+    );
+  };
+  const entries = Array.from({ length: 2000 }, (_, i) => ({
+    field: pick(),
+    value: pick(),
+    ...(i % 7 === 0 ? { expireAtMs: 1700000000000 + i } : {}),
+  }));
+  const chunks: Buffer[] = [];
+  const w = new Writable({
+    write(c: Buffer, _e, cb) {
+      chunks.push(c);
+      cb();
+    },
+  });
+  const sink = new JsonRecordSink(new TextOutput(w, false), { framing: 'jsonl', strings: 'auto' });
+  const header = {
+    db: 0,
+    key: Buffer.from('h'),
+    type: 'hash' as const,
+    rdbType: 4,
+    encoding: 'hashtable',
+    expireAtMs: null,
+    offset: 0,
+  };
+  await sink.write([
+    { kind: 'key-start', header },
+    { kind: 'hash-entries', entries },
+    { kind: 'key-end', header },
+  ]);
+  const value = entries
+    .map((e) => `[${jsonBytes(e.field)},${jsonBytes(e.value)}${e.expireAtMs === undefined ? '' : `,${e.expireAtMs}`}]`)
+    .join(',');
+  const want = `{"db":0,"key":"h","type":"hash","encoding":"hashtable","value":[${value}]}\n`;
+  assert.equal(Buffer.concat(chunks).toString('utf8'), want);
+});

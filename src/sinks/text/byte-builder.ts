@@ -64,6 +64,38 @@ export class ByteBuilder {
     return true;
   }
 
+  /**
+   * Appends `<sep>["<a>","<b>"` (sep: a byte, or 0 for none) when both byte strings are plain (see
+   * jsonPlainString) and returns true; otherwise appends nothing and returns false. The caller closes
+   * the pair (a TTL or a score may follow `b`).
+   */
+  jsonPlainPair(sep: number, a: Uint8Array, b: Uint8Array): boolean {
+    const na = a.length;
+    const nb = b.length;
+    this.ensure(na + nb + 7);
+    const buf = this.buf;
+    let p = this.pos;
+    if (sep !== 0) buf[p++] = sep;
+    buf[p++] = 0x5b;
+    buf[p++] = QUOTE;
+    for (let i = 0; i < na; i++) {
+      const c = a[i] as number;
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+      buf[p++] = c;
+    }
+    buf[p++] = QUOTE;
+    buf[p++] = 0x2c;
+    buf[p++] = QUOTE;
+    for (let i = 0; i < nb; i++) {
+      const c = b[i] as number;
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+      buf[p++] = c;
+    }
+    buf[p++] = QUOTE;
+    this.pos = p;
+    return true;
+  }
+
   /** Appends the standard base64 (with padding) of `b`, as Buffer's 'base64' encoding spells it. */
   base64(b: Uint8Array): this {
     const n = b.length;

@@ -190,11 +190,14 @@ export class JsonRecordSink implements Sink {
   private hashEntries(entries: HashEntry[]): void {
     const o = this.o;
     for (const h of entries) {
-      this.sep();
-      o.byte(OPEN);
-      this.b(h.field);
-      o.byte(COMMA);
-      this.b(h.value);
+      const sep = this.elements++ > 0 ? COMMA : 0;
+      if (!this.auto || !o.jsonPlainPair(sep, h.field, h.value)) {
+        if (sep !== 0) o.byte(sep);
+        o.byte(OPEN);
+        this.b(h.field);
+        o.byte(COMMA);
+        this.b(h.value);
+      }
       if (h.expireAtMs !== undefined && h.expireAtMs !== null) o.byte(COMMA).int(h.expireAtMs);
       o.byte(CLOSE);
     }
