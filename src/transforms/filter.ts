@@ -3,7 +3,7 @@
  * type, and expiry. It drops whole keys (key-start .. key-end, however many batches the key spans) and
  * counts every dropped key under a reason ('filtered' or 'expired'). Non-key entries pass through.
  */
-import type { KeyHeader, RedisType } from '@shake/rdb';
+import { isValueEvent, type KeyHeader, type RedisType } from '@shake/rdb';
 import type { Counters } from '../core/counters.js';
 import type { Entry, EntryBatch, Transform } from '../core/entry.js';
 import { compileGlob } from './glob.js';
@@ -67,7 +67,7 @@ export function keyFilter(opts: KeyFilterOptions, counters: Counters): Transform
           if (reason) counters.skip(reason);
         } else if (e.kind === 'key-end') {
           dropping = false;
-        } else if (!isKeyPart(e)) {
+        } else if (!isValueEvent(e)) {
           drop = false;
         }
         if (drop && out === null) out = batch.slice(0, i);
@@ -76,21 +76,4 @@ export function keyFilter(opts: KeyFilterOptions, counters: Counters): Transform
       return out ?? batch;
     },
   };
-}
-
-function isKeyPart(e: Entry): boolean {
-  switch (e.kind) {
-    case 'string':
-    case 'list-items':
-    case 'set-members':
-    case 'zset-entries':
-    case 'hash-entries':
-    case 'stream-entries':
-    case 'stream-meta':
-    case 'stream-group':
-    case 'module':
-      return true;
-    default:
-      return false;
-  }
 }

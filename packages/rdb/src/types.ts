@@ -171,3 +171,37 @@ export interface RdbParserOptions {
   values?: boolean;
   /** Parse a DUMP payload body instead of a file: no header, no opcodes. Used by parseDumpPayload. */
 }
+
+/** The events that carry (part of) one key's value, between its key-start and key-end. */
+export type RdbValueEvent = Extract<
+  RdbEvent,
+  {
+    kind:
+      | 'string'
+      | 'list-items'
+      | 'set-members'
+      | 'zset-entries'
+      | 'hash-entries'
+      | 'stream-entries'
+      | 'stream-meta'
+      | 'stream-group'
+      | 'module';
+  }
+>;
+
+const VALUE_EVENT_KINDS: ReadonlySet<string> = new Set<RdbValueEvent['kind']>([
+  'string',
+  'list-items',
+  'set-members',
+  'zset-entries',
+  'hash-entries',
+  'stream-entries',
+  'stream-meta',
+  'stream-group',
+  'module',
+]);
+
+/** True for the value events of a key (everything between key-start and key-end). */
+export function isValueEvent(e: { kind: string }): e is RdbValueEvent {
+  return VALUE_EVENT_KINDS.has(e.kind);
+}

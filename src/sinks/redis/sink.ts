@@ -6,6 +6,7 @@
  * Switching between keys and commands waits for everything in flight, so a replayed command never
  * overtakes the key it changes.
  */
+import { isValueEvent } from '@shake/rdb';
 import type { Counters } from '../../core/counters.js';
 import type { Entry, EntryBatch, Sink } from '../../core/entry.js';
 import { DEFAULT_REWRITE_LIMITS, type RewriteLimits } from '../../rewrite/key-rewriter.js';
@@ -94,6 +95,7 @@ export class RedisSink implements Sink {
   }
 
   private entry(e: Entry): Promise<void> | undefined {
+    if (isValueEvent(e)) return this.keys.value(e);
     switch (e.kind) {
       case 'header':
         this.keys.sourceRdbVersion = e.version;
@@ -102,16 +104,6 @@ export class RedisSink implements Sink {
         if (this.last === 'commands') return this.switchTo('keys').then(() => this.keys.start(e.header, e.length));
         this.last = 'keys';
         return this.keys.start(e.header, e.length);
-      case 'string':
-      case 'list-items':
-      case 'set-members':
-      case 'zset-entries':
-      case 'hash-entries':
-      case 'stream-entries':
-      case 'stream-meta':
-      case 'stream-group':
-      case 'module':
-        return this.keys.value(e);
       case 'key-end':
         return this.keys.end(e.raw);
       case 'command':
