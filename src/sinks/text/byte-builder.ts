@@ -170,7 +170,8 @@ export class ByteBuilder {
   bytes(b: Uint8Array): this {
     const n = b.length;
     this.ensure(n);
-    if (n < 64) {
+    if (n < 16) {
+      // a loop beats the native copy's fixed cost only for the shortest
       const buf = this.buf;
       let p = this.pos;
       for (let i = 0; i < n; i++) buf[p++] = b[i] as number;
