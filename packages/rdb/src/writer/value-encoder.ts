@@ -25,28 +25,14 @@
 import { QUICKLIST_NODE_CONTAINER, RDB_TYPE } from '../constants.js';
 import { encodeIntset, encodeListpack } from '../encodings/index.js';
 import { RdbError } from '../errors.js';
-import type { HashEntry, KeyHeader, RdbEvent, ZsetEntry } from '../types.js';
+import type { HashEntry, KeyHeader, RdbValueEvent, ZsetEntry } from '../types.js';
 import { isForeignRdbVersion, isValkeyRdbVersion } from '../versions.js';
 import { ChunkWriter } from './serialize.js';
 import { fitsListpackNode, intsetValues, minFieldExpire } from './compact.js';
 import { StreamBodyEncoder } from './stream-encoder.js';
 
-/** The value events of one key (between key-start and key-end). */
-export type ValueEvent = Extract<
-  RdbEvent,
-  {
-    kind:
-      | 'string'
-      | 'list-items'
-      | 'set-members'
-      | 'zset-entries'
-      | 'hash-entries'
-      | 'stream-entries'
-      | 'stream-meta'
-      | 'stream-group'
-      | 'module';
-  }
->;
+/** The value events of one key (between key-start and key-end): the model's RdbValueEvent. */
+export type ValueEvent = RdbValueEvent;
 
 export interface ValueOutput {
   /** Called once per key, before any body byte, with the type id to write; returns where the body goes. */
