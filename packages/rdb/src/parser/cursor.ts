@@ -9,7 +9,8 @@
  * bytes with a new chunk always allocates (or appends into a tail that no view has ever covered).
  */
 import { RdbError } from '../errors.js';
-import { lzfDecompress, type Crc64 } from '../encodings/index.js';
+import { lzfDecompress } from '../encodings/index.js';
+import type { RunningCrc64 } from '../encodings/crc64-wasm.js';
 
 /** The sentinel thrown when a unit needs bytes that have not arrived yet. Never escapes the parser. */
 export const NEED_MORE: unique symbol = Symbol('rdb-need-more');
@@ -51,7 +52,7 @@ export class Cursor {
 
   constructor(
     readonly maxElementSize: number,
-    private readonly crc: Crc64 | null,
+    private readonly crc: RunningCrc64 | null,
   ) {}
 
   /** Absolute offset of a position in buf. */

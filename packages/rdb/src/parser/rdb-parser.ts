@@ -7,7 +7,7 @@
  * Memory is bounded by the largest single element (a string, a listpack, a quicklist node): keys
  * are read element by element and reported as key-start, batches, key-end.
  */
-import { Crc64 } from '../encodings/index.js';
+import { fastCrc64, type RunningCrc64 } from '../encodings/crc64-wasm.js';
 import { RDB_OPCODE, RDB_TYPE } from '../constants.js';
 import { RdbError } from '../errors.js';
 import { moduleTypeName } from '../module-id.js';
@@ -53,7 +53,7 @@ export class RdbParser {
   private readonly silentCtx: DecodeContext;
   private readonly verifyChecksum: boolean;
   private readonly captureRawLimit: number;
-  private readonly crc: Crc64;
+  private readonly crc: RunningCrc64;
   private out: RdbEvent[] = [];
   private state: State = STATE.HEADER;
   private failure: RdbError | null = null;
@@ -77,7 +77,7 @@ export class RdbParser {
     this.batchSize = batch;
     this.verifyChecksum = opts.verifyChecksum ?? true;
     this.captureRawLimit = Math.max(0, opts.captureRawLimit ?? 0);
-    this.crc = new Crc64();
+    this.crc = fastCrc64();
     this.cur = new Cursor(opts.maxElementSize ?? DEFAULT_MAX_ELEMENT, this.crc);
     this.ctx = { cur: this.cur, batchSize: this.batchSize, emit: (event) => this.emit(event) };
     this.skipper = opts.values === false ? new SkipDecoder(this.cur) : null;
