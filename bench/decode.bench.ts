@@ -4,16 +4,34 @@
  * DEBUG POPULATE strings (some with TTLs), small hashes/lists/sets/zsets, streams with groups, and a
  * few big collections; then times `redis-check-rdb FILE`, `shake decode --format keys FILE > /dev/null`
  * and `shake decode --format jsonl FILE > /dev/null` (median of --runs, wall time and max RSS via
- * /usr/bin/time) and prints the ratios (goals: keys <= 1.5x, jsonl <= 3x of redis-check-rdb).
+ * /usr/bin/time) and prints the ratios (goals: keys <= 1.5x, jsonl <= 3x of redis-check-rdb); then the
+ * parser alone in this process (RdbParser fed 16 KiB slices, full decode and `values: false`), best of --runs.
  * Usage: node dist/bench/decode.bench.js [--keys 1000000] [--runs 3] [--rebuild]
  */
-import { statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
+import { RdbParser } from '@shake/rdb';
 import { args, cli, opt } from './lib/args.js';
 import { ensureMixedRdb } from './lib/mixed-rdb.js';
 import { median, timed, type Timed } from './lib/timing.js';
 
 const KEYS = opt('keys', 1_000_000);
 const RUNS = opt('runs', 3);
+/** CPU seconds of RdbParser alone over the file (no CLI, no sink), fed as the file source feeds it. */
+async function parserAlone(rdbPath: string, values: boolean): Promise<number> {
+  const before = process.cpuUsage();
+  const parser = new RdbParser({ values });
+  let keys = 0;
+  for await (const chunk of createReadStream(rdbPath, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
+    for (let off = 0; off < chunk.length; off += 16 * 1024) {
+      for (const e of parser.push(chunk.subarray(off, off + 16 * 1024))) if (e.kind === 'key-start') keys++;
+    }
+  }
+  parser.end();
+  const used = process.cpuUsage(before);
+  if (keys < KEYS) throw new Error(`parsed ${keys} keys`);
+  return (used.user + used.system) / 1e6;
+}
+
 async function main(): Promise<void> {
   const rdbPath = await ensureMixedRdb(KEYS, args.includes('--rebuild'));
   const size = statSync(rdbPath).size;
@@ -46,6 +64,12 @@ async function main(): Promise<void> {
       `| \`${row.cmd}\` | ${secs.toFixed(2)} | ${cpu.toFixed(2)} | ${(size / 2 ** 20 / secs).toFixed(1)} | ${rss.toFixed(0)} | ` +
         `${(secs / base).toFixed(2)}x | ${(cpu / baseCpu).toFixed(2)}x |`,
     );
+  }
+  for (const values of [true, false]) {
+    const times: number[] = [];
+    for (let r = 0; r < RUNS; r++) times.push(await parserAlone(rdbPath, values));
+    const what = values ? 'full decode' : 'values: false';
+    console.log(`parser alone (${what}): best CPU ${Math.min(...times).toFixed(2)} s`);
   }
 }
 
