@@ -106,7 +106,7 @@ export function decode(opts: DecodeOptions): DecodeRun {
   }
   const totalBytes = file ? file.totalBytes : (opts.payload?.length ?? null);
   const bytesRead = () => (file ? file.bytesRead : (opts.payload?.length ?? 0));
-  const transforms: Transform[] = [counting('count-read', (n) => (counters.keysRead += n))];
+  const transforms: Transform[] = [];
   const filter = keyFilter(
     {
       dbs: opts.dbs,
@@ -118,8 +118,21 @@ export function decode(opts: DecodeOptions): DecodeRun {
     },
     counters,
   );
-  if (filter) transforms.push(filter);
-  transforms.push(counting('count-written', (n) => (counters.keysWritten += n)));
+  if (filter) {
+    transforms.push(
+      counting('count-read', (n) => (counters.keysRead += n)),
+      filter,
+    );
+    transforms.push(counting('count-written', (n) => (counters.keysWritten += n)));
+  } else {
+    // nothing is dropped: one pass counts both
+    transforms.push(
+      counting('count-read', (n) => {
+        counters.keysRead += n;
+        counters.keysWritten += n;
+      }),
+    );
+  }
   const out = opts.out ?? (opts.output ? TextOutput.file(opts.output) : TextOutput.stdout());
   const sink = makeSink(opts, out, () => totalBytes);
   const done = runPipeline(source, transforms, sink, {
