@@ -122,6 +122,7 @@ test('hash pairs: the plain-pair fast path and the per-string path write the sam
     { kind: 'hash-entries', entries },
     { kind: 'key-end', header },
   ]);
+  await sink.close();
   const value = entries
     .map((e) => `[${jsonBytes(e.field)},${jsonBytes(e.value)}${e.expireAtMs === undefined ? '' : `,${e.expireAtMs}`}]`)
     .join(',');

@@ -47,6 +47,8 @@ function typeTextOf(type: string, encoding: string): TypeText {
 }
 
 const COMMA = 0x2c;
+/** Bytes gathered before a write: small batches (a slice of small keys) share one write. */
+const FLUSH_AT = 128 * 1024;
 const OPEN = 0x5b;
 const CLOSE = 0x5d;
 const NEWLINE = 0x0a;
@@ -93,7 +95,7 @@ export class JsonRecordSink implements Sink {
 
   write(batch: EntryBatch): Promise<void> | undefined {
     for (const e of batch) this.event(e);
-    return this.o.length > 0 ? this.out.write(this.o.take()) : undefined;
+    return this.o.length >= FLUSH_AT ? this.out.write(this.o.take()) : undefined;
   }
 
   private recordStart(): void {
@@ -326,6 +328,7 @@ export class JsonRecordSink implements Sink {
   }
 
   async close(): Promise<void> {
+    if (this.o.length > 0) await this.out.write(this.o.take());
     if (this.json) await this.out.write(this.records === 0 ? ']\n' : '\n]\n');
     await this.out.end();
   }
