@@ -10,7 +10,7 @@
  *     while ptr < end:      crc = T0[(crc ^ load8(ptr)) & 0xff] ^ (crc >> 8); ptr += 1
  *     global = crc
  */
-import { Crc64 } from './crc64.js';
+import { Crc64, TH, TL } from './crc64.js';
 
 /** What the parser and writers need of a running CRC-64. */
 export interface RunningCrc64 {
@@ -22,36 +22,12 @@ const TABLES = 8 * 256 * 8; // 8 tables of 256 little-endian u64
 const WINDOW = 64 * 1024;
 const PAGES = 2; // tables + one window
 
-const POLY_REV_HI = 0x95ac9329;
-const POLY_REV_LO = 0xac4bc9b5;
-
 /** The slicing-by-8 tables as [lo, hi] u32 pairs: entry n of table k at index (k * 256 + n) * 2. */
 function tables(): Uint32Array {
   const w = new Uint32Array(TABLES / 4);
-  for (let n = 0; n < 256; n++) {
-    let lo = n;
-    let hi = 0;
-    for (let bit = 0; bit < 8; bit++) {
-      const carry = lo & 1;
-      lo = ((lo >>> 1) | (hi << 31)) >>> 0;
-      hi = hi >>> 1;
-      if (carry) {
-        lo = (lo ^ POLY_REV_LO) >>> 0;
-        hi = (hi ^ POLY_REV_HI) >>> 0;
-      }
-    }
-    w[n * 2] = lo;
-    w[n * 2 + 1] = hi;
-  }
-  for (let k = 1; k < 8; k++) {
-    for (let n = 0; n < 256; n++) {
-      const prev = ((k - 1) * 256 + n) * 2;
-      const plo = w[prev]!;
-      const phi = w[prev + 1]!;
-      const idx = (plo & 0xff) * 2;
-      w[(k * 256 + n) * 2] = (((plo >>> 8) | (phi << 24)) ^ w[idx]!) >>> 0;
-      w[(k * 256 + n) * 2 + 1] = ((phi >>> 8) ^ w[idx + 1]!) >>> 0;
-    }
+  for (let i = 0; i < TL.length; i++) {
+    w[i * 2] = TL[i]!;
+    w[i * 2 + 1] = TH[i]!;
   }
   return w;
 }

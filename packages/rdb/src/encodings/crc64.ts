@@ -12,8 +12,9 @@ const POLY_REV_HI = 0x95ac9329;
 const POLY_REV_LO = 0xac4bc9b5;
 
 /** TL[k * 256 + n], TH[k * 256 + n]: low / high halves of slicing table k for byte n. */
-const TL = new Uint32Array(8 * 256);
-const TH = new Uint32Array(8 * 256);
+/** Slicing-by-8 tables, low and high u32 halves: entry n of table k at k * 256 + n (shared with crc64-wasm.ts). */
+export const TL = new Uint32Array(8 * 256);
+export const TH = new Uint32Array(8 * 256);
 
 for (let n = 0; n < 256; n++) {
   let lo = n;
