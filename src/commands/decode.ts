@@ -5,7 +5,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { Progress } from '../cli/progress.js';
 import { summaryLine } from '../cli/summary.js';
 import { DECODE_FORMATS } from '../config/schema.js';
-import { decode } from '../sinks/text/decode-pipeline.js';
+import { decode } from '../pipelines/decode.js';
 
 const TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
 

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { formatBytes, Progress } from '../cli/progress.js';
-import { DumpProgress, runDump, type DumpMode, type NodeDumpResult } from '../replica/dump.js';
+import { DumpProgress, runDump, type DumpMode, type NodeDumpResult } from '../pipelines/dump.js';
 import { connectionFromSection } from '../redis/endpoint.js';
 
 export default class Dump extends BaseCommand<typeof Dump> {

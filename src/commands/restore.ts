@@ -7,8 +7,8 @@ import { connectionFromSection } from '../redis/endpoint.js';
 import { Counters } from '../core/counters.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
-import { restore, type RestoreRun } from '../sinks/redis/restore-pipeline.js';
-import { restoreReport } from '../sinks/redis/report.js';
+import { restore, type RestoreRun } from '../pipelines/restore.js';
+import { restoreReport } from '../pipelines/restore-report.js';
 
 const TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decode } from '../../src/sinks/text/decode-pipeline.js';
+import { decode } from '../../src/pipelines/decode.js';
 import { globMatch } from '../../src/transforms/glob.js';
 import { loadExpected } from '../helpers/load-records.js';
 import type { KeyRecord } from '../helpers/records.js';

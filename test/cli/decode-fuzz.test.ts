@@ -1,5 +1,5 @@
 /**
- * The decode pipeline in-process (src/sinks/text/decode-pipeline.ts) on damaged fixtures: random byte
+ * The decode pipeline in-process (src/pipelines/decode.ts) on damaged fixtures: random byte
  * flips and truncations in every output format. Only RdbError may come out (or success), nothing hangs,
  * and every complete jsonl line written before an error is valid JSON.
  */
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RdbError } from '@shake/rdb';
 import { DECODE_FORMATS } from '../../src/config/schema.js';
-import { decode } from '../../src/sinks/text/decode-pipeline.js';
+import { decode } from '../../src/pipelines/decode.js';
 import { loadExpected } from '../helpers/load-records.js';
 
 test('decode pipeline on 60 damaged copies: only RdbError, bounded time, valid complete lines', async () => {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
-import { decode } from '../../src/sinks/text/decode-pipeline.js';
+import { decode } from '../../src/pipelines/decode.js';
 import { TextOutput } from '../../src/sinks/text/output.js';
 import { startRedis } from '../harness/redis-server.js';
 import { parseDecodedJsonl } from './helpers/decoded-records.js';

@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RespDecoder } from '@shake/resp';
-import { decode } from '../../src/sinks/text/decode-pipeline.js';
+import { decode } from '../../src/pipelines/decode.js';
 import { startRedis } from '../harness/redis-server.js';
 import { fixturesDir } from '../helpers/load-records.js';
 import { parseDecodedJsonl } from './helpers/decoded-records.js';

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteBuilder } from '../../src/sinks/text/byte-builder.js';
 import { isoTime, writeIsoTime } from '../../src/sinks/text/iso-time.js';
-import { formatScore, writeScore } from '../../src/sinks/text/score.js';
+import { writeScore } from '../../src/sinks/text/byte-builder.js';
+import { formatScore } from '../../src/rewrite/score.js';
 import { prng } from '../rdb/parser/util.js';
 
 function built(f: (o: ByteBuilder) => void): string {

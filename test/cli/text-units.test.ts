@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteBuilder } from '../../src/sinks/text/byte-builder.js';
 import { bytesFromJson, isPrintableUtf8, jsonBytes, writeJsonBytes } from '../../src/sinks/text/json-bytes.js';
-import { formatScore, parseScore } from '../../src/sinks/text/score.js';
+import { formatScore, parseScore } from '../../src/rewrite/score.js';
 import { loadExpected } from '../helpers/load-records.js';
 import type { KeyRecord } from '../helpers/records.js';
 import { compareRecords } from './helpers/compare.js';

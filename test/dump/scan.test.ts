@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Counters } from '../../src/core/counters.js';
-import { dumpViaScan } from '../../src/replica/scan-dump.js';
+import { dumpViaScan } from '../../src/pipelines/dump-scan.js';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { expectedAfterReload, readKeyspace } from '../helpers/keyspace.js';

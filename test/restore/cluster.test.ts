@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { keySlot } from '../../src/cluster/index.js';
 import { DbMapError } from '../../src/sinks/redis/db-map.js';
 import { openTarget } from '../../src/sinks/redis/open-target.js';
-import { restore } from '../../src/sinks/redis/restore-pipeline.js';
+import { restore } from '../../src/pipelines/restore.js';
 import { startCluster, type ClusterNode, type RedisCluster } from '../harness/cluster.js';
 import { startRedis } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';

@@ -3,7 +3,7 @@
  * expected records read back as on a Redis 7.0 target (what 7.0 cannot hold, or computes itself).
  */
 import { openTarget, type OpenTargetOptions } from '../../src/sinks/redis/open-target.js';
-import { restore, type RestoreOptions, type RestoreRun } from '../../src/sinks/redis/restore-pipeline.js';
+import { restore, type RestoreOptions, type RestoreRun } from '../../src/pipelines/restore.js';
 import type { KeyRecord, StreamRecord } from '../helpers/records.js';
 
 export type RestoreArgs = Omit<RestoreOptions, 'target' | 'input'> & {

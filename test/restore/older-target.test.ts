@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { featuresFor } from '../../src/rewrite/features.js';
 import { openTarget } from '../../src/sinks/redis/open-target.js';
-import { restore } from '../../src/sinks/redis/restore-pipeline.js';
+import { restore } from '../../src/pipelines/restore.js';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';

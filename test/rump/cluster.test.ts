@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Cluster } from 'ioredis';
-import { rump } from '../../src/rump/rump.js';
+import { rump } from '../../src/pipelines/rump.js';
 import { RumpStats } from '../../src/rump/stats.js';
 import { openTarget } from '../../src/sinks/redis/open-target.js';
 import { startCluster, type RedisCluster } from '../harness/cluster.js';

@@ -4,7 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { ConnectionOptions } from '../../src/redis/index.js';
-import { rump, type RumpOptions, type RumpResult } from '../../src/rump/rump.js';
+import { rump, type RumpOptions, type RumpResult } from '../../src/pipelines/rump.js';
 import { openTarget, type OpenTargetOptions } from '../../src/sinks/redis/open-target.js';
 import type { RedisServer } from '../harness/redis-server.js';
 

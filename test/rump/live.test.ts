@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { rump, type RumpResult } from '../../src/rump/rump.js';
+import { rump, type RumpResult } from '../../src/pipelines/rump.js';
 import { RumpStats } from '../../src/rump/stats.js';
 import { openTarget } from '../../src/sinks/redis/open-target.js';
 import type { RedisTarget } from '../../src/sinks/redis/target.js';

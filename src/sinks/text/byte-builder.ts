@@ -3,6 +3,8 @@
  * raw bytes are written in place (no string or Buffer per element); `take()` hands out the bytes written
  * so far and starts a fresh buffer, so a chunk handed to a stream is never overwritten.
  */
+import { formatScore } from '../../rewrite/score.js';
+
 const B64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
 const EQ = 0x3d;
 const QUOTE = 0x22;
@@ -194,4 +196,26 @@ export class ByteBuilder {
     this.pos = 0;
     return out;
   }
+}
+
+const cache = new Map<number, string>();
+const CACHE_MAX = 4096;
+
+/** Appends formatScore(score) to `out`: integers digit by digit, other values through a small cache. */
+export function writeScore(out: ByteBuilder, score: number): void {
+  if (score === 0) {
+    out.ascii(Object.is(score, -0) ? '-0' : '0');
+    return;
+  }
+  if (Number.isSafeInteger(score)) {
+    out.int(score);
+    return;
+  }
+  let s = cache.get(score);
+  if (s === undefined) {
+    s = formatScore(score);
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(score, s);
+  }
+  out.ascii(s);
 }

@@ -7,11 +7,10 @@
  */
 import type { HashEntry, KeyHeader, ModuleValue, StreamEntry, StreamGroup, StreamId, StreamMeta } from '@shake/rdb';
 import type { Entry, EntryBatch, Sink } from '../../core/entry.js';
-import { ByteBuilder } from './byte-builder.js';
+import { ByteBuilder, writeScore } from './byte-builder.js';
 import { isoTime, writeIsoTime } from './iso-time.js';
 import { isPrintableUtf8, type StringMode } from './json-bytes.js';
 import type { TextOutput } from './output.js';
-import { writeScore } from './score.js';
 
 export { isoTime };
 

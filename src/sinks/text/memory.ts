@@ -9,7 +9,7 @@ import { isPrintableUtf8 } from './json-bytes.js';
 import { isoTime } from './json-records.js';
 import * as M from './memory-model.js';
 import type { TextOutput } from './output.js';
-import { formatScore } from './score.js';
+import { formatScore } from '../../rewrite/score.js';
 
 export const MEMORY_CSV_HEADER = 'database,type,key,size_in_bytes,encoding,num_elements,len_largest_element,expiry\n';
 

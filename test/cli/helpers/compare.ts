@@ -5,7 +5,7 @@
  * is approximate; stream times within 2 s when `times_approx`; `encoding` is ignored (OBJECT ENCODING
  * is not the RDB encoding).
  */
-import { parseScore } from '../../../src/sinks/text/score.js';
+import { parseScore } from '../../../src/rewrite/score.js';
 import { recordId, type KeyRecord, type StreamRecord } from '../../helpers/records.js';
 
 export interface CompareOptions {

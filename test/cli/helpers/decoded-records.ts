@@ -4,7 +4,7 @@
  * bytes, zsets by score then member), so they can be compared with `<label>.expected.jsonl`.
  */
 import { bytesFromJson } from '../../../src/sinks/text/json-bytes.js';
-import { parseScore } from '../../../src/sinks/text/score.js';
+import { parseScore } from '../../../src/rewrite/score.js';
 import type { KeyRecord, StreamGroupRecord, StreamRecord } from '../../helpers/records.js';
 
 type J = unknown;

@@ -3,7 +3,7 @@
  * the restore alone: node restore-child.js <input> <host> <port> <bigKeyThreshold> [connections]
  */
 import { openTarget } from '../../../src/sinks/redis/open-target.js';
-import { restore } from '../../../src/sinks/redis/restore-pipeline.js';
+import { restore } from '../../../src/pipelines/restore.js';
 
 const [input, host, port, threshold, connections] = process.argv.slice(2);
 const started = Date.now();

@@ -10,10 +10,10 @@ import { basename, dirname, join } from 'node:path';
 import { discoverTopology } from '../cluster/index.js';
 import { Counters } from '../core/counters.js';
 import { connect, type ConnectionOptions } from '../redis/index.js';
-import { manifestPath, nodeFileName, writeManifest, type DumpManifest } from './dump-files.js';
-import { ReplicationError } from './errors.js';
-import { dumpViaScan } from './scan-dump.js';
-import { dumpSnapshot, type MasterSocket } from './snapshot-dump.js';
+import { manifestPath, nodeFileName, writeManifest, type DumpManifest } from '../replica/dump-files.js';
+import { ReplicationError } from '../replica/errors.js';
+import { dumpViaScan } from './dump-scan.js';
+import { dumpSnapshot, type MasterSocket } from '../replica/snapshot-dump.js';
 
 export type DumpMode = 'auto' | 'replication' | 'scan';
 

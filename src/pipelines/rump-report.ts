@@ -3,9 +3,9 @@
  * that vanished or changed type between SCAN and DUMP, payloads decoded for the target's version, what
  * --live did, then the Redis sink's own report (how keys were written, failures). Plain strings.
  */
-import { restoreReport } from '../sinks/redis/report.js';
+import { restoreReport } from './restore-report.js';
 import type { RumpResult } from './rump.js';
-import { keysScanned } from './stats.js';
+import { keysScanned } from '../rump/stats.js';
 
 export function rumpReport(r: RumpResult): string[] {
   const c = r.counters;

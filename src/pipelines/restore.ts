@@ -5,17 +5,17 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import { RdbParser, type KeyHeader, type RdbParserOptions, type RedisType } from '@shake/rdb';
-import { Counters } from '../../core/counters.js';
-import type { Entry, EntryBatch, Source, Transform } from '../../core/entry.js';
-import { runPipeline } from '../../core/pipeline.js';
-import { aofSource, type AofPart } from '../../sources/aof.js';
-import { jsonlSource } from '../../sources/jsonl.js';
-import { InputError, detectKind, resolveInput, type InputKind } from '../../sources/manifest.js';
-import { keyFilter, keyPredicate } from '../../transforms/filter.js';
-import { RestoreStoppedError } from './core.js';
-import { RedisSink, DEFAULT_BIG_KEY_THRESHOLD, type RedisSinkOptions } from './sink.js';
-import type { RedisSinkStats } from './stats.js';
-import type { RedisTarget } from './target.js';
+import { Counters } from '../core/counters.js';
+import type { Entry, EntryBatch, Source, Transform } from '../core/entry.js';
+import { runPipeline } from '../core/pipeline.js';
+import { aofSource, type AofPart } from '../sources/aof.js';
+import { jsonlSource } from '../sources/jsonl.js';
+import { InputError, detectKind, resolveInput, type InputKind } from '../sources/manifest.js';
+import { keyFilter, keyPredicate } from '../transforms/filter.js';
+import { RestoreStoppedError } from '../sinks/redis/core.js';
+import { RedisSink, DEFAULT_BIG_KEY_THRESHOLD, type RedisSinkOptions } from '../sinks/redis/sink.js';
+import type { RedisSinkStats } from '../sinks/redis/stats.js';
+import type { RedisTarget } from '../sinks/redis/target.js';
 import { RespServerError } from '@shake/resp';
 
 export interface RestoreInput {

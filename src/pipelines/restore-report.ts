@@ -3,7 +3,7 @@
  * could not keep (loudly: dropped hash field TTLs, stream details), failures with their keys, the stop reason.
  * Plain strings (no terminal codes), so the command and tests share them.
  */
-import type { RestoreRun } from './restore-pipeline.js';
+import type { RestoreRun } from './restore.js';
 
 function printableKey(key: Buffer | null): string {
   if (key === null) return '-';

@@ -4,19 +4,19 @@
  * library users can call decode() directly.
  */
 import type { RedisType } from '@shake/rdb';
-import { Counters } from '../../core/counters.js';
-import type { EntryBatch, Sink, Source, Transform } from '../../core/entry.js';
-import { runPipeline, type PipelineResult } from '../../core/pipeline.js';
-import type { DecodeFormat } from '../../config/schema.js';
-import { dumpPayloadSource, RdbFileSource } from '../../sources/rdb-file.js';
-import { keyFilter } from '../../transforms/filter.js';
-import { InfoSink, type RdbInfo } from './info.js';
-import { JsonRecordSink } from './json-records.js';
-import type { StringMode } from './json-bytes.js';
-import { KeysSink } from './keys.js';
-import { MemorySink } from './memory.js';
-import { OutputClosedError, TextOutput } from './output.js';
-import { RespSink } from './resp.js';
+import { Counters } from '../core/counters.js';
+import type { EntryBatch, Sink, Source, Transform } from '../core/entry.js';
+import { runPipeline, type PipelineResult } from '../core/pipeline.js';
+import type { DecodeFormat } from '../config/schema.js';
+import { dumpPayloadSource, RdbFileSource } from '../sources/rdb-file.js';
+import { keyFilter } from '../transforms/filter.js';
+import { InfoSink, type RdbInfo } from '../sinks/text/info.js';
+import { JsonRecordSink } from '../sinks/text/json-records.js';
+import type { StringMode } from '../sinks/text/json-bytes.js';
+import { KeysSink } from '../sinks/text/keys.js';
+import { MemorySink } from '../sinks/text/memory.js';
+import { OutputClosedError, TextOutput } from '../sinks/text/output.js';
+import { RespSink } from '../sinks/text/resp.js';
 
 export interface DecodeOptions {
   /** An RDB file, `-` for stdin; or `payload`. */

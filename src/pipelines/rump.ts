@@ -16,11 +16,11 @@ import type { DbMapSpec } from '../sinks/redis/db-map.js';
 import { DEFAULT_BIG_KEY_THRESHOLD, RedisSink } from '../sinks/redis/sink.js';
 import type { RedisSinkStats } from '../sinks/redis/stats.js';
 import type { RedisTarget } from '../sinks/redis/target.js';
-import { nameFilter } from './filters.js';
-import { NodeRunner, type NodeSettings, type RumpContext } from './node-runner.js';
-import { SerialWriter } from './serial-writer.js';
-import { connectSource, discoverSourceNodes, slotRouter, type ConnectSource } from './source-nodes.js';
-import { RumpStats } from './stats.js';
+import { nameFilter } from '../rump/filters.js';
+import { NodeRunner, type NodeSettings, type RumpContext } from '../rump/node-runner.js';
+import { SerialWriter } from '../rump/serial-writer.js';
+import { connectSource, discoverSourceNodes, slotRouter, type ConnectSource } from '../rump/source-nodes.js';
+import { RumpStats } from '../rump/stats.js';
 
 /** Keys per second per source node unless told otherwise (see docs/rump.md for the measured impact). */
 export const DEFAULT_RUMP_RATE = 20_000;
