@@ -11,6 +11,8 @@ export interface ProgressSource {
   total(): number | null;
   /** Keys processed so far. */
   keys(): number;
+  /** When given: the whole line (a subcommand with its own phases, e.g. sync). */
+  detail?(): string;
 }
 
 export function formatBytes(n: number): string {
@@ -46,6 +48,7 @@ export class Progress {
   }
 
   line(width = this.stream.columns ?? 80): string {
+    if (this.src.detail) return this.src.detail();
     const done = this.src.done();
     const total = this.src.total();
     const secs = Math.max(0.001, (Date.now() - this.started) / 1000);

@@ -98,7 +98,28 @@ export const rumpSection = z.strictObject({
   /** --live: keys waiting for a re-copy, per node, before rump rescans the node instead. */
   max_pending: int(1_000_000, 1),
 });
-export const syncSection = z.strictObject({});
+export const syncSection = z.strictObject({
+  /** Snapshot file and command spool, one subdirectory per source master (the checkpoint is in the target). */
+  state_dir: str('.shake-sync'),
+  /** Checkpoint key name part (__shake:sync:<name>); empty: the source master's host:port. */
+  name: str(''),
+  /** A target that holds keys at the first start: error, or replace (keys the source has are overwritten). */
+  on_conflict: oneOf(['replace', 'error'] as const, 'error'),
+  /** Function libraries of the snapshot already in the target. */
+  functions: oneOf(['replace', 'skip', 'error'] as const, 'replace'),
+  /** Re-publish the PUBLISH commands of the replication stream on the target. */
+  forward_publish: bool(false),
+  /** Commands received and not yet applied, on disk, before the run fails. */
+  spool_max_bytes: bytes(1024 * 1024 * 1024, 1),
+  /** Commands per applied batch (one MULTI/EXEC with its checkpoint), in bytes. */
+  batch_bytes: bytes(1024 * 1024, 1),
+  /** No byte from the master (not even its PING) for this long: the link is dropped and resumed. */
+  timeout_ms: int(60_000, 1),
+  /** Reconnections (PSYNC from the checkpoint) after a dropped source link before the run fails. */
+  reconnects: int(10, 0),
+  /** After SIGINT/SIGTERM, keep applying what was received for at most this long. */
+  stop_grace_ms: int(5000, 0),
+});
 
 export const logSection = z.strictObject({
   level: oneOf(['error', 'warn', 'info', 'debug'] as const, 'info'),

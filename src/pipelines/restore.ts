@@ -254,7 +254,7 @@ async function* rereadPart(
 }
 
 /** FLUSHALL on every master (the explicit --flush-target). */
-async function flushTarget(target: RedisTarget): Promise<void> {
+export async function flushTarget(target: RedisTarget): Promise<void> {
   if (target.profile.kind === 'proxy')
     throw new InputError('--flush-target: a proxy target cannot be flushed (no FLUSHALL)');
   for (const node of target.masters()) {

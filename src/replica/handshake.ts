@@ -21,6 +21,19 @@ export interface HandshakeOptions {
   rdbOnly?: boolean;
   /** Announce the EOF capability (diskless transfers; default true). */
   capaEof?: boolean;
+  /**
+   * Ask for a partial resync from this point (`PSYNC <replid> <offset>`: the first byte not yet processed).
+   * The master answers +CONTINUE (then the command stream follows) or +FULLRESYNC (a snapshot first).
+   */
+  resume?: { replid: string; offset: number };
+}
+
+/** The master accepted a partial resync: no snapshot, the command stream starts at `offset`. */
+export interface PartialResync {
+  via: 'continue';
+  /** The replication id the stream continues under (+CONTINUE <new id> after a failover, psync2). */
+  replid: string;
+  offset: number;
 }
 
 export interface FullResync {
@@ -35,9 +48,19 @@ export interface FullResync {
 
 export async function replicaHandshake(
   link: ReplicaLink,
+  opts: HandshakeOptions & { resume?: undefined },
+  consumer: SnapshotConsumer,
+): Promise<FullResync>;
+export async function replicaHandshake(
+  link: ReplicaLink,
   opts: HandshakeOptions,
   consumer: SnapshotConsumer,
-): Promise<FullResync> {
+): Promise<FullResync | PartialResync>;
+export async function replicaHandshake(
+  link: ReplicaLink,
+  opts: HandshakeOptions,
+  consumer: SnapshotConsumer,
+): Promise<FullResync | PartialResync> {
   const peer = link.peer;
   let reply = await link.command(['REPLCONF', 'listening-port', String(opts.listeningPort)], 'REPLCONF');
   if (isNoPerm(reply)) throw refused(peer, 'REPLCONF', reply);
@@ -51,7 +74,13 @@ export async function replicaHandshake(
     rdbOnly = !(reply instanceof Error);
   }
 
-  reply = await link.psync(['PSYNC', '?', '-1'], consumer);
+  const resume = opts.resume;
+  const psyncArgs = resume ? ['PSYNC', resume.replid, String(resume.offset)] : ['PSYNC', '?', '-1'];
+  reply = await link.psync(psyncArgs, consumer);
+  if (resume && typeof reply === 'string' && reply.startsWith('CONTINUE')) {
+    const id = reply.split(' ')[1];
+    return { via: 'continue', replid: id && id.length === 40 ? id : resume.replid, offset: resume.offset - 1 };
+  }
   if (typeof reply === 'string' && reply.startsWith('FULLRESYNC')) {
     const [, replid, offset] = reply.split(' ');
     return {
@@ -62,7 +91,7 @@ export async function replicaHandshake(
     };
   }
   if (!(reply instanceof RespServerError)) {
-    throw new ReplicationError('protocol', `unexpected reply to PSYNC ? -1 from ${peer}: ${String(reply)}`, peer);
+    throw new ReplicationError('protocol', `unexpected reply to ${psyncArgs.join(' ')} from ${peer}: ${String(reply)}`, peer);
   }
   if (reply.code === 'NOMASTERLINK' || reply.code === 'LOADING') {
     throw new ReplicationError('aborted', `${peer} cannot serve a full resync now: ${reply.message}`, peer);

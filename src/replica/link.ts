@@ -51,6 +51,12 @@ export class ReplicaLink {
   /** Replication offset where the command stream starts (the +FULLRESYNC offset). */
   private streamBase = 0;
   private ackTimer: NodeJS.Timeout | null = null;
+  /** Decoder offset where the command stream starts after +CONTINUE (no snapshot before it). */
+  private streamStartAt: number | null = null;
+  /** `holdStream()` was called: commands arriving before startCommandStream are kept here (socket paused). */
+  private early: { argv: Buffer[]; offset: number }[] | null = null;
+  /** What REPLCONF ACK reports (default: the bytes of the stream processed). */
+  private ackOffset: (() => number) | null = null;
 
   constructor(
     readonly socket: Duplex,
@@ -131,10 +137,15 @@ export class ReplicaLink {
 
   private onReply(value: RespValue): void {
     if (this.stream) return this.onStreamed(value);
+    if (this.early !== null && !this.waiter && (this.snapshotEnded || this.streamStartAt !== null)) {
+      return this.onEarly(value);
+    }
     const next = this.snapshotAfterReply;
     if (next) {
       this.snapshotAfterReply = null;
       if (typeof value === 'string' && value.startsWith('FULLRESYNC')) this.expectSnapshot(next);
+      // +CONTINUE: no snapshot, the command stream starts right after this line.
+      if (typeof value === 'string' && value.startsWith('CONTINUE')) this.streamStartAt = this.decoder.offset;
     }
     const w = this.waiter;
     this.waiter = null;
@@ -142,15 +153,34 @@ export class ReplicaLink {
     else this.fail(new ReplicationError('protocol', `unexpected reply from ${this.peer}: ${String(value)}`, this.peer));
   }
 
-  private onStreamed(value: RespValue): void {
+  private streamedCommand(value: RespValue): Buffer[] | null {
     if (!Array.isArray(value) || !value.every((a) => Buffer.isBuffer(a))) {
       this.fail(
         new ReplicationError('protocol', `${this.peer} sent a non-command in the replication stream`, this.peer),
       );
-      return;
+      return null;
     }
-    const argv = value as Buffer[];
-    const offset = this.replicationOffset;
+    return value as Buffer[];
+  }
+
+  /** A command that arrived before startCommandStream (same chunk as the snapshot's end or +CONTINUE). */
+  private onEarly(value: RespValue): void {
+    const argv = this.streamedCommand(value);
+    if (!argv) return;
+    this.early!.push({ argv, offset: this.replicationOffset });
+    if (!this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private onStreamed(value: RespValue): void {
+    const argv = this.streamedCommand(value);
+    if (!argv) return;
+    this.deliver(argv, this.replicationOffset);
+  }
+
+  private deliver(argv: Buffer[], offset: number): void {
     const first = argv[0];
     if (first && first.length === 8 && first.toString('latin1').toUpperCase() === 'REPLCONF') {
       // REPLCONF GETACK *: the master wants our offset now (it is part of the stream and counted).
@@ -163,10 +193,22 @@ export class ReplicaLink {
     }
   }
 
-  /** Bytes of the command stream processed, counted from the +FULLRESYNC offset (what REPLCONF ACK reports). */
+  /**
+   * Bytes of the command stream processed, counted from the stream's initial offset (+FULLRESYNC offset, or
+   * the offset +CONTINUE resumed at).
+   */
   get replicationOffset(): number {
-    const end = this.decoder.snapshotEndOffset ?? this.decoder.offset;
+    const end = this.decoder.snapshotEndOffset ?? this.streamStartAt ?? this.decoder.offset;
     return this.streamBase + (this.decoder.offset - end);
+  }
+
+  /**
+   * Keep the command stream that follows the snapshot (or +CONTINUE) until startCommandStream: call before
+   * PSYNC when the caller wants the stream (`shake sync`), so commands in the same chunk as the snapshot's
+   * end are not taken for unexpected replies. The socket is paused meanwhile.
+   */
+  holdStream(): void {
+    this.early ??= [];
   }
 
   /**
@@ -175,18 +217,37 @@ export class ReplicaLink {
    * the first ACK: replication.c repl_start_cmd_stream_on_ack) and then every `ackIntervalMs`, and answers
    * REPLCONF GETACK.
    */
-  startCommandStream(initialOffset: number, handler: CommandStreamHandler, ackIntervalMs = 1000): void {
-    if (!this.snapshotEnded) throw new Error('ReplicaLink: the command stream starts after the snapshot');
+  startCommandStream(
+    initialOffset: number,
+    handler: CommandStreamHandler,
+    ackIntervalMs = 1000,
+    ackOffset?: () => number,
+  ): void {
+    if (!this.snapshotEnded && this.streamStartAt === null) {
+      throw new Error('ReplicaLink: the command stream starts after the snapshot (or +CONTINUE)');
+    }
     this.stream = handler;
+    this.ackOffset = ackOffset ?? null;
+    // Offsets of commands held so far were counted from 0: shift them to the initial offset.
+    const early = this.early ?? [];
+    const shift = initialOffset - this.streamBase;
     this.streamBase = initialOffset;
+    this.early = null;
+    for (const e of early) {
+      if (this.failure) return;
+      this.deliver(e.argv, e.offset + shift);
+    }
     this.sendAck();
     this.ackTimer = setInterval(() => this.sendAck(), ackIntervalMs);
     this.ackTimer.unref();
+    if (early.length > 0 && !this.failure) this.resume();
   }
 
-  private sendAck(): void {
+  /** Sends REPLCONF ACK now (the ack offset provider's value, else the bytes processed). */
+  sendAck(): void {
     if (this.failure || this.closed) return;
-    for (const part of encodeCommand(['REPLCONF', 'ACK', String(this.replicationOffset)])) this.socket.write(part);
+    const offset = this.ackOffset ? this.ackOffset() : this.replicationOffset;
+    for (const part of encodeCommand(['REPLCONF', 'ACK', String(offset)])) this.socket.write(part);
   }
 
   /** Sends a command and waits for its reply (error replies are RespServerError values, not thrown). */

@@ -9,7 +9,7 @@ import { RdbFileOutput } from '../sinks/rdb-file.js';
 import { ReplicationError } from './errors.js';
 import { replicaHandshake, type FullResync } from './handshake.js';
 import { ReplicaLink, type SnapshotConsumer } from './link.js';
-import { SnapshotCheck } from './snapshot-check.js';
+import { SnapshotCheck, type SnapshotSummary } from './snapshot-check.js';
 
 /** An authenticated socket to the master, ready for the handshake (and bytes already read past AUTH). */
 export interface MasterSocket {
@@ -75,62 +75,19 @@ export async function dumpSnapshot(opts: SnapshotDumpOptions): Promise<SnapshotD
       opts.signal.addEventListener('abort', onAbort, { once: true });
     }
     const check = opts.verify !== false ? new SnapshotCheck() : null;
-    let form: 'disk' | 'diskless' = 'disk';
-    let total: number | null = null;
-    let bytes = 0;
-    let lastProgress = 0;
     let resync: FullResync | null = null;
-    let writeError: Error | null = null;
-    const consumer: SnapshotConsumer = {
-      onStart: ({ length, diskless }) => {
-        form = diskless ? 'diskless' : 'disk';
-        total = length;
-        opts.onTransferStart?.({ length, diskless, resync });
-      },
-      onChunk: (piece) => {
-        bytes += piece.length;
-        check?.update(piece);
-        const now = Date.now();
-        if (opts.onProgress && now - lastProgress >= PROGRESS_INTERVAL_MS) {
-          lastProgress = now;
-          opts.onProgress({ bytes, total, elapsedMs: now - started });
-        }
-        let ok: boolean;
-        try {
-          ok = out.write(piece);
-        } catch (err) {
-          writeError ??= err as Error;
-          activeLink.abort(err as Error);
-          return true;
-        }
-        if (!ok) {
-          out.drained().then(
-            () => activeLink.resume(),
-            (err: Error) => activeLink.abort(err),
-          );
-        }
-        return ok;
-      },
-      onEnd: () => {},
-    };
-    resync = await replicaHandshake(link, { listeningPort: master.localPort, rdbOnly: opts.rdbOnly }, consumer);
+    const file = fileSnapshotConsumer(activeLink, out, check, started, opts.onProgress, (info) =>
+      opts.onTransferStart?.({ ...info, resync }),
+    );
+    resync = await replicaHandshake(link, { listeningPort: master.localPort, rdbOnly: opts.rdbOnly }, file.consumer);
     await link.snapshotDone();
     link.close();
-    if (writeError) throw writeError;
-    opts.onProgress?.({ bytes, total, elapsedMs: Date.now() - started });
-    let summary = null;
-    if (check) {
-      try {
-        summary = check.finish();
-      } catch (err) {
-        throw new ReplicationError('checksum', `${master.peer}: ${(err as Error).message}`, master.peer);
-      }
-    }
+    const summary = file.finish(master.peer);
     await out.commit();
     return {
       path: opts.path,
-      bytes,
-      form,
+      bytes: file.bytes,
+      form: file.form,
       resync,
       magic: summary?.magic ?? null,
       rdbVersion: summary?.rdbVersion ?? null,
@@ -144,4 +101,79 @@ export async function dumpSnapshot(opts: SnapshotDumpOptions): Promise<SnapshotD
   } finally {
     if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** A snapshot consumer writing into an RdbFileOutput (pausing the link while the disk catches up), checked. */
+export interface FileSnapshot {
+  consumer: SnapshotConsumer;
+  readonly bytes: number;
+  readonly form: 'disk' | 'diskless';
+  /** After snapshotDone: the write error if any, else the header/CRC check (ReplicationError 'checksum'). */
+  finish(peer: string): SnapshotSummary | null;
+}
+
+export function fileSnapshotConsumer(
+  link: ReplicaLink,
+  out: RdbFileOutput,
+  check: SnapshotCheck | null,
+  started: number,
+  onProgress?: (p: SnapshotProgress) => void,
+  onStart?: (info: { length: number | null; diskless: boolean }) => void,
+): FileSnapshot {
+  let form: 'disk' | 'diskless' = 'disk';
+  let total: number | null = null;
+  let bytes = 0;
+  let lastProgress = 0;
+  let writeError: Error | null = null;
+  const consumer: SnapshotConsumer = {
+    onStart: ({ length, diskless }) => {
+      form = diskless ? 'diskless' : 'disk';
+      total = length;
+      onStart?.({ length, diskless });
+    },
+    onChunk: (piece) => {
+      bytes += piece.length;
+      check?.update(piece);
+      const now = Date.now();
+      if (onProgress && now - lastProgress >= PROGRESS_INTERVAL_MS) {
+        lastProgress = now;
+        onProgress({ bytes, total, elapsedMs: now - started });
+      }
+      let ok: boolean;
+      try {
+        ok = out.write(piece);
+      } catch (err) {
+        writeError ??= err as Error;
+        link.abort(err as Error);
+        return true;
+      }
+      if (!ok) {
+        out.drained().then(
+          () => link.resume(),
+          (err: Error) => link.abort(err),
+        );
+      }
+      return ok;
+    },
+    onEnd: () => {},
+  };
+  return {
+    consumer,
+    get bytes() {
+      return bytes;
+    },
+    get form() {
+      return form;
+    },
+    finish(peer: string): SnapshotSummary | null {
+      if (writeError) throw writeError;
+      onProgress?.({ bytes, total, elapsedMs: Date.now() - started });
+      if (!check) return null;
+      try {
+        return check.finish();
+      } catch (err) {
+        throw new ReplicationError('checksum', `${peer}: ${(err as Error).message}`, peer);
+      }
+    },
+  };
 }

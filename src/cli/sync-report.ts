@@ -1,0 +1,67 @@
+/** The progress line and the closing report of `shake sync` (plain strings; the command prints them). */
+import type { SyncProgress, SyncResult } from '../pipelines/sync.js';
+import { restoreReport } from '../sinks/redis/report.js';
+import { formatBytes } from './progress.js';
+
+/** phase, snapshot bytes/keys or offsets, lag (bytes and seconds), commands applied, spool, per link. */
+export function syncProgressLine(p: SyncProgress): string {
+  const parts: string[] = [];
+  for (const [name, s] of p.links) {
+    const head = p.links.size > 1 ? `${name} ` : '';
+    if (s.phase === 'snapshot') {
+      const total = s.snapshotTotal !== null ? ` / ${formatBytes(s.snapshotTotal)}` : '';
+      parts.push(`${head}snapshot ${formatBytes(s.snapshotBytes)}${total}`);
+    } else if (s.phase === 'loading') {
+      parts.push(`${head}loading ${s.counters.keysRead.toLocaleString('en-US')} keys, spool ${formatBytes(s.spoolBytes)}`);
+    } else if (s.phase === 'streaming' || s.phase === 'stopping') {
+      const lag = s.received - s.applied;
+      parts.push(
+        `${head}${s.phase} offset ${s.applied} lag ${formatBytes(lag)} ${(s.lagMs / 1000).toFixed(1)} s, ` +
+          `${s.counters.commandsWritten.toLocaleString('en-US')} cmds applied, spool ${formatBytes(s.spoolBytes)}`,
+      );
+    } else {
+      parts.push(`${head}${s.phase}`);
+    }
+  }
+  return parts.join(' | ');
+}
+
+export function syncReport(r: SyncResult, elapsedMs: number): string[] {
+  const lines: string[] = [];
+  const secs = (elapsedMs / 1000).toFixed(2);
+  const end = r.interrupted ? 'stopped' : r.caughtUp ? 'caught up' : 'ended';
+  lines.push(`sync ${end} after ${secs} s (${r.links.length} source master${r.links.length > 1 ? 's' : ''})`);
+  for (const l of r.links) {
+    const a = l.apply;
+    lines.push(
+      `${l.name}: offset ${l.offset} (replid ${l.replid}); full syncs ${l.fullSyncs}, partial ${l.partialSyncs}, ` +
+        `reconnects ${l.reconnects}`,
+    );
+    if (l.snapshot) {
+      lines.push(
+        `  snapshot: ${formatBytes(l.snapshot.bytes)} (${l.snapshot.form}), ${l.snapshot.keys} keys, received in ` +
+          `${(l.snapshot.elapsedMs / 1000).toFixed(2)} s`,
+      );
+    }
+    const c = l.counters;
+    const unknown = [...a.unknown].map(([n, k]) => `${n.toUpperCase()} x${k}`).join(', ');
+    lines.push(
+      `  stream: ${c.commandsWritten} commands applied in ${a.batches} batches; ${a.transactions} source ` +
+        `transactions (${a.splitTransactions} split across slots), ${a.splitCommands} multi-key commands split, ` +
+        `${a.publishSkipped} PUBLISH not forwarded, ${a.alreadyApplied} already applied; spool peak ` +
+        `${formatBytes(l.peakSpoolBytes)}${unknown ? `; NOT APPLIED (unknown to the target): ${unknown}` : ''}`,
+    );
+    const rest = l.restore ? restoreReport(l.restore).map((x) => `  ${x}`) : failureLines(l.counters);
+    lines.push(...rest);
+  }
+  return lines;
+}
+
+function failureLines(c: SyncResult['links'][number]['counters']): string[] {
+  if (c.failures.length === 0) return [];
+  const out = [`  failed ${c.failed}; first failures:`];
+  for (const f of c.failures) {
+    out.push(`    ${f.db === null ? '' : `db ${f.db} `}${f.key ? JSON.stringify(f.key.toString('utf8')) : '-'}: ${f.message}`);
+  }
+  return out;
+}

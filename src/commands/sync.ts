@@ -1,0 +1,136 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { Progress } from '../cli/progress.js';
+import { syncProgressLine, syncReport } from '../cli/sync-report.js';
+import { connectionFromSection } from '../redis/endpoint.js';
+import { parseDbMap } from '../sinks/redis/db-map.js';
+import { openTarget } from '../sinks/redis/open-target.js';
+import { sync, SyncProgress, type SyncResult } from '../pipelines/sync.js';
+
+export default class Sync extends BaseCommand<typeof Sync> {
+  static override summary = 'Copy a live Redis by acting as its replica: snapshot, then every write, exactly once.';
+  static override description =
+    'PSYNC from each source master (standalone or cluster), load the snapshot through the restore pipeline, then ' +
+    'apply the command stream in MULTI/EXEC batches that also write a checkpoint key (__shake:sync:...) in the ' +
+    'target. Runs until SIGINT/SIGTERM (exit 0, resumable) or, with --until-caught-up, until the target has ' +
+    'applied everything the source wrote. Run it again in the same directory to resume. See docs/sync.md.';
+  static override examples = [
+    '<%= config.bin %> sync --source redis://10.0.0.1:6379 --target redis://10.0.0.2:6379',
+    'SHAKE_SOURCE_PASSWORD=s SHAKE_TARGET_PASSWORD=t <%= config.bin %> sync --source redis://repl@src:6379 --target redis://dst:6379',
+    '<%= config.bin %> sync --source redis://src:6379 --target redis://node1:7000 --db-map "*:0" --until-caught-up',
+  ];
+
+  static override flags = {
+    source: Flags.string({ char: 's', summary: 'Source URL (any node of a cluster): redis://[user@]host:port.' }),
+    'source-user': Flags.string({ summary: 'ACL user (password: SHAKE_SOURCE_PASSWORD or the config file).' }),
+    target: Flags.string({ char: 't', summary: 'Target URL: redis://[user@]host:port, rediss:// for TLS.' }),
+    'target-user': Flags.string({ summary: 'ACL user (password: SHAKE_TARGET_PASSWORD or the config file).' }),
+    'target-type': Flags.string({ options: ['auto', 'standalone', 'cluster'], summary: 'Default: detect.' }),
+    'on-conflict': Flags.string({
+      options: ['replace', 'error'],
+      summary: 'The target holds keys at the first start (default error).',
+    }),
+    'flush-target': Flags.boolean({ summary: 'FLUSHALL every target master before the snapshot is loaded.' }),
+    functions: Flags.string({ options: ['replace', 'skip', 'error'], summary: 'A function library exists.' }),
+    'until-caught-up': Flags.boolean({
+      summary: 'End (exit 0) once the target has applied everything the source has written; prints the offset.',
+    }),
+    'forward-publish': Flags.boolean({ summary: 'Re-publish the PUBLISH commands of the stream on the target.' }),
+    'state-dir': Flags.string({ summary: 'Snapshot file and spool directory (default .shake-sync).' }),
+    name: Flags.string({ summary: 'Checkpoint key name part (default: the source master host:port).' }),
+    'spool-max': Flags.string({ summary: 'Commands received and not applied, on disk, before failing (1gb).' }),
+    'big-key-threshold': Flags.string({ summary: 'Values above this size go as streamed commands (default 16mb).' }),
+    'db-map': Flags.string({ summary: 'Source db -> target db, e.g. 0:5,1:6 or *:0.' }),
+    connections: Flags.integer({ min: 1, summary: 'Pipelined connections per master (default 2).' }),
+    pipeline: Flags.integer({ min: 1, summary: 'Commands per pipelined batch while loading (default 1024).' }),
+  };
+
+  public async run(): Promise<void> {
+    const f = this.flags;
+    const values: Record<string, unknown> = {
+      'source.url': f.source,
+      'source.user': f['source-user'],
+      'target.url': f.target,
+      'target.user': f['target-user'],
+      'target.type': f['target-type'],
+      'sync.on_conflict': f['on-conflict'],
+      'sync.functions': f.functions,
+      'sync.forward_publish': f['forward-publish'] ? true : undefined,
+      'sync.state_dir': f['state-dir'],
+      'sync.name': f.name,
+      'sync.spool_max_bytes': f['spool-max'],
+      'restore.big_key_threshold': f['big-key-threshold'],
+      'restore.db_map': f['db-map'],
+      'restore.connections': f.connections,
+      'restore.pipeline': f.pipeline,
+    };
+    const { config } = this.loadConfig(values, FLAG_NAMES);
+    if (!config.source.url) this.error('give the source with --source redis://host:port (or [source] url)', { exit: 1 });
+    if (!config.target.url) this.error('give the target with --target redis://host:port (or [target] url)', { exit: 1 });
+    const r = config.restore;
+    const s = config.sync;
+    const targetConn = connectionFromSection(config.target);
+    const dbMap = parseDbMap(r.db_map);
+    if (targetConn.db && r.db_map === '') dbMap.rest = targetConn.db;
+    const kind = config.target.type === 'auto' ? undefined : config.target.type;
+    process.once('SIGTERM', () => this.abort.abort());
+    const progress = new SyncProgress();
+    const started = Date.now();
+    const bar = Progress.wanted(f.quiet, config.log.progress)
+      ? new Progress({ done: () => 0, total: () => null, keys: () => 0, detail: () => syncProgressLine(progress) }).start(250)
+      : null;
+    let result: SyncResult;
+    try {
+      result = await sync({
+        source: connectionFromSection(config.source),
+        openTarget: () => openTarget({ connection: { ...targetConn, name: 'shake-sync' }, kind, connections: r.connections }),
+        stateDir: s.state_dir,
+        name: s.name,
+        onConflict: s.on_conflict,
+        flushTarget: f['flush-target'],
+        functions: s.functions,
+        bigKeyThreshold: r.big_key_threshold,
+        dbMap,
+        connLimits: { batchCommands: r.pipeline, batchBytes: 1 << 20, maxInflightBatches: r.inflight_batches },
+        forwardPublish: s.forward_publish,
+        untilCaughtUp: f['until-caught-up'],
+        spoolMaxBytes: s.spool_max_bytes,
+        batchBytes: s.batch_bytes,
+        timeoutMs: s.timeout_ms,
+        reconnects: s.reconnects,
+        stopGraceMs: s.stop_grace_ms,
+        signal: this.abort.signal,
+        progress,
+        onNotice: (m) => this.note(`notice: ${m}`),
+        onWarning: (m) => this.note(`warning: ${m}`),
+      });
+    } finally {
+      bar?.stop();
+    }
+    for (const line of syncReport(result, Date.now() - started)) this.note(line);
+    if (f['until-caught-up']) {
+      // The final offset on stdout, one line per source master, for scripts: "<name> <replid> <offset>".
+      for (const l of result.links) process.stdout.write(`${l.name} ${l.replid} ${l.offset}\n`);
+    }
+    const failed = result.links.reduce((n, l) => n + l.counters.failed, 0);
+    if (failed > 0) this.exit(1);
+  }
+}
+
+const FLAG_NAMES: Record<string, string> = {
+  'source.url': '--source',
+  'source.user': '--source-user',
+  'target.url': '--target',
+  'target.user': '--target-user',
+  'target.type': '--target-type',
+  'sync.on_conflict': '--on-conflict',
+  'sync.functions': '--functions',
+  'sync.forward_publish': '--forward-publish',
+  'sync.state_dir': '--state-dir',
+  'sync.name': '--name',
+  'sync.spool_max_bytes': '--spool-max',
+  'restore.big_key_threshold': '--big-key-threshold',
+  'restore.db_map': '--db-map',
+  'restore.connections': '--connections',
+  'restore.pipeline': '--pipeline',
+};

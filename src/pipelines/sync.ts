@@ -1,0 +1,604 @@
+/**
+ * `shake sync` as a plain module (no oclif, no terminal): be a replica of each source master and keep the
+ * target equal to it.
+ *
+ *   source master --PSYNC--> ReplicaLink --snapshot--> file in the state dir --restore()--> target
+ *                                 \--command stream--> Spool (disk) --BatchApplier (MULTI/EXEC + checkpoint)--> target
+ *
+ * Order of a session: read the checkpoint from the target; PSYNC <replid> <offset+1> when there is one (else
+ * PSYNC ? -1); on +FULLRESYNC receive the snapshot into a file at network speed, start spooling the command
+ * stream at once (the master never buffers for us), load the file through the restore pipeline, write the
+ * checkpoint, then apply the spool in checkpointed batches. REPLCONF ACK reports the applied offset. A
+ * dropped source link resumes with PSYNC from the applied checkpoint; a stop (signal) applies what was
+ * received for a few seconds more and leaves the checkpoint where the target is.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RespServerError, type RespValue } from '@shake/resp';
+import { discoverTopology } from '../cluster/index.js';
+import { Counters } from '../core/counters.js';
+import { connect, type ConnectionOptions } from '../redis/index.js';
+import { ReplicationError } from '../replica/errors.js';
+import { replicaHandshake, type FullResync, type PartialResync } from '../replica/handshake.js';
+import { ReplicaLink } from '../replica/link.js';
+import { SnapshotCheck } from '../replica/snapshot-check.js';
+import { fileSnapshotConsumer } from '../replica/snapshot-dump.js';
+import { RdbFileOutput } from '../sinks/rdb-file-output.js';
+import type { ConnLimits } from '../sinks/redis/conn-writer.js';
+import { SinkCore, type ConflictPolicy } from '../sinks/redis/core.js';
+import { DbMapper, type DbMapSpec } from '../sinks/redis/db-map.js';
+import { flushTarget, restore, type RestoreRun } from '../sinks/redis/restore-pipeline.js';
+import { emptyStats } from '../sinks/redis/stats.js';
+import type { RedisTarget, TargetNode } from '../sinks/redis/target.js';
+import { BatchApplier, type ApplyStats } from '../sync/apply.js';
+import {
+  checkpointKey,
+  CHECKPOINT_PREFIX,
+  loadingMark,
+  parseCheckpoint,
+  type Checkpoint,
+  type CheckpointState,
+} from '../sync/checkpoint.js';
+import { Spool } from '../sync/spool.js';
+
+export interface SyncOptions {
+  /** The source (any node of a cluster). */
+  source: ConnectionOptions;
+  /** Opens the target (once per source master: each link writes through its own connections). */
+  openTarget: () => Promise<RedisTarget>;
+  /** Directory for the snapshot file and the spool (the checkpoint itself is in the target). */
+  stateDir: string;
+  /** Checkpoint name; default: the source master's host:port. */
+  name?: string;
+  onConflict?: ConflictPolicy;
+  flushTarget?: boolean;
+  functions?: ConflictPolicy;
+  bigKeyThreshold?: number;
+  dbMap?: DbMapSpec;
+  connLimits?: ConnLimits;
+  /** Re-publish PUBLISH commands of the stream on the target (default false). */
+  forwardPublish?: boolean;
+  /** End once the target has applied everything the source has written (checked when the spool is empty). */
+  untilCaughtUp?: boolean;
+  /** Bytes of commands received and not yet applied before the run fails (default 1 GiB). */
+  spoolMaxBytes?: number;
+  /** Bytes of commands per applied batch (one MULTI/EXEC; default 1 MiB). */
+  batchBytes?: number;
+  /** No byte from the master for this long fails the link (default 60 s). */
+  timeoutMs?: number;
+  /** Reconnections to a dropped source link before giving up (default 10). */
+  reconnects?: number;
+  /** After a stop request, keep applying what was received for at most this long (default 5 s). */
+  stopGraceMs?: number;
+  signal?: AbortSignal;
+  onNotice?: (message: string) => void;
+  onWarning?: (message: string) => void;
+  /** Shared live state for a progress line. */
+  progress?: SyncProgress;
+}
+
+export type SyncPhase = 'connecting' | 'snapshot' | 'loading' | 'streaming' | 'stopping';
+
+/** Live state of every link, for a progress line. */
+export class SyncProgress {
+  readonly links = new Map<string, LinkState>();
+  get(name: string): LinkState {
+    let s = this.links.get(name);
+    if (!s) this.links.set(name, (s = new LinkState()));
+    return s;
+  }
+}
+
+export class LinkState {
+  phase: SyncPhase = 'connecting';
+  snapshotBytes = 0;
+  snapshotTotal: number | null = null;
+  received = 0;
+  applied = 0;
+  spoolBytes = 0;
+  counters = new Counters();
+  /** (offset, time received) samples: lag in seconds is how long the oldest unapplied byte has waited. */
+  private arrivals: [number, number][] = [];
+  noteArrival(offset: number): void {
+    const last = this.arrivals[this.arrivals.length - 1];
+    const now = Date.now();
+    if (!last || now - last[1] >= 20) this.arrivals.push([offset, now]);
+    else last[0] = offset;
+  }
+  get lagMs(): number {
+    while (this.arrivals.length > 0 && (this.arrivals[0] as [number, number])[0] <= this.applied) this.arrivals.shift();
+    const first = this.arrivals[0];
+    return first && this.received > this.applied ? Date.now() - first[1] : 0;
+  }
+}
+
+export interface LinkResult {
+  name: string;
+  peer: string;
+  replid: string;
+  /** Replication offset the target holds at the end. */
+  offset: number;
+  fullSyncs: number;
+  partialSyncs: number;
+  reconnects: number;
+  snapshot: { bytes: number; form: 'disk' | 'diskless'; keys: number; elapsedMs: number } | null;
+  restore: RestoreRun | null;
+  apply: ApplyStats;
+  counters: Counters;
+  peakSpoolBytes: number;
+}
+
+export interface SyncResult {
+  links: LinkResult[];
+  /** Ended by --until-caught-up. */
+  caughtUp: boolean;
+  interrupted: boolean;
+}
+
+class SyncInterrupted extends Error {
+  override readonly name = 'SyncInterrupted';
+}
+
+/** Errors the user must act on (bad input, a source that allows no replication): no stack needed. */
+export class SyncError extends Error {
+  override readonly name = 'SyncError';
+}
+
+export async function sync(opts: SyncOptions): Promise<SyncResult> {
+  mkdirSync(opts.stateDir, { recursive: true });
+  const masters = await sourceMasters(opts.source);
+  const inner = new AbortController();
+  const onOuter = (): void => inner.abort();
+  opts.signal?.addEventListener('abort', onOuter, { once: true });
+  try {
+    const links = await Promise.all(
+      masters.map((m) =>
+        syncMaster(opts, m, inner.signal).catch((err: unknown) => {
+          inner.abort();
+          const e = err as Error;
+          if (masters.length > 1 && !e.message.includes(`${m.host}:${m.port}`)) {
+            e.message = `${m.host}:${m.port}: ${e.message}`;
+          }
+          throw e;
+        }),
+      ),
+    );
+    return { links, caughtUp: opts.untilCaughtUp === true && !opts.signal?.aborted, interrupted: opts.signal?.aborted === true };
+  } finally {
+    opts.signal?.removeEventListener('abort', onOuter);
+  }
+}
+
+/** The source's masters: itself, or every master of its cluster. */
+async function sourceMasters(c: ConnectionOptions): Promise<ConnectionOptions[]> {
+  const conn = await connect({ ...c, db: undefined });
+  try {
+    const topo = await discoverTopology(conn, { host: c.host, port: c.port }).catch((err: Error) => {
+      const hint = /^NOAUTH/.test(err.message)
+        ? ' (give the password in SHAKE_SOURCE_PASSWORD, the URL or [source] password)'
+        : '';
+      throw new SyncError(`${conn.address}: ${err.message}${hint}`);
+    });
+    if (topo.mode === 'standalone') return [{ ...c, db: undefined }];
+    return topo.table.masters().map((m) => ({ ...c, host: m.host, port: m.port, db: undefined }));
+  } finally {
+    await conn.close().catch(() => {});
+  }
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+async function syncMaster(opts: SyncOptions, source: ConnectionOptions, signal: AbortSignal): Promise<LinkResult> {
+  const name = opts.name !== undefined && opts.name !== '' ? opts.name : `${source.host}:${source.port}`;
+  const state = opts.progress?.get(name) ?? new LinkState();
+  const counters = state.counters;
+  const target = await opts.openTarget();
+  if (target.profile.kind === 'proxy') {
+    await target.close().catch(() => {});
+    throw new SyncError(
+      'sync needs MULTI/EXEC on the target to apply each batch with its checkpoint exactly once; a proxy has none: ' +
+        'sync into the servers behind it, or use shake rump --live',
+    );
+  }
+  const dir = join(opts.stateDir, safeName(name));
+  mkdirSync(dir, { recursive: true });
+  const core = new SinkCore(target, counters, emptyStats(), opts.connLimits ?? DEFAULT_LIMITS, 'replace', 'skip');
+  const dbs = new DbMapper(opts.dbMap ?? { map: new Map(), rest: null }, target.routing !== null, `a ${target.profile.kind} target`);
+  const known = await knownCommands(target);
+  const result: LinkResult = {
+    name,
+    peer: `${source.host}:${source.port}`,
+    replid: '',
+    offset: 0,
+    fullSyncs: 0,
+    partialSyncs: 0,
+    reconnects: 0,
+    snapshot: null,
+    restore: null,
+    apply: emptyApplyStats(),
+    counters,
+    peakSpoolBytes: 0,
+  };
+  try {
+    let current = await readCheckpoint(target, core, name);
+    let slotOffsets = current.kind === 'at' ? await readSlotOffsets(target, core, name) : undefined;
+    for (let attempt = 0; ; attempt++) {
+      if (signal.aborted) break;
+      const session = await runSession({
+        opts,
+        source,
+        signal,
+        name,
+        dir,
+        target,
+        core,
+        dbs,
+        known,
+        state,
+        current,
+        slotOffsets,
+        result,
+      }).catch((err: unknown) => {
+        if (signal.aborted && (err instanceof SyncInterrupted || err instanceof ReplicationError)) {
+          return { end: 'stopped' } as SessionEnd;
+        }
+        throw err;
+      });
+      if (session.end !== 'link-lost') break;
+      if (attempt >= (opts.reconnects ?? 10)) throw session.error;
+      result.reconnects++;
+      opts.onNotice?.(`${name}: ${session.error.message}; reconnecting (PSYNC from offset ${result.offset + 1})`);
+      current = { kind: 'at', replid: result.replid, offset: result.offset, db: session.db };
+      slotOffsets = session.slotOffsets;
+      await sleep(Math.min(5000, 250 * 2 ** attempt));
+      if (signal.aborted) break;
+    }
+    return result;
+  } finally {
+    await target.close().catch(() => {});
+  }
+}
+
+const DEFAULT_LIMITS: ConnLimits = { batchCommands: 1 << 20, batchBytes: 1 << 20, maxInflightBatches: 64 };
+
+function emptyApplyStats(): ApplyStats {
+  return {
+    batches: 0,
+    transactions: 0,
+    splitTransactions: 0,
+    splitCommands: 0,
+    publishSkipped: 0,
+    alreadyApplied: 0,
+    unknown: new Map(),
+  };
+}
+
+interface SessionContext {
+  opts: SyncOptions;
+  source: ConnectionOptions;
+  signal: AbortSignal;
+  name: string;
+  dir: string;
+  target: RedisTarget;
+  core: SinkCore;
+  dbs: DbMapper;
+  known: ReadonlySet<string> | null;
+  state: LinkState;
+  current: CheckpointState;
+  slotOffsets: Map<number, number> | undefined;
+  result: LinkResult;
+}
+
+type SessionEnd =
+  | { end: 'stopped' | 'caught-up' }
+  | { end: 'link-lost'; error: Error; db: number; slotOffsets: Map<number, number> | undefined };
+
+async function runSession(ctx: SessionContext): Promise<SessionEnd> {
+  const { opts, name, dir, target, core, state, result } = ctx;
+  state.phase = 'connecting';
+  const conn = await connect({ ...ctx.source, db: undefined });
+  const { socket, leftover } = conn.detach();
+  const link = new ReplicaLink(socket, conn.address, opts.timeoutMs ?? 60_000, leftover);
+  link.holdStream();
+  const onAbort = (): void => link.abort(new SyncInterrupted('sync interrupted'));
+  const snapshotPath = join(dir, 'snapshot.rdb');
+  let out: RdbFileOutput | null = null;
+  const spool = new Spool(dir, { maxBytes: opts.spoolMaxBytes });
+  try {
+    const resume = ctx.current.kind === 'at' ? { replid: ctx.current.replid, offset: ctx.current.offset + 1 } : undefined;
+    out = await RdbFileOutput.open(snapshotPath, { fsync: false });
+    const started = Date.now();
+    const file = fileSnapshotConsumer(link, out, new SnapshotCheck(), started, (p) => {
+      state.phase = 'snapshot';
+      state.snapshotBytes = p.bytes;
+      state.snapshotTotal = p.total;
+    });
+    let resync: FullResync | PartialResync;
+    try {
+      resync = await replicaHandshake(link, { listeningPort: socket.localPort ?? 0, rdbOnly: false, resume }, file.consumer);
+    } catch (err) {
+      if (err instanceof ReplicationError && err.kind === 'refused') {
+        throw new SyncError(
+          `${err.message.replace(/ \(replication needs.*$/, '')}: shake sync needs replication (a user allowed ` +
+            '+psync +sync +replconf); for this source use shake rump --live',
+        );
+      }
+      throw err;
+    }
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    let start: Checkpoint;
+    let slotOffsets = ctx.slotOffsets;
+    if (resync.via === 'continue') {
+      await out.abort();
+      out = null;
+      result.partialSyncs++;
+      const db = ctx.current.kind === 'at' ? ctx.current.db : 0;
+      start = { replid: resync.replid, offset: resync.offset, db };
+      if (ctx.current.kind === 'at' && resync.replid !== ctx.current.replid) {
+        // psync2: the master continues under a new id (a failover); the offsets carry on.
+        await writeCheckpoint(target, core, name, `${resync.replid} ${resync.offset} ${db}`);
+      }
+    } else {
+      result.fullSyncs++;
+      slotOffsets = undefined;
+      await prepareFullSync(ctx, resync.replid);
+      await link.snapshotDone();
+      const summary = file.finish(link.peer);
+      await out.commit();
+      out = null;
+      result.snapshot = {
+        bytes: file.bytes,
+        form: file.form,
+        keys: 0,
+        elapsedMs: Date.now() - started,
+      };
+      void summary;
+      start = { replid: resync.replid ?? 'sync', offset: resync.offset ?? 0, db: 0 };
+    }
+    result.replid = start.replid;
+    result.offset = start.offset;
+    state.received = start.offset;
+    state.applied = start.offset;
+    // From here the link only feeds the spool: it never waits for the target.
+    let linkError: Error | null = null;
+    let applier: BatchApplier | null = null;
+    link.startCommandStream(
+      start.offset,
+      {
+        onCommand: (argv, offset) => {
+          state.received = offset;
+          state.noteArrival(offset);
+          try {
+            spool.append(argv, offset);
+          } catch (err) {
+            link.abort(err as Error);
+          }
+          return true;
+        },
+        onError: (err) => {
+          linkError = err;
+          spool.fail(err);
+        },
+      },
+      1000,
+      () => applier?.appliedOffset ?? start.offset,
+    );
+    if (resync.via !== 'continue') {
+      state.phase = 'loading';
+      const run = await restore({
+        input: { path: snapshotPath },
+        target,
+        counters: state.counters,
+        onConflict: ctx.opts.flushTarget || ctx.current.kind !== 'none' ? 'replace' : (opts.onConflict ?? 'error'),
+        functions: opts.functions ?? 'replace',
+        bigKeyThreshold: opts.bigKeyThreshold,
+        dbMap: opts.dbMap,
+        connLimits: opts.connLimits,
+        onWarning: opts.onWarning,
+        signal: ctx.signal,
+      });
+      result.restore = run;
+      rmSync(snapshotPath, { force: true });
+      if (run.stopped) throw new SyncError(`the snapshot could not be loaded: ${run.stopped}`);
+      if (run.interrupted) return { end: 'stopped' };
+      result.snapshot!.keys = run.counters.keysRead;
+      await writeCheckpoint(target, core, name, `${start.replid} ${start.offset} 0`);
+    }
+    applier = new BatchApplier({
+      target,
+      core,
+      counters: state.counters,
+      dbs: ctx.dbs,
+      name,
+      start,
+      slotOffsets,
+      forwardPublish: opts.forwardPublish === true,
+      knownCommands: ctx.known,
+      onWarning: opts.onWarning,
+    });
+    freshWriters(core, target);
+    state.phase = 'streaming';
+    const end = await applyLoop(ctx, spool, applier, link, () => linkError);
+    result.apply = applier.stats;
+    result.offset = applier.appliedOffset;
+    result.replid = applier.applied.replid;
+    if (end === 'link-lost') {
+      return { end, error: linkError ?? new Error('the source link was lost'), db: applier.applied.db, slotOffsets };
+    }
+    return { end };
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    link.close();
+    await out?.abort().catch(() => {});
+    result.peakSpoolBytes = Math.max(result.peakSpoolBytes, spool.peakBytes);
+    spool.close();
+  }
+}
+
+/** A writer made before (restore, checkpoint reads) may have left its connection in another db. */
+function freshWriters(core: SinkCore, target: RedisTarget): void {
+  for (const node of target.masters()) core.orderedWriter(node).db = -1;
+}
+
+async function applyLoop(
+  ctx: SessionContext,
+  spool: Spool,
+  applier: BatchApplier,
+  link: ReplicaLink,
+  linkError: () => Error | null,
+): Promise<'stopped' | 'caught-up' | 'link-lost'> {
+  const { opts, state } = ctx;
+  const batchBytes = opts.batchBytes ?? 1 << 20;
+  let stopDeadline: number | null = null;
+  let lastCaughtUpCheck = 0;
+  let caughtUpConn: Awaited<ReturnType<typeof connect>> | null = null;
+  try {
+    for (;;) {
+      if (ctx.signal.aborted && stopDeadline === null) {
+        state.phase = 'stopping';
+        stopDeadline = Date.now() + (opts.stopGraceMs ?? 5000);
+        spool.end();
+      }
+      if (stopDeadline !== null && Date.now() > stopDeadline) return 'stopped';
+      let cmds;
+      try {
+        cmds = await spool.next(batchBytes, 200);
+      } catch (err) {
+        if (stopDeadline !== null || ctx.signal.aborted) return 'stopped';
+        if (err === linkError()) {
+          const e = err as Error;
+          if (e instanceof ReplicationError && (e.kind === 'closed' || e.kind === 'timeout')) return 'link-lost';
+        }
+        throw err;
+      }
+      state.spoolBytes = spool.backlogBytes;
+      if (cmds.length > 0) {
+        await applier.apply(cmds);
+        state.applied = applier.appliedOffset;
+        continue;
+      }
+      if (stopDeadline !== null) return 'stopped';
+      if (opts.untilCaughtUp && spool.drained && Date.now() - lastCaughtUpCheck >= 100) {
+        lastCaughtUpCheck = Date.now();
+        caughtUpConn ??= await connect({ ...ctx.source, db: undefined });
+        const masterOffset = await sourceOffset(caughtUpConn);
+        if (masterOffset !== null && applier.appliedOffset >= masterOffset) {
+          link.sendAck();
+          return 'caught-up';
+        }
+      }
+    }
+  } finally {
+    await caughtUpConn?.close().catch(() => {});
+  }
+}
+
+async function sourceOffset(conn: Awaited<ReturnType<typeof connect>>): Promise<number | null> {
+  const info = await conn.call(['INFO', 'replication']);
+  const text = Buffer.isBuffer(info) ? info.toString('latin1') : String(info);
+  const m = /^master_repl_offset:(\d+)/m.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+/** Before a snapshot is loaded: a target synced before is flushed; an unknown non-empty one is refused. */
+async function prepareFullSync(ctx: SessionContext, replid: string | null): Promise<void> {
+  const { opts, target, core, name } = ctx;
+  if (ctx.current.kind !== 'none' || opts.flushTarget) {
+    if (ctx.current.kind !== 'none') {
+      opts.onNotice?.(
+        `${name}: the source answered +FULLRESYNC: rebuilding the target from a new snapshot (FLUSHALL first)`,
+      );
+    }
+    await flushTarget(target);
+  } else if (opts.onConflict !== 'replace') {
+    const keys = await countKeys(target);
+    if (keys > 0) {
+      throw new SyncError(
+        `the target is not empty (${keys} keys): give --flush-target to empty it first, or --on-conflict replace ` +
+          'to overwrite keys the source also has (keys only the target has are then left as they are)',
+      );
+    }
+  }
+  await writeCheckpoint(target, core, name, loadingMark(replid));
+  ctx.current = { kind: 'loading' };
+}
+
+async function countKeys(target: RedisTarget): Promise<number> {
+  let n = 0;
+  for (const node of target.masters()) {
+    const [info] = await (node.conns[0] as TargetNode['conns'][number]).sendBatch([['INFO', 'keyspace']]);
+    const text = Buffer.isBuffer(info) ? info.toString('latin1') : String(info);
+    for (const m of text.matchAll(/^db\d+:keys=(\d+)/gm)) n += Number(m[1]);
+  }
+  return n;
+}
+
+/** The node holding `key` and a writer on it; db 0 selected first on a standalone target. */
+async function onKeyNode(
+  target: RedisTarget,
+  core: SinkCore,
+  key: string,
+  argvs: (string | Buffer)[][],
+): Promise<RespValue[]> {
+  const node = core.nodeForKey(Buffer.from(key));
+  const w = core.orderedWriter(node);
+  const select = core.canSelect ? [['SELECT', '0']] : [];
+  const replies = await w.direct([...select, ...argvs]);
+  if (core.canSelect) w.db = 0;
+  for (const r of replies) if (r instanceof RespServerError) throw new Error(`${node.addr}: ${r.message}`);
+  return replies.slice(select.length);
+}
+
+async function writeCheckpoint(target: RedisTarget, core: SinkCore, name: string, value: string): Promise<void> {
+  const key = checkpointKey(name);
+  await onKeyNode(target, core, key, [['SET', key, value]]);
+}
+
+async function readCheckpoint(target: RedisTarget, core: SinkCore, name: string): Promise<CheckpointState> {
+  const key = checkpointKey(name);
+  const [v] = await onKeyNode(target, core, key, [['GET', key]]);
+  return parseCheckpoint(key, Buffer.isBuffer(v) ? v.toString('latin1') : null);
+}
+
+/** Cluster target: the slot checkpoints `__shake:sync:<name>:{tag}` (SCAN of every master). */
+async function readSlotOffsets(target: RedisTarget, core: SinkCore, name: string): Promise<Map<number, number> | undefined> {
+  const routing = target.routing;
+  if (!routing) return undefined;
+  const offsets = new Map<number, number>();
+  const pattern = `${CHECKPOINT_PREFIX}${name}:{*`;
+  for (const node of target.masters()) {
+    const w = core.orderedWriter(node);
+    let cursor = '0';
+    do {
+      const [r] = await w.direct([['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000']]);
+      if (!Array.isArray(r)) throw new Error(`SCAN on ${node.addr}: ${String(r)}`);
+      cursor = String(r[0]);
+      const keys = (r[1] as Buffer[]) ?? [];
+      if (keys.length === 0) continue;
+      const values = await w.direct(keys.map((k) => ['GET', k]));
+      keys.forEach((k, i) => {
+        const v = values[i];
+        const st = parseCheckpoint(k.toString('latin1'), Buffer.isBuffer(v) ? v.toString('latin1') : null);
+        if (st.kind === 'at') offsets.set(routing.slotOf(k), st.offset);
+      });
+    } while (cursor !== '0');
+  }
+  return offsets;
+}
+
+/** The commands the target knows (COMMAND; null when it cannot tell, e.g. before 2.8.13). */
+async function knownCommands(target: RedisTarget): Promise<ReadonlySet<string> | null> {
+  const node = target.masters()[0];
+  if (!node) return null;
+  const [r] = await (node.conns[0] as TargetNode['conns'][number]).sendBatch([['COMMAND']]);
+  if (!Array.isArray(r)) return null;
+  const names = new Set<string>();
+  for (const c of r) {
+    if (Array.isArray(c) && c[0] !== undefined) names.add(String(c[0]).toLowerCase());
+  }
+  return names.size > 0 ? names : null;
+}
+

@@ -1,0 +1,408 @@
+/**
+ * Applies the master's command stream to the target in checkpointed batches, exactly once:
+ *
+ * - standalone: one MULTI ... EXEC per batch holding every command of the batch (SELECT as the stream had it,
+ *   through the db map) and, last, `SET __shake:sync:<name> "<replid> <offset> <db>"` in db 0. The batch and
+ *   its checkpoint land together or not at all. The source's own MULTI/EXEC blocks are never cut by a batch
+ *   boundary, so they stay atomic inside the batch's transaction.
+ * - cluster: the batch is split per hash slot (order within a slot kept); each slot's commands go in one
+ *   MULTI ... EXEC with `SET __shake:sync:<name>:{<slot tag>} ...` of that slot. After a restart, a command whose
+ *   slot checkpoint already covers its offset is skipped. MSET/DEL/UNLINK whose keys span slots are split per
+ *   slot; a source transaction spanning slots is applied per slot (counted). Keyless commands (FLUSHALL,
+ *   FUNCTION, SCRIPT) end the batch and go to every master, then the base checkpoint moves past them.
+ *
+ * What is not applied: PING (the master's keepalive), PUBLISH unless asked, SELECT (tracked, sent only before
+ * the commands of that db), the source's MULTI/EXEC markers (the batch transaction replaces them).
+ * A command the target does not know is dropped and counted loudly; a command the target rejects inside
+ * EXEC is counted as a failure with its key (the rest of the batch stands, as on a Redis replica).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RespServerError, type RespValue } from '@shake/resp';
+import type { Counters } from '../core/counters.js';
+import type { Argv } from '../rewrite/key-rewriter.js';
+import { commandName, commandRoute } from '../sinks/redis/command-keys.js';
+import type { ConnWriter, ReplyTag } from '../sinks/redis/conn-writer.js';
+import type { SinkCore } from '../sinks/redis/core.js';
+import type { DbMapper } from '../sinks/redis/db-map.js';
+import type { RedisTarget, TargetNode } from '../sinks/redis/target.js';
+import { checkpointKey, encodeCheckpoint, slotCheckpointKey, type Checkpoint } from './checkpoint.js';
+import { clientForm } from './master-rewrite.js';
+import type { SpooledCommand } from './spool.js';
+
+export interface ApplyStats {
+  /** Batches applied (standalone: transactions; cluster: batches, each one transaction per slot). */
+  batches: number;
+  /** Source MULTI/EXEC blocks seen. */
+  transactions: number;
+  /** Source transactions whose keys span several cluster slots (applied per slot). */
+  splitTransactions: number;
+  /** Multi-key commands split per slot (MSET, DEL, UNLINK on a cluster target). */
+  splitCommands: number;
+  /** PUBLISH not forwarded. */
+  publishSkipped: number;
+  /** Commands skipped after a restart because their slot's checkpoint already covered them (cluster). */
+  alreadyApplied: number;
+  /** Commands dropped because the target does not know them, by name. */
+  unknown: Map<string, number>;
+}
+
+export interface ApplierOptions {
+  target: RedisTarget;
+  core: SinkCore;
+  counters: Counters;
+  dbs: DbMapper;
+  /** Checkpoint key name part (source master host:port unless configured). */
+  name: string;
+  start: Checkpoint;
+  /** Cluster target after a restart: per slot, the offset its checkpoint covers. */
+  slotOffsets?: Map<number, number>;
+  forwardPublish: boolean;
+  /** Lowercase command names the target knows (null: do not check). */
+  knownCommands: ReadonlySet<string> | null;
+  onWarning?: (message: string) => void;
+}
+
+interface Op {
+  argv: Buffer[];
+  /** Source db. */
+  db: number;
+  offset: number;
+}
+
+const SPLITTABLE = new Set(['mset', 'del', 'unlink']);
+const NOT_APPLIED = new Set(['ping', 'multi', 'exec', 'select', 'replconf']);
+const MAX_TX_RETRIES = 16;
+
+/** Collects the replies of one MULTI ... EXEC. */
+class TxTag implements ReplyTag {
+  /** Argvs the target queued, in order (EXEC's array answers them). */
+  readonly queued: Argv[] = [];
+  readonly rejected: { argv: Argv; error: RespServerError }[] = [];
+  exec: RespValue | undefined;
+  multiError: RespServerError | null = null;
+
+  onReply(reply: RespValue, argv: Argv): void {
+    const name = String(argv[0]);
+    if (name === 'MULTI') {
+      if (reply instanceof RespServerError) this.multiError = reply;
+    } else if (name === 'EXEC') {
+      this.exec = reply;
+    } else if (reply instanceof RespServerError) {
+      this.rejected.push({ argv, error: reply });
+    } else {
+      this.queued.push(argv);
+    }
+  }
+}
+
+export class BatchApplier {
+  readonly stats: ApplyStats = {
+    batches: 0,
+    transactions: 0,
+    splitTransactions: 0,
+    splitCommands: 0,
+    publishSkipped: 0,
+    alreadyApplied: 0,
+    unknown: new Map(),
+  };
+  /** The checkpoint the target holds (what was applied): replid, offset, source db there. */
+  readonly applied: Checkpoint;
+  /** Source db SELECTed by the stream at the end of what was read so far. */
+  private db: number;
+  /** Commands of a source transaction not yet closed by its EXEC (held for the next batch). */
+  private carry: SpooledCommand[] = [];
+  private readonly cluster: boolean;
+  private lastBase = 0;
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly opts: ApplierOptions) {
+    this.applied = { ...opts.start };
+    this.db = opts.start.db;
+    this.cluster = opts.target.routing !== null;
+  }
+
+  get appliedOffset(): number {
+    return this.applied.offset;
+  }
+
+  /** Applies commands in stream order; returns once the target has them (and their checkpoint). */
+  async apply(cmds: SpooledCommand[]): Promise<void> {
+    const all = this.carry.length > 0 ? [...this.carry, ...cmds] : cmds;
+    this.carry = [];
+    // Never cut a source transaction: hold from the last MULTI that has no EXEC yet.
+    let open = -1;
+    for (let i = 0; i < all.length; i++) {
+      const n = commandName((all[i] as SpooledCommand).argv);
+      if (n === 'multi') open = i;
+      else if (n === 'exec' || n === 'discard') open = -1;
+    }
+    const take = open >= 0 ? all.slice(0, open) : all;
+    if (open >= 0) this.carry = all.slice(open);
+    if (take.length === 0) return;
+    if (this.cluster) await this.applyCluster(take);
+    else await this.applyStandalone(take);
+  }
+
+  /** Turns stream commands into ops: SELECT tracked, PING/markers dropped, rewrites, unknown commands counted. */
+  private *ops(cmds: SpooledCommand[]): Generator<Op | { barrier: Op } | { tx: 'start' | 'end' }> {
+    for (const c of cmds) {
+      const name = commandName(c.argv);
+      if (NOT_APPLIED.has(name)) {
+        if (name === 'select') this.db = Number(c.argv[1]?.toString('latin1') ?? '0');
+        else if (name === 'multi') {
+          this.stats.transactions++;
+          yield { tx: 'start' };
+        } else if (name === 'exec') yield { tx: 'end' };
+        continue;
+      }
+      this.opts.counters.commandsRead++;
+      if ((name === 'publish' || name === 'spublish') && !this.opts.forwardPublish) {
+        this.stats.publishSkipped++;
+        continue;
+      }
+      const known = this.opts.knownCommands;
+      if (known && !known.has(name)) {
+        this.stats.unknown.set(name, (this.stats.unknown.get(name) ?? 0) + 1);
+        this.opts.counters.skip('unsupported');
+        this.opts.counters.fail({
+          key: c.argv[1] ?? null,
+          db: this.db,
+          message: `${name.toUpperCase()}: the target does not have this command; not applied`,
+        });
+        continue;
+      }
+      const op: Op = { argv: clientForm(c.argv, name), db: this.db, offset: c.offset };
+      if (this.cluster && commandRoute(op.argv, name).kind !== 'key') yield { barrier: op };
+      else yield op;
+    }
+  }
+
+  private lastOffset(cmds: SpooledCommand[]): number {
+    return (cmds[cmds.length - 1] as SpooledCommand).offset;
+  }
+
+  // ---- standalone ----
+
+  private async applyStandalone(cmds: SpooledCommand[]): Promise<void> {
+    const ops: Op[] = [];
+    for (const o of this.ops(cmds)) if ('argv' in o) ops.push(o);
+    const end: Checkpoint = { replid: this.applied.replid, offset: this.lastOffset(cmds), db: this.db };
+    const node = this.opts.target.masters()[0] as TargetNode;
+    await this.transaction(node, ops, ['SET', checkpointKey(this.opts.name), encodeCheckpoint(end)]);
+    this.stats.batches++;
+    Object.assign(this.applied, end);
+  }
+
+  /**
+   * MULTI, the ops (with SELECTs), the checkpoint SET (db 0 on standalone), EXEC; waits for EXEC. Commands the
+   * target refuses at queue time abort the transaction (EXECABORT): they are counted and the rest is sent again.
+   */
+  private async transaction(node: TargetNode, ops: Op[], checkpoint: Argv): Promise<void> {
+    const selects = this.opts.core.canSelect;
+    let list = ops;
+    for (let attempt = 0; ; attempt++) {
+      const w = this.opts.core.orderedWriter(node);
+      const tag = new TxTag();
+      w.push(['MULTI'], tag);
+      for (const op of list) {
+        if (selects) this.select(w, this.opts.dbs.map(op.db), tag);
+        else this.opts.dbs.map(op.db);
+        w.push(op.argv, tag);
+      }
+      if (selects) this.select(w, 0, tag);
+      w.push(checkpoint, tag);
+      w.push(['EXEC'], tag);
+      await w.drain();
+      if (tag.multiError) throw new Error(`MULTI failed on ${node.addr}: ${tag.multiError.message}`);
+      const exec = tag.exec;
+      if (Array.isArray(exec)) {
+        this.execReplies(tag, exec, checkpoint);
+        return;
+      }
+      // Not applied at all: the SELECTs did not run either.
+      w.db = -1;
+      if (attempt >= MAX_TX_RETRIES) {
+        throw new Error(`EXEC on ${node.addr} kept failing: ${exec instanceof Error ? exec.message : String(exec)}`);
+      }
+      const redirected = tag.rejected.some((r) => /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /.test(r.error.message));
+      if (redirected) throw new MovedError(tag.rejected[0]?.error.message ?? 'MOVED');
+      if (tag.rejected.length === 0) {
+        throw new Error(`EXEC on ${node.addr} failed: ${exec instanceof Error ? exec.message : String(exec)}`);
+      }
+      const bad = new Set(tag.rejected.map((r) => r.argv));
+      for (const r of tag.rejected) {
+        if (r.argv === checkpoint) throw new Error(`the checkpoint write was refused by ${node.addr}: ${r.error.message}`);
+        this.opts.counters.fail({
+          key: Buffer.isBuffer(r.argv[1]) ? r.argv[1] : null,
+          db: null,
+          message: `${String(r.argv[0])}: ${r.error.message} (refused by the target; not applied)`,
+        });
+      }
+      list = list.filter((op) => !bad.has(op.argv));
+    }
+  }
+
+  private select(w: ConnWriter, db: number, tag: TxTag): void {
+    if (w.db === db) return;
+    w.push(['SELECT', String(db)], tag);
+    w.db = db;
+  }
+
+  private execReplies(tag: TxTag, replies: RespValue[], checkpoint: Argv): void {
+    const c = this.opts.counters;
+    for (let i = 0; i < replies.length; i++) {
+      const r = replies[i];
+      const argv = tag.queued[i];
+      const name = argv ? String(argv[0]) : '';
+      if (name === 'SELECT' || argv === undefined) continue;
+      if (r instanceof RespServerError) {
+        if (argv === checkpoint) throw new Error(`the checkpoint write failed: ${r.message}`);
+        c.fail({ key: Buffer.isBuffer(argv[1]) ? argv[1] : null, db: null, message: `${name}: ${r.message}` });
+      } else if (argv !== checkpoint) {
+        c.commandsWritten++;
+      }
+    }
+  }
+
+  // ---- cluster ----
+
+  private async applyCluster(cmds: SpooledCommand[]): Promise<void> {
+    const routing = this.opts.target.routing!;
+    let groups = new Map<number, Op[]>();
+    let txSlots: Set<number> | null = null;
+    let groupEnd = this.applied.offset;
+    const flushGroups = async (offset: number, db: number): Promise<void> => {
+      if (groups.size > 0) await this.applySlotGroups(groups, { replid: this.applied.replid, offset, db });
+      groups = new Map();
+    };
+    for (const o of this.ops(cmds)) {
+      if ('tx' in o) {
+        if (o.tx === 'start') txSlots = new Set();
+        else {
+          if (txSlots && txSlots.size > 1) this.stats.splitTransactions++;
+          txSlots = null;
+        }
+        continue;
+      }
+      if ('barrier' in o) {
+        await flushGroups(groupEnd, o.barrier.db);
+        await this.applyKeyless(o.barrier);
+        groupEnd = o.barrier.offset;
+        continue;
+      }
+      groupEnd = o.offset;
+      for (const part of this.splitBySlot(o, routing.slotOf.bind(routing))) {
+        const slot = routing.slotOf(part.argv[1] as Buffer);
+        txSlots?.add(slot);
+        const covered = this.opts.slotOffsets?.get(slot);
+        if (covered !== undefined && part.offset <= covered) {
+          this.stats.alreadyApplied++;
+          continue;
+        }
+        let g = groups.get(slot);
+        if (!g) groups.set(slot, (g = []));
+        g.push(part);
+      }
+    }
+    const end: Checkpoint = { replid: this.applied.replid, offset: this.lastOffset(cmds), db: this.db };
+    await flushGroups(end.offset, end.db);
+    this.stats.batches++;
+    Object.assign(this.applied, end);
+    if (Date.now() - this.lastBase >= 1000) await this.writeBase();
+  }
+
+  private splitBySlot(op: Op, slotOf: (k: Buffer) => number): Op[] {
+    const name = commandName(op.argv);
+    if (!SPLITTABLE.has(name)) return [op];
+    const step = name === 'mset' ? 2 : 1;
+    const bySlot = new Map<number, Buffer[]>();
+    for (let i = 1; i + step - 1 < op.argv.length; i += step) {
+      const s = slotOf(op.argv[i] as Buffer);
+      let args = bySlot.get(s);
+      if (!args) bySlot.set(s, (args = [op.argv[0] as Buffer]));
+      for (let j = 0; j < step; j++) args.push(op.argv[i + j] as Buffer);
+    }
+    if (bySlot.size <= 1) return [op];
+    this.stats.splitCommands++;
+    return [...bySlot.values()].map((argv) => ({ argv, db: op.db, offset: op.offset }));
+  }
+
+  /** One transaction per slot (with its checkpoint), every node in parallel, every slot of a node in order. */
+  private async applySlotGroups(groups: Map<number, Op[]>, end: Checkpoint): Promise<void> {
+    const routing = this.opts.target.routing!;
+    for (let attempt = 0; ; attempt++) {
+      const byNode = new Map<TargetNode, [number, Op[]][]>();
+      for (const [slot, ops] of groups) {
+        const node = routing.nodeForKey((ops[0] as Op).argv[1] as Buffer);
+        let l = byNode.get(node);
+        if (!l) byNode.set(node, (l = []));
+        l.push([slot, ops]);
+      }
+      const done = new Set<number>();
+      try {
+        await Promise.all(
+          [...byNode].map(async ([node, list]) => {
+            for (const [slot, ops] of list) {
+              await this.transaction(node, ops, ['SET', slotCheckpointKey(this.opts.name, slot), encodeCheckpoint(end)]);
+              done.add(slot);
+              (this.opts.slotOffsets ??= new Map()).set(slot, end.offset);
+            }
+          }),
+        );
+        return;
+      } catch (err) {
+        if (!(err instanceof MovedError) || attempt >= MAX_TX_RETRIES) throw err;
+        this.opts.core.stats.redirects++;
+        for (const s of done) groups.delete(s);
+        await sleep(50);
+        await routing.refresh();
+      }
+    }
+  }
+
+  /** A keyless command on a cluster target: every master (FLUSHALL, FUNCTION, SCRIPT) or any one of them. */
+  private async applyKeyless(op: Op): Promise<void> {
+    const name = commandName(op.argv);
+    const route = commandRoute(op.argv, name);
+    const masters = this.opts.target.masters();
+    const nodes = route.kind === 'all-masters' ? masters : [masters[0] as TargetNode];
+    if (name === 'swapdb' || name === 'move' || (name === 'copy' && op.argv.some((a) => /^db$/i.test(a.toString())))) {
+      throw new Error(
+        `${name.toUpperCase()} in the source's stream: a cluster target has only db 0 (filter that db out or sync into a standalone target)`,
+      );
+    }
+    this.opts.dbs.map(op.db);
+    await Promise.all(
+      nodes.map(async (node) => {
+        const [reply] = await this.opts.core.orderedWriter(node).direct([op.argv]);
+        if (reply instanceof RespServerError) {
+          this.opts.counters.fail({ key: null, db: op.db, message: `${name.toUpperCase()} on ${node.addr}: ${reply.message}` });
+        } else this.opts.counters.commandsWritten++;
+      }),
+    );
+    // FLUSHALL removed the slot checkpoints too: the base moves past it.
+    Object.assign(this.applied, { offset: op.offset, db: op.db });
+    if (name === 'flushall' || name === 'flushdb') this.opts.slotOffsets?.clear();
+    await this.writeBase();
+  }
+
+  /** Cluster: every slot is applied up to `applied.offset`; record it in the base key. */
+  async writeBase(): Promise<void> {
+    if (!this.cluster) return;
+    const key = checkpointKey(this.opts.name);
+    const node = this.opts.core.nodeForKey(Buffer.from(key));
+    const [r] = await this.opts.core.orderedWriter(node).direct([['SET', key, encodeCheckpoint(this.applied)]]);
+    if (r instanceof RespServerError) throw new Error(`the checkpoint write failed on ${node.addr}: ${r.message}`);
+    this.lastBase = Date.now();
+  }
+
+  warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.opts.onWarning?.(message);
+  }
+}
+
+class MovedError extends Error {
+  override readonly name = 'MovedError';
+}
