@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { Progress } from '../cli/progress.js';
-import { syncProgressLine, syncReport } from '../cli/sync-report.js';
+import { syncProgressLine, syncReport } from '../pipelines/sync-report.js';
 import { connectionFromSection } from '../redis/endpoint.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
@@ -65,8 +65,10 @@ export default class Sync extends BaseCommand<typeof Sync> {
       'restore.pipeline': f.pipeline,
     };
     const { config } = this.loadConfig(values, FLAG_NAMES);
-    if (!config.source.url) this.error('give the source with --source redis://host:port (or [source] url)', { exit: 1 });
-    if (!config.target.url) this.error('give the target with --target redis://host:port (or [target] url)', { exit: 1 });
+    if (!config.source.url)
+      this.error('give the source with --source redis://host:port (or [source] url)', { exit: 1 });
+    if (!config.target.url)
+      this.error('give the target with --target redis://host:port (or [target] url)', { exit: 1 });
     const r = config.restore;
     const s = config.sync;
     const targetConn = connectionFromSection(config.target);
@@ -77,13 +79,19 @@ export default class Sync extends BaseCommand<typeof Sync> {
     const progress = new SyncProgress();
     const started = Date.now();
     const bar = Progress.wanted(f.quiet, config.log.progress)
-      ? new Progress({ done: () => 0, total: () => null, keys: () => 0, detail: () => syncProgressLine(progress) }).start(250)
+      ? new Progress({
+          done: () => 0,
+          total: () => null,
+          keys: () => 0,
+          detail: () => syncProgressLine(progress),
+        }).start(250)
       : null;
     let result: SyncResult;
     try {
       result = await sync({
         source: connectionFromSection(config.source),
-        openTarget: () => openTarget({ connection: { ...targetConn, name: 'shake-sync' }, kind, connections: r.connections }),
+        openTarget: () =>
+          openTarget({ connection: { ...targetConn, name: 'shake-sync' }, kind, connections: r.connections }),
         stateDir: s.state_dir,
         name: s.name,
         onConflict: s.on_conflict,

@@ -28,7 +28,7 @@ import { RdbFileOutput } from '../sinks/rdb-file-output.js';
 import type { ConnLimits } from '../sinks/redis/conn-writer.js';
 import { SinkCore, type ConflictPolicy } from '../sinks/redis/core.js';
 import { DbMapper, type DbMapSpec } from '../sinks/redis/db-map.js';
-import { flushTarget, restore, type RestoreRun } from '../sinks/redis/restore-pipeline.js';
+import { flushTarget, restore, type RestoreRun } from './restore.js';
 import { emptyStats } from '../sinks/redis/stats.js';
 import type { RedisTarget, TargetNode } from '../sinks/redis/target.js';
 import { BatchApplier, type ApplyStats } from '../sync/apply.js';
@@ -164,7 +164,11 @@ export async function sync(opts: SyncOptions): Promise<SyncResult> {
         }),
       ),
     );
-    return { links, caughtUp: opts.untilCaughtUp === true && !opts.signal?.aborted, interrupted: opts.signal?.aborted === true };
+    return {
+      links,
+      caughtUp: opts.untilCaughtUp === true && !opts.signal?.aborted,
+      interrupted: opts.signal?.aborted === true,
+    };
   } finally {
     opts.signal?.removeEventListener('abort', onOuter);
   }
@@ -206,7 +210,11 @@ async function syncMaster(opts: SyncOptions, source: ConnectionOptions, signal: 
   const dir = join(opts.stateDir, safeName(name));
   mkdirSync(dir, { recursive: true });
   const core = new SinkCore(target, counters, emptyStats(), opts.connLimits ?? DEFAULT_LIMITS, 'replace', 'skip');
-  const dbs = new DbMapper(opts.dbMap ?? { map: new Map(), rest: null }, target.routing !== null, `a ${target.profile.kind} target`);
+  const dbs = new DbMapper(
+    opts.dbMap ?? { map: new Map(), rest: null },
+    target.routing !== null,
+    `a ${target.profile.kind} target`,
+  );
   const known = await knownCommands(target);
   const result: LinkResult = {
     name,
@@ -299,6 +307,7 @@ type SessionEnd =
 async function runSession(ctx: SessionContext): Promise<SessionEnd> {
   const { opts, name, dir, target, core, state, result } = ctx;
   state.phase = 'connecting';
+  await checkEmpty(ctx);
   const conn = await connect({ ...ctx.source, db: undefined });
   const { socket, leftover } = conn.detach();
   const link = new ReplicaLink(socket, conn.address, opts.timeoutMs ?? 60_000, leftover);
@@ -308,25 +317,40 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
   let out: RdbFileOutput | null = null;
   const spool = new Spool(dir, { maxBytes: opts.spoolMaxBytes });
   try {
-    const resume = ctx.current.kind === 'at' ? { replid: ctx.current.replid, offset: ctx.current.offset + 1 } : undefined;
+    const resume =
+      ctx.current.kind === 'at' ? { replid: ctx.current.replid, offset: ctx.current.offset + 1 } : undefined;
     out = await RdbFileOutput.open(snapshotPath, { fsync: false });
     const started = Date.now();
-    const file = fileSnapshotConsumer(link, out, new SnapshotCheck(), started, (p) => {
-      state.phase = 'snapshot';
-      state.snapshotBytes = p.bytes;
-      state.snapshotTotal = p.total;
-    });
+    let transferStarted: () => void = () => {};
+    const started$ = new Promise<void>((resolve) => (transferStarted = resolve));
+    const file = fileSnapshotConsumer(
+      link,
+      out,
+      new SnapshotCheck(),
+      started,
+      (p) => {
+        state.phase = 'snapshot';
+        state.snapshotBytes = p.bytes;
+        state.snapshotTotal = p.total;
+      },
+      () => transferStarted(),
+    );
     let resync: FullResync | PartialResync;
+    let snapshotDone: Promise<void> | null = null;
     try {
-      resync = await replicaHandshake(link, { listeningPort: socket.localPort ?? 0, rdbOnly: false, resume }, file.consumer);
-    } catch (err) {
-      if (err instanceof ReplicationError && err.kind === 'refused') {
-        throw new SyncError(
-          `${err.message.replace(/ \(replication needs.*$/, '')}: shake sync needs replication (a user allowed ` +
-            '+psync +sync +replconf); for this source use shake rump --live',
-        );
+      resync = await replicaHandshake(
+        link,
+        { listeningPort: socket.localPort ?? 0, rdbOnly: false, resume },
+        file.consumer,
+      );
+      if (resync.via !== 'continue') {
+        // SYNC (before 2.8) answers with the snapshot or an error: nothing is flushed before the transfer starts.
+        snapshotDone = link.snapshotDone();
+        snapshotDone.catch(() => {});
+        if (resync.via === 'sync') await Promise.race([started$, snapshotDone]);
       }
-      throw err;
+    } catch (err) {
+      throw refusal(err);
     }
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     let start: Checkpoint;
@@ -345,7 +369,7 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
       result.fullSyncs++;
       slotOffsets = undefined;
       await prepareFullSync(ctx, resync.replid);
-      await link.snapshotDone();
+      await snapshotDone;
       const summary = file.finish(link.peer);
       await out.commit();
       out = null;
@@ -438,6 +462,17 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
   }
 }
 
+/** A source that allows no replication: say what to use instead. */
+function refusal(err: unknown): unknown {
+  if (err instanceof ReplicationError && err.kind === 'refused') {
+    return new SyncError(
+      `${err.message.replace(/ \(replication needs.*$/, '')}: shake sync needs replication (a user allowed ` +
+        '+psync +sync +replconf); for this source use shake rump --live',
+    );
+  }
+  return err;
+}
+
 /** A writer made before (restore, checkpoint reads) may have left its connection in another db. */
 function freshWriters(core: SinkCore, target: RedisTarget): void {
   for (const node of target.masters()) core.orderedWriter(node).db = -1;
@@ -513,17 +548,22 @@ async function prepareFullSync(ctx: SessionContext, replid: string | null): Prom
       );
     }
     await flushTarget(target);
-  } else if (opts.onConflict !== 'replace') {
-    const keys = await countKeys(target);
-    if (keys > 0) {
-      throw new SyncError(
-        `the target is not empty (${keys} keys): give --flush-target to empty it first, or --on-conflict replace ` +
-          'to overwrite keys the source also has (keys only the target has are then left as they are)',
-      );
-    }
   }
   await writeCheckpoint(target, core, name, loadingMark(replid));
   ctx.current = { kind: 'loading' };
+}
+
+/** Before the first PSYNC: a target holding keys and no checkpoint is refused unless the user said how. */
+async function checkEmpty(ctx: SessionContext): Promise<void> {
+  const { opts, target } = ctx;
+  if (ctx.current.kind !== 'none' || opts.flushTarget || opts.onConflict === 'replace') return;
+  const keys = await countKeys(target);
+  if (keys > 0) {
+    throw new SyncError(
+      `the target is not empty (${keys} keys): give --flush-target to empty it first, or --on-conflict replace ` +
+        'to overwrite keys the source also has (keys only the target has are then left as they are)',
+    );
+  }
 }
 
 async function countKeys(target: RedisTarget): Promise<number> {
@@ -564,7 +604,11 @@ async function readCheckpoint(target: RedisTarget, core: SinkCore, name: string)
 }
 
 /** Cluster target: the slot checkpoints `__shake:sync:<name>:{tag}` (SCAN of every master). */
-async function readSlotOffsets(target: RedisTarget, core: SinkCore, name: string): Promise<Map<number, number> | undefined> {
+async function readSlotOffsets(
+  target: RedisTarget,
+  core: SinkCore,
+  name: string,
+): Promise<Map<number, number> | undefined> {
   const routing = target.routing;
   if (!routing) return undefined;
   const offsets = new Map<number, number>();
@@ -601,4 +645,3 @@ async function knownCommands(target: RedisTarget): Promise<ReadonlySet<string> |
   }
   return names.size > 0 ? names : null;
 }
-

@@ -91,7 +91,11 @@ export async function replicaHandshake(
     };
   }
   if (!(reply instanceof RespServerError)) {
-    throw new ReplicationError('protocol', `unexpected reply to ${psyncArgs.join(' ')} from ${peer}: ${String(reply)}`, peer);
+    throw new ReplicationError(
+      'protocol',
+      `unexpected reply to ${psyncArgs.join(' ')} from ${peer}: ${String(reply)}`,
+      peer,
+    );
   }
   if (reply.code === 'NOMASTERLINK' || reply.code === 'LOADING') {
     throw new ReplicationError('aborted', `${peer} cannot serve a full resync now: ${reply.message}`, peer);

@@ -231,7 +231,8 @@ export class BatchApplier {
       }
       const bad = new Set(tag.rejected.map((r) => r.argv));
       for (const r of tag.rejected) {
-        if (r.argv === checkpoint) throw new Error(`the checkpoint write was refused by ${node.addr}: ${r.error.message}`);
+        if (r.argv === checkpoint)
+          throw new Error(`the checkpoint write was refused by ${node.addr}: ${r.error.message}`);
         this.opts.counters.fail({
           key: Buffer.isBuffer(r.argv[1]) ? r.argv[1] : null,
           db: null,
@@ -343,7 +344,11 @@ export class BatchApplier {
         await Promise.all(
           [...byNode].map(async ([node, list]) => {
             for (const [slot, ops] of list) {
-              await this.transaction(node, ops, ['SET', slotCheckpointKey(this.opts.name, slot), encodeCheckpoint(end)]);
+              await this.transaction(node, ops, [
+                'SET',
+                slotCheckpointKey(this.opts.name, slot),
+                encodeCheckpoint(end),
+              ]);
               done.add(slot);
               (this.opts.slotOffsets ??= new Map()).set(slot, end.offset);
             }
@@ -376,7 +381,11 @@ export class BatchApplier {
       nodes.map(async (node) => {
         const [reply] = await this.opts.core.orderedWriter(node).direct([op.argv]);
         if (reply instanceof RespServerError) {
-          this.opts.counters.fail({ key: null, db: op.db, message: `${name.toUpperCase()} on ${node.addr}: ${reply.message}` });
+          this.opts.counters.fail({
+            key: null,
+            db: op.db,
+            message: `${name.toUpperCase()} on ${node.addr}: ${reply.message}`,
+          });
         } else this.opts.counters.commandsWritten++;
       }),
     );

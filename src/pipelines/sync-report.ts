@@ -1,7 +1,7 @@
 /** The progress line and the closing report of `shake sync` (plain strings; the command prints them). */
-import type { SyncProgress, SyncResult } from '../pipelines/sync.js';
-import { restoreReport } from '../sinks/redis/report.js';
-import { formatBytes } from './progress.js';
+import type { SyncProgress, SyncResult } from './sync.js';
+import { restoreReport } from './restore-report.js';
+import { formatBytes } from '../cli/progress.js';
 
 /** phase, snapshot bytes/keys or offsets, lag (bytes and seconds), commands applied, spool, per link. */
 export function syncProgressLine(p: SyncProgress): string {
@@ -12,7 +12,9 @@ export function syncProgressLine(p: SyncProgress): string {
       const total = s.snapshotTotal !== null ? ` / ${formatBytes(s.snapshotTotal)}` : '';
       parts.push(`${head}snapshot ${formatBytes(s.snapshotBytes)}${total}`);
     } else if (s.phase === 'loading') {
-      parts.push(`${head}loading ${s.counters.keysRead.toLocaleString('en-US')} keys, spool ${formatBytes(s.spoolBytes)}`);
+      parts.push(
+        `${head}loading ${s.counters.keysRead.toLocaleString('en-US')} keys, spool ${formatBytes(s.spoolBytes)}`,
+      );
     } else if (s.phase === 'streaming' || s.phase === 'stopping') {
       const lag = s.received - s.applied;
       parts.push(
@@ -61,7 +63,9 @@ function failureLines(c: SyncResult['links'][number]['counters']): string[] {
   if (c.failures.length === 0) return [];
   const out = [`  failed ${c.failed}; first failures:`];
   for (const f of c.failures) {
-    out.push(`    ${f.db === null ? '' : `db ${f.db} `}${f.key ? JSON.stringify(f.key.toString('utf8')) : '-'}: ${f.message}`);
+    out.push(
+      `    ${f.db === null ? '' : `db ${f.db} `}${f.key ? JSON.stringify(f.key.toString('utf8')) : '-'}: ${f.message}`,
+    );
   }
   return out;
 }

@@ -1,0 +1,152 @@
+/**
+ * The built `shake sync` command: kill -9 while the stream is applied under INCR/LPUSH/INCRBYFLOAT traffic,
+ * then the same command line again with --until-caught-up resumes with PSYNC (the source's sync_partial_ok
+ * counts it) and the target ends equal to the source (DEBUG DIGEST once shake's checkpoint key is removed);
+ * SIGTERM stops cleanly with exit 0; a non-empty target and a source that refuses replication are one-line
+ * errors.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
+import { binRun, cleanEnv, runCli } from '../cli/helpers/run-cli.js';
+import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { masterOffset, nameOf, sleep, standaloneCheckpoint, stateDir, syncStats, waitApplied } from './helpers.js';
+
+function spawnSync(
+  args: string[],
+  cwd: string,
+): { child: ChildProcess; exit: Promise<number | null>; err: () => string } {
+  const child = spawn(process.execPath, [binRun, 'sync', ...args], { cwd, env: cleanEnv(), stdio: 'pipe' });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout!.resume();
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, exit, err: () => err };
+}
+
+/** INCR / LPUSH / INCRBYFLOAT, single and in MULTI/EXEC, until stopped. */
+function traffic(c: Redis): { stop: () => Promise<number> } {
+  let running = true;
+  let n = 0;
+  const done = (async () => {
+    while (running) {
+      const p = c.pipeline();
+      for (let i = 0; i < 20; i++) {
+        const k = n % 17;
+        p.incr(`n:${k}`);
+        p.lpush(`l:${k}`, String(n));
+        p.incrbyfloat(`f:${k}`, '0.25');
+        n++;
+      }
+      p.call('MULTI');
+      p.incr('tx:n');
+      p.lpush('tx:l', String(n));
+      p.incrbyfloat('tx:f', '1.5');
+      p.call('EXEC');
+      await p.exec();
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return n;
+    },
+  };
+}
+
+describe('shake sync (CLI)', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let dst: Redis;
+  before(async () => {
+    [source, target] = await Promise.all([
+      startRedis({ config: { 'repl-backlog-size': '32mb', 'enable-debug-command': 'yes' } }),
+      startRedis({ config: { 'enable-debug-command': 'yes' } }),
+    ]);
+    src = source.client();
+    dst = target.client();
+  });
+  after(async () => {
+    src?.disconnect();
+    dst?.disconnect();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  test('kill -9 during the stream, then the same command line resumes exactly once (--until-caught-up)', async () => {
+    const cwd = stateDir();
+    const args = ['--source', source.url, '--target', target.url];
+    await src.call('DEBUG', 'POPULATE', '2000', 'k', '32');
+    const before = await syncStats(src);
+    const first = spawnSync(args, cwd);
+    const load = traffic(src);
+    // Let it load the snapshot and apply part of the stream.
+    const checkpoint = standaloneCheckpoint(dst, nameOf(source));
+    const deadline = Date.now() + 20_000;
+    while ((await checkpoint()) <= 0) {
+      assert.ok(Date.now() < deadline, `no checkpoint: ${first.err()}`);
+      await sleep(50);
+    }
+    await sleep(500);
+    first.child.kill('SIGKILL');
+    await first.exit;
+    await sleep(300);
+    await load.stop();
+    await src.set('after-kill', 'yes');
+    const second = await runCli(['sync', ...args, '--until-caught-up'], { cwd, timeoutMs: 60_000 });
+    assert.equal(second.code, 0, second.stderr);
+    const [name, replid, offset] = second.stdout.toString().trim().split(' ');
+    assert.equal(name, nameOf(source));
+    assert.match(replid ?? '', /^[0-9a-f]{40}$/);
+    assert.equal(Number(offset), await masterOffset(src));
+    const after = await syncStats(src);
+    assert.equal(after.full, before.full + 1, 'one snapshot only (the first run)');
+    assert.equal(after.partialOk, before.partialOk + 1, 'the second run resumed with PSYNC');
+    assert.match(second.stderr, /full syncs 0, partial 1/);
+    await dst.del(`__shake:sync:${nameOf(source)}`);
+    assert.equal(await dst.call('DEBUG', 'DIGEST'), await src.call('DEBUG', 'DIGEST'));
+  });
+
+  test('SIGTERM stops cleanly: exit 0, checkpoint at what the target holds, summary', async () => {
+    const cwd = stateDir();
+    await dst.flushall();
+    const run = spawnSync(['--source', source.url, '--target', target.url, '--flush-target'], cwd);
+    await src.incr('n:sigterm');
+    await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)));
+    run.child.kill('SIGTERM');
+    assert.equal(await run.exit, 0, run.err());
+    assert.match(run.err(), /sync stopped after/);
+    assert.equal(await dst.get('n:sigterm'), await src.get('n:sigterm'));
+  });
+
+  test('a non-empty target without a checkpoint is refused (one line, exit 1)', async () => {
+    const other = await startRedis();
+    try {
+      const c = other.client();
+      await c.set('someone-else', 'x');
+      c.disconnect();
+      const r = await runCli(['sync', '--source', source.url, '--target', other.url], { cwd: stateDir() });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^error: the target is not empty \(1 keys\): give --flush-target/m);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  test('a source that refuses SYNC/PSYNC (ElastiCache-like): the error names shake rump --live', async () => {
+    const ec = await startRedis({ elasticache: true });
+    try {
+      const r = await runCli(['sync', '--source', ec.url, '--target', target.url, '--flush-target'], {
+        cwd: stateDir(),
+      });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /shake rump --live/);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    } finally {
+      await ec.stop();
+    }
+  });
+});

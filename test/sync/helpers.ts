@@ -1,0 +1,121 @@
+/** Shared pieces of the sync tests: run the pipeline in-process, wait until the target holds the source's offset. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { sync, SyncProgress, type SyncOptions, type SyncResult } from '../../src/pipelines/sync.js';
+import { openTarget } from '../../src/sinks/redis/open-target.js';
+import type { RedisServer } from '../harness/redis-server.js';
+import type { KeyRecord } from '../helpers/records.js';
+
+export function conn(s: { host: string; port: number }): { host: string; port: number } {
+  return { host: s.host, port: s.port };
+}
+
+export function stateDir(): string {
+  return mkdtempSync(join(tmpdir(), 'shake-sync-'));
+}
+
+export interface Running {
+  progress: SyncProgress;
+  done: Promise<SyncResult>;
+  stop(): Promise<SyncResult>;
+}
+
+/** Starts sync() in-process; stop() aborts it (as SIGINT does) and returns its result. */
+export function startSync(
+  source: { host: string; port: number },
+  target: { host: string; port: number },
+  extra: Partial<SyncOptions> = {},
+): Running {
+  const ac = new AbortController();
+  const progress = extra.progress ?? new SyncProgress();
+  const done = sync({
+    progress,
+    source: conn(source),
+    openTarget: () => openTarget({ connection: conn(target) }),
+    stateDir: extra.stateDir ?? stateDir(),
+    signal: ac.signal,
+    ...extra,
+  });
+  done.catch(() => {});
+  return {
+    progress,
+    done,
+    stop: async () => {
+      ac.abort();
+      return done;
+    },
+  };
+}
+
+export async function masterOffset(c: Redis): Promise<number> {
+  const info = await c.info('replication');
+  return Number(/master_repl_offset:(\d+)/.exec(info)?.[1] ?? -1);
+}
+
+/** Waits until the source's master_repl_offset is what the target's checkpoint(s) hold. */
+export async function waitApplied(source: Redis, checkpoint: () => Promise<number>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const want = await masterOffset(source);
+    const got = await checkpoint();
+    if (got >= want) return;
+    if (Date.now() > deadline) throw new Error(`target at offset ${got}, source at ${want}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The offset in a standalone target's checkpoint key. */
+export function standaloneCheckpoint(target: Redis, name: string): () => Promise<number> {
+  return async () => {
+    const v = await target.get(`__shake:sync:${name}`);
+    const m = v ? /^\S+ (\d+) \d+$/.exec(v) : null; // not "loading <replid>"
+    return m ? Number(m[1]) : -1;
+  };
+}
+
+/** Records without shake's own keys. */
+export function userKeys(records: KeyRecord[]): KeyRecord[] {
+  return records.filter((r) => !Buffer.from(r.key_b64, 'base64').toString('latin1').startsWith('__shake:'));
+}
+
+export async function syncStats(c: Redis): Promise<{ full: number; partialOk: number; partialErr: number }> {
+  const info = await c.info('stats');
+  const n = (k: string): number => Number(new RegExp(`^${k}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+  return { full: n('sync_full'), partialOk: n('sync_partial_ok'), partialErr: n('sync_partial_err') };
+}
+
+export function nameOf(s: RedisServer): string {
+  return `${s.host}:${s.port}`;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * What Redis's own replication does not carry, so a native REPLICAOF replica differs there too: a consumer
+ * group's entries_read (XREADGROUP propagates as XCLAIM + XGROUP SETID without it: nil on the replica) and
+ * the consumers' seen/active and PEL delivery times (the replica's clock when it applied the XCLAIM). Compare
+ * without entries_read and with those times approximate (within compareRecords' approxMs).
+ */
+export function withoutEntriesRead(records: KeyRecord[]): KeyRecord[] {
+  return records.map((r) => {
+    if (r.type !== 'stream') return r;
+    const v = r.value as { groups?: { entries_read: number | null }[] };
+    if (!v.groups) return r;
+    return {
+      ...r,
+      times_approx: true,
+      value: { ...v, groups: v.groups.map((g) => ({ ...g, entries_read: null })) },
+    } as KeyRecord;
+  });
+}
+
+/** Resolves once the link named `name` is applying the command stream (its snapshot is loaded). */
+export async function waitStreaming(progress: SyncProgress, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (![...progress.links.values()].some((l) => l.phase === 'streaming')) {
+    if (Date.now() > deadline) throw new Error('sync never reached the streaming phase');
+    await sleep(20);
+  }
+}

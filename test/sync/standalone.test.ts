@@ -1,0 +1,104 @@
+/**
+ * shake sync, standalone 7.0 source -> standalone 7.0 target, disk ($<len>) and diskless ($EOF:) snapshots,
+ * a seeded random workload before, during and after the snapshot: the target ends equal to the source value
+ * by value (expected values read from the source itself). A second run in the same state directory resumes
+ * with PSYNC (+CONTINUE, the source's sync_partial_ok counts it) and takes no second snapshot.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
+import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { assertRecordsMatch } from '../helpers/compare-records.js';
+import { readKeyspace } from '../helpers/keyspace.js';
+import {
+  nameOf,
+  sleep,
+  standaloneCheckpoint,
+  startSync,
+  stateDir,
+  syncStats,
+  userKeys,
+  waitApplied,
+  waitStreaming,
+  withoutEntriesRead,
+} from './helpers.js';
+import { runWorkload } from './workload.js';
+
+const SOURCE_CONFIG = { 'repl-backlog-size': '16mb', 'enable-debug-command': 'yes' };
+
+for (const diskless of [false, true]) {
+  describe(`sync 7.0 -> 7.0 standalone, ${diskless ? 'diskless' : 'disk'} snapshot`, () => {
+    let source: RedisServer;
+    let target: RedisServer;
+    let src: Redis;
+    let dst: Redis;
+    const dir = stateDir();
+    before(async () => {
+      [source, target] = await Promise.all([
+        startRedis({
+          config: {
+            ...SOURCE_CONFIG,
+            'repl-diskless-sync': diskless ? 'yes' : 'no',
+            'repl-diskless-sync-delay': '0',
+          },
+        }),
+        startRedis({ config: { 'enable-debug-command': 'yes' } }),
+      ]);
+      src = source.client();
+      dst = target.client();
+      await src.call('DEBUG', 'POPULATE', '3000', 'pop', '64');
+      await runWorkload(src, { seed: diskless ? 11 : 12, ops: 1500 });
+    });
+    after(async () => {
+      src?.disconnect();
+      dst?.disconnect();
+      await Promise.all([source?.stop(), target?.stop()]);
+    });
+
+    test('snapshot + stream under a random workload: the target equals the source', async () => {
+      const before = await syncStats(src);
+      const run = startSync(source, target, { stateDir: dir });
+      // Writes while the snapshot is made, sent and loaded, then while the stream is applied.
+      await runWorkload(src, { seed: diskless ? 21 : 22, ops: 1500 });
+      await waitStreaming(run.progress);
+      await runWorkload(src, { seed: diskless ? 23 : 24, ops: 2500 });
+      await sleep(400); // the short TTLs pass; the source sends their DELs
+      await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)));
+      const result = await run.stop();
+      const link = result.links[0]!;
+      assert.equal(result.interrupted, true);
+      assert.equal(link.fullSyncs, 1);
+      assert.equal(link.snapshot?.form, diskless ? 'diskless' : 'disk');
+      assert.equal(link.counters.failed, 0, JSON.stringify(link.counters.failures));
+      assert.ok(link.counters.commandsWritten > 1000, `${link.counters.commandsWritten} commands applied`);
+      assert.ok(link.apply.transactions > 0);
+      assertRecordsMatch(
+        withoutEntriesRead(userKeys(await readKeyspace(target))),
+        withoutEntriesRead(await readKeyspace(source)),
+      );
+      const after = await syncStats(src);
+      assert.equal(after.full, before.full + 1);
+    });
+
+    test('a second run in the same directory resumes with PSYNC (+CONTINUE), no new snapshot', async () => {
+      const before = await syncStats(src);
+      await runWorkload(src, { seed: 31, ops: 1000 });
+      const run = startSync(source, target, { stateDir: dir });
+      await runWorkload(src, { seed: 32, ops: 1000 });
+      await sleep(400);
+      await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)));
+      const result = await run.stop();
+      const link = result.links[0]!;
+      assert.equal(link.fullSyncs, 0);
+      assert.equal(link.partialSyncs, 1);
+      assert.equal(link.counters.failed, 0, JSON.stringify(link.counters.failures));
+      const after = await syncStats(src);
+      assert.equal(after.full, before.full);
+      assert.equal(after.partialOk, before.partialOk + 1);
+      assertRecordsMatch(
+        withoutEntriesRead(userKeys(await readKeyspace(target))),
+        withoutEntriesRead(await readKeyspace(source)),
+      );
+    });
+  });
+}
