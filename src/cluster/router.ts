@@ -11,11 +11,12 @@
  * a slot nobody serves is an error, never a guess. Connection failures are not retried here (a write may
  * or may not have been applied: the sink decides).
  * Sinks that pipeline can route with nodeForSlot() and feed each reply to decide(); send() is that loop
- * for one command.
+ * for one command. decideStandalone() is the same policy for a server that is not a cluster (the wait-and-retry
+ * replies; a MOVED/ASK there is an error), so every writer of shake follows one set of rules.
  */
 import { ClusterRouteError } from './errors.js';
 import { keySlot } from './key-slot.js';
-import { parseRedirect } from './redirect.js';
+import { parseRedirect, type RedirectKind } from './redirect.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
 import { SlotTable } from './slots.js';
 import { addressKey, type CommandCaller, type ConnectNode, type NodeAddress, type SlotNode } from './types.js';
@@ -41,6 +42,41 @@ export type RouteDecision =
   /** Send again; to `node` when given, else to the slot's owner (after refreshing the map when `refresh`). */
   | { action: 'retry'; node?: SlotNode; asking: boolean; delayMs: number; refresh: boolean }
   | { action: 'fail'; error: ClusterRouteError };
+
+function routeFailure(slot: number, why: string, reply: unknown): RouteDecision {
+  const last = reply instanceof Error ? reply.message : String(reply);
+  const where = slot >= 0 ? `slot ${slot}: ` : '';
+  return { action: 'fail', error: new ClusterRouteError(`${where}${why}: ${last}`, slot, { cause: reply }) };
+}
+
+/** TRYAGAIN / CLUSTERDOWN / LOADING / READONLY / MASTERDOWN: back off and send again, within the policy's bound. */
+function waitAndRetry(
+  slot: number,
+  kind: RedirectKind,
+  reply: unknown,
+  state: RouteState,
+  p: RetryPolicy,
+): RouteDecision {
+  if (++state.retries > p.maxRetries) return routeFailure(slot, `gave up after ${p.maxRetries} retries`, reply);
+  const refresh = kind === 'clusterdown' || kind === 'readonly';
+  return { action: 'retry', asking: false, delayMs: p.backoffMs(state.retries - 1), refresh };
+}
+
+/**
+ * decide() for a server that is not a cluster (standalone, proxy): the same wait-and-retry replies back off
+ * (a server loading its dataset, a failover in progress), and a MOVED/ASK is an error (nowhere to go).
+ */
+export function decideStandalone(
+  reply: unknown,
+  failed: boolean,
+  state: RouteState,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+): RouteDecision {
+  const r = failed || reply instanceof Error ? parseRedirect(reply) : undefined;
+  if (!r) return { action: 'done' };
+  if (r.kind === 'moved' || r.kind === 'ask') return routeFailure(-1, 'a redirection from a non-cluster server', reply);
+  return waitAndRetry(-1, r.kind, reply, state, policy);
+}
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -148,15 +184,13 @@ export class ClusterRouter {
       this.refreshSoon();
       return { action: 'retry', node, asking: false, delayMs: 0, refresh: false };
     }
-    if (++state.retries > p.maxRetries) return this.fail(slot, `gave up after ${p.maxRetries} retries`, reply);
-    this.stats.retries++;
-    const refresh = r.kind === 'clusterdown' || r.kind === 'readonly';
-    return { action: 'retry', asking: false, delayMs: p.backoffMs(state.retries - 1), refresh };
+    const d = waitAndRetry(slot, r.kind, reply, state, p);
+    if (d.action === 'retry') this.stats.retries++;
+    return d;
   }
 
   private fail(slot: number, why: string, reply: unknown): RouteDecision {
-    const last = reply instanceof Error ? reply.message : String(reply);
-    return { action: 'fail', error: new ClusterRouteError(`slot ${slot}: ${why}: ${last}`, slot, { cause: reply }) };
+    return routeFailure(slot, why, reply);
   }
 
   private refreshSoon(): void {

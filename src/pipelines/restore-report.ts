@@ -41,6 +41,9 @@ export function restoreReport(run: RestoreRun): string[] {
     );
   }
   if (s.redirects > 0) lines.push(`${s.redirects} cluster redirection(s) followed`);
+  if (s.retried > 0) {
+    lines.push(`${s.retried} command(s) sent again after a transient reply (LOADING, READONLY, TRYAGAIN, ...)`);
+  }
   if (c.failures.length > 0) {
     lines.push(`first failures${c.failed > c.failures.length ? ` (${c.failures.length} of ${c.failed})` : ''}:`);
     for (const f of c.failures) {

@@ -8,9 +8,9 @@ import type { RespValue } from '@shake/resp';
 import type { Argv } from '../../rewrite/key-rewriter.js';
 import type { TargetConnection, TargetNode } from './target.js';
 
-/** Receives the reply of one command. */
+/** Receives the reply of one command (`db`: the db the command ran in, for sending it again). */
 export interface ReplyTag {
-  onReply(reply: RespValue, argv: Argv, conn: ConnWriter): void;
+  onReply(reply: RespValue, argv: Argv, conn: ConnWriter, db: number): void;
 }
 
 export interface ConnLimits {
@@ -52,6 +52,8 @@ export class ConnWriter {
   db = 0;
   private argvs: Argv[] = [];
   private tags: (ReplyTag | null)[] = [];
+  /** The db the current batch starts in (its SELECTs change it as the replies are read). */
+  private batchDb = 0;
   private bytes = 0;
   private inflight = 0;
   private inflightBytes = 0;
@@ -98,6 +100,7 @@ export class ConnWriter {
   }
 
   private add(argv: Argv, tag: ReplyTag | null): void {
+    if (this.argvs.length === 0) this.batchDb = this.db;
     this.argvs.push(argv);
     this.tags.push(tag);
     this.bytes += argvBytes(argv);
@@ -110,6 +113,7 @@ export class ConnWriter {
     const argvs = this.argvs;
     const tags = this.tags;
     const bytes = this.bytes;
+    let db = this.batchDb;
     this.argvs = [];
     this.tags = [];
     this.bytes = 0;
@@ -120,7 +124,9 @@ export class ConnWriter {
         try {
           for (let i = 0; i < argvs.length; i++) {
             const tag = tags[i];
-            if (tag) tag.onReply(replies[i] ?? null, argvs[i] as Argv, this);
+            const argv = argvs[i] as Argv;
+            if (tag === CONTROL_TAG && argv[0] === 'SELECT') db = Number(argv[1]);
+            if (tag) tag.onReply(replies[i] ?? null, argv, this, db);
           }
         } catch (err) {
           this.fatal ??= err instanceof Error ? err : new Error(String(err));

@@ -1,17 +1,19 @@
 /**
  * The shared machinery of the Redis sink: the pipelined writers of every master, key -> node routing,
- * re-sending commands that a cluster redirected (MOVED: refresh the slot map, re-route; ASK: ASKING on the
- * named node; TRYAGAIN/CLUSTERDOWN: back off, retry), the outcome of every key (written / conflict / failed)
- * into the Counters, and the --on-error stop request.
+ * re-sending commands that were redirected or met a transient reply (what to do is decided by the cluster
+ * router, src/cluster/router.ts: MOVED updates that slot, ASK goes once to the named node, LOADING / READONLY /
+ * MASTERDOWN / TRYAGAIN / CLUSTERDOWN back off within a bound), the outcome of every key (written / conflict /
+ * failed) into the Counters, and the --on-error stop request.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RespServerError } from '@shake/resp';
+import { decideStandalone, type RouteState } from '../../cluster/index.js';
 import type { Counters } from '../../core/counters.js';
 import type { Argv } from '../../rewrite/key-rewriter.js';
 import { ConnWriter, type ConnLimits, type ReplyTag } from './conn-writer.js';
-import { KeyWrite, SingleCommandTag, redirectOf, type KeyOutcomes } from './key-write.js';
+import { KeyWrite, SingleCommandTag, type KeyOutcomes } from './key-write.js';
 import type { RedisSinkStats } from './stats.js';
-import type { RedisTarget, TargetNode } from './target.js';
+import type { RedisTarget, TargetNode, WriteDecision } from './target.js';
 
 export type ConflictPolicy = 'replace' | 'skip' | 'error';
 export type ErrorPolicy = 'stop' | 'skip';
@@ -24,19 +26,19 @@ export class RestoreStoppedError extends Error {
 interface Retry {
   tag: ReplyTag;
   argv: Argv;
-  kind: 'MOVED' | 'ASK' | 'TRYAGAIN' | 'CLUSTERDOWN';
-  addr: string;
+  /** The db it ran in. */
+  db: number;
   /** The key to route by (null: the command has none). */
   key: Buffer | null;
+  from: TargetNode;
+  decision: Extract<WriteDecision, { action: 'retry' }>;
 }
-
-const MAX_REDIRECTS = 16;
 
 export class SinkCore implements KeyOutcomes {
   private readonly writers = new Map<TargetNode, ConnWriter[]>();
   private rr = 0;
   private retries: Retry[] = [];
-  private readonly attempts = new WeakMap<Argv, number>();
+  private readonly routeStates = new WeakMap<Argv, RouteState>();
   stopReason: string | null = null;
 
   constructor(
@@ -137,54 +139,75 @@ export class SinkCore implements KeyOutcomes {
     throw new RestoreStoppedError(`stopped after the first failure (--on-error stop): ${this.stopReason}`);
   }
 
-  // ---- cluster redirections ----
+  // ---- redirections and transient replies: src/cluster/router.ts decides ----
 
-  redirect(tag: ReplyTag, argv: Argv, reply: RespServerError, _conn: ConnWriter): void {
-    const kind = redirectOf(reply);
-    if (!kind) return;
-    const n = (this.attempts.get(argv) ?? 0) + 1;
-    this.attempts.set(argv, n);
-    const key = tag instanceof KeyWrite ? tag.key : ((argv[1] as Buffer | undefined) ?? null);
-    if (n > MAX_REDIRECTS || !this.target.routing) {
-      const why = this.target.routing
-        ? `still redirected after ${MAX_REDIRECTS} tries`
-        : 'a redirection from a non-cluster target';
+  /** The router's decision for an error reply (decideStandalone's for a target that is not a cluster). */
+  decide(key: Buffer | null, reply: RespServerError, from: TargetNode, state: RouteState): WriteDecision {
+    const routing = this.target.routing;
+    if (routing) return routing.decide(key ? routing.slotOf(key) : -1, reply, from, state);
+    const d = decideStandalone(reply, true, state);
+    if (d.action === 'retry') return { ...d, node: null };
+    return d.action === 'fail' ? { action: 'fail', message: d.error.message } : d;
+  }
+
+  /**
+   * An error reply that routing may answer: MOVED/ASK (cluster) and the wait-and-retry replies (LOADING,
+   * READONLY, MASTERDOWN, TRYAGAIN, CLUSTERDOWN) queue the command to be sent again; past the policy's bound the
+   * key fails with the router's reason. False when the reply is an ordinary error (the caller reports it).
+   */
+  reroute(tag: ReplyTag, argv: Argv, reply: RespServerError, conn: ConnWriter, db: number): boolean {
+    let state = this.routeStates.get(argv);
+    if (!state) {
+      state = { redirects: 0, retries: 0 };
+      this.routeStates.set(argv, state);
+    }
+    const key = tag instanceof KeyWrite ? tag.key : Buffer.isBuffer(argv[1]) ? argv[1] : null;
+    const d = this.decide(key, reply, conn.node, state);
+    if (d.action === 'done') return false;
+    if (d.action === 'fail') {
+      const message = `${String(argv[0])}: ${d.message}`;
       if (tag instanceof KeyWrite) {
-        tag.fail(`${String(argv[0])}: ${reply.message} (${why})`);
+        tag.fail(message);
         tag.answered();
       } else {
-        this.fail(key, null, `${String(argv[0])}: ${reply.message} (${why})`);
+        this.fail(key, tag instanceof SingleCommandTag ? tag.db : null, message);
       }
-      return;
+      return true;
     }
-    const parts = reply.message.split(' ');
-    this.retries.push({ tag, argv, kind, addr: parts[2] ?? '', key: Buffer.isBuffer(key) ? key : null });
-    this.stats.redirects++;
+    if (d.node) this.stats.redirects++;
+    else this.stats.retried++;
+    this.retries.push({ tag, argv, db, key, from: conn.node, decision: d });
+    return true;
   }
 
   get hasRetries(): boolean {
     return this.retries.length > 0;
   }
 
-  /** Re-sends redirected commands, in the order their replies arrived. */
+  /**
+   * Sends the rerouted commands again, in the order their replies arrived: after the longest backoff any of
+   * them asks for (one wait for the lot) and a slot-map refresh when one asks for it; to the node a MOVED/ASK
+   * named, else to the key's owner (the node it came from for a standalone target or a keyless command).
+   */
   async processRetries(): Promise<void> {
-    const routing = this.target.routing;
-    if (this.retries.length === 0 || !routing) return;
+    if (this.retries.length === 0) return;
     const list = this.retries;
     this.retries = [];
-    if (list.some((r) => r.kind !== 'ASK')) {
-      const backoff = list.some((r) => r.kind === 'TRYAGAIN' || r.kind === 'CLUSTERDOWN');
-      if (backoff) await sleep(100);
-      await routing.refresh();
-    }
+    let delay = 0;
+    let refresh = false;
     for (const r of list) {
-      if (r.kind === 'ASK') {
-        const node = await routing.nodeAt(r.addr);
-        this.orderedWriter(node).pushAsking(r.argv, r.tag);
-      } else {
-        const node = r.key ? routing.nodeForKey(r.key) : (this.target.masters()[0] as TargetNode);
-        this.orderedWriter(node).push(r.argv, r.tag);
-      }
+      delay = Math.max(delay, r.decision.delayMs);
+      refresh ||= r.decision.refresh;
+    }
+    if (delay > 0) await sleep(delay);
+    const routing = this.target.routing;
+    if (refresh && routing) await routing.refresh().catch(() => undefined);
+    for (const r of list) {
+      const d = r.decision;
+      const node = d.node ?? (routing && r.key ? routing.nodeForKey(r.key) : r.from);
+      const w = this.orderedWriter(node);
+      if (d.asking) w.pushAsking(r.argv, r.tag);
+      else w.push(r.argv, r.tag, r.db);
     }
   }
 }

@@ -2,24 +2,17 @@
  * The reply bookkeeping of one key being written: how many of its commands are still unanswered, whether
  * one failed (and why), whether it met an existing key. When the last reply is in and the key is closed
  * (no more commands will come), the outcome goes to the sink: written, skipped as a conflict, or failed.
- * Cluster redirections (MOVED/ASK/TRYAGAIN/CLUSTERDOWN) are handed to the sink to re-send; they do not count
- * as answered.
+ * Every error reply is first offered to the sink's reroute() (the cluster router decides: MOVED/ASK, or a
+ * wait-and-retry reply such as LOADING or TRYAGAIN): a command sent again does not count as answered.
  */
 import { RespServerError, type RespValue } from '@shake/resp';
 import type { Argv } from '../../rewrite/key-rewriter.js';
 import type { ConnWriter, ReplyTag } from './conn-writer.js';
 
-export type Redirect = 'MOVED' | 'ASK' | 'TRYAGAIN' | 'CLUSTERDOWN';
-
-export function redirectOf(reply: RespValue): Redirect | null {
-  if (!(reply instanceof RespServerError)) return null;
-  const c = reply.code;
-  return c === 'MOVED' || c === 'ASK' || c === 'TRYAGAIN' || c === 'CLUSTERDOWN' ? c : null;
-}
-
 export interface KeyOutcomes {
   keyDone(k: KeyWrite): void;
-  redirect(tag: ReplyTag, argv: Argv, reply: RespServerError, conn: ConnWriter): void;
+  /** True when the reply was handled by routing (sent again, or given up and reported); false: a plain error. */
+  reroute(tag: ReplyTag, argv: Argv, reply: RespServerError, conn: ConnWriter, db: number): boolean;
 }
 
 export class KeyWrite implements ReplyTag {
@@ -41,13 +34,10 @@ export class KeyWrite implements ReplyTag {
     this.outstanding++;
   }
 
-  onReply(reply: RespValue, argv: Argv, conn: ConnWriter): void {
+  onReply(reply: RespValue, argv: Argv, conn: ConnWriter, db: number): void {
     if (reply instanceof RespServerError) {
-      if (redirectOf(reply) !== null) {
-        this.outcomes.redirect(this, argv, reply, conn);
-        return;
-      }
       if (reply.code === 'BUSYKEY') this.conflict = true;
+      else if (this.outcomes.reroute(this, argv, reply, conn, db)) return;
       else this.failure ??= `${String(argv[0])}: ${reply.message}`;
     }
     this.answered();
@@ -84,17 +74,15 @@ export class SingleCommandTag implements ReplyTag {
     },
   ) {}
 
-  onReply(reply: RespValue, argv: Argv, conn: ConnWriter): void {
+  onReply(reply: RespValue, argv: Argv, conn: ConnWriter, db: number): void {
     if (!(reply instanceof RespServerError)) {
       this.outcomes.written();
       return;
     }
-    if (redirectOf(reply) !== null) {
-      this.outcomes.redirect(this, argv, reply, conn);
-      return;
-    }
     const key = argv[1] as Buffer;
     if (reply.code === 'BUSYKEY') this.outcomes.conflict(key, this.db);
-    else this.outcomes.fail(key, this.db, `${String(argv[0])}: ${reply.message}`);
+    else if (!this.outcomes.reroute(this, argv, reply, conn, db)) {
+      this.outcomes.fail(key, this.db, `${String(argv[0])}: ${reply.message}`);
+    }
   }
 }

@@ -128,12 +128,14 @@ async function openCluster(
   });
   await router.refresh();
   const nodes = new Map<string, TargetNode>();
+  const addresses = new Map<TargetNode, NodeAddress>();
   const get = (a: NodeAddress): TargetNode => {
     const k = addressKey(a);
     let n = nodes.get(k);
     if (!n) {
       n = nodeOf(a);
       nodes.set(k, n);
+      addresses.set(n, { host: a.host, port: a.port });
     }
     return n;
   };
@@ -143,10 +145,11 @@ async function openCluster(
     masters: () => router.table.masters().map(get),
     routing: {
       nodeForKey: (key) => get(router.nodeForKey(key)),
-      nodeAt: async (addr) => {
-        const i = addr.lastIndexOf(':');
-        const host = addr.slice(0, i).replace(/^\[(.*)\]$/, '$1') || base.host;
-        return get({ host, port: Number(addr.slice(i + 1)) });
+      decide: (slot, reply, from, state) => {
+        const d = router.decide(slot, reply, true, addresses.get(from) ?? base, state);
+        if (d.action === 'done') return d;
+        if (d.action === 'fail') return { action: 'fail', message: d.error.message };
+        return { ...d, node: d.node ? get(d.node) : null };
       },
       refresh: async () => {
         await router.refresh();

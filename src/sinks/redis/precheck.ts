@@ -4,11 +4,13 @@
  * commands, until a batch of them is checked in one round trip per connection; then the commands of the
  * keys that do not exist are queued. Memory: bounded by maxKeys / maxBytes of queued commands.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RespServerError, type RespValue } from '@shake/resp';
+import type { RouteState } from '../../cluster/index.js';
 import type { Argv } from '../../rewrite/key-rewriter.js';
 import { argvBytes, type ConnWriter } from './conn-writer.js';
 import type { SinkCore } from './core.js';
-import { redirectOf, type KeyWrite } from './key-write.js';
+import type { KeyWrite } from './key-write.js';
 
 export interface PendingKey {
   writer: ConnWriter;
@@ -16,10 +18,16 @@ export interface PendingKey {
   db: number;
   key: Buffer;
   cmds: Argv[];
-  tries?: number;
+  /** Redirects and retries of its EXISTS so far (the router's bound applies). */
+  route?: RouteState;
 }
 
-const MAX_TRIES = 5;
+/** What a round of EXISTS asks for before the keys it could not check are checked again. */
+interface Again {
+  keys: PendingKey[];
+  delayMs: number;
+  refresh: boolean;
+}
 
 export class Prechecks {
   private queue: PendingKey[] = [];
@@ -54,11 +62,11 @@ export class Prechecks {
         if (g) g.push(p);
         else groups.set(p.writer, [p]);
       }
-      const again: PendingKey[] = [];
+      const again: Again = { keys: [], delayMs: 0, refresh: false };
       await Promise.all([...groups].map(([w, keys]) => this.check(w, keys, again)));
-      if (again.length > 0) {
-        await this.core.target.routing?.refresh();
-        for (const p of again) {
+      if (again.keys.length > 0) {
+        await this.beforeAgain(again.delayMs, again.refresh);
+        for (const p of again.keys) {
           p.writer = this.core.writerForKey(p.key);
           this.queue.push(p);
         }
@@ -66,36 +74,46 @@ export class Prechecks {
     }
   }
 
+  /** The router's backoff and slot-map refresh before EXISTS is sent again (a MOVED already updated its slot). */
+  private async beforeAgain(delayMs: number, refresh: boolean): Promise<void> {
+    if (delayMs > 0) await sleep(delayMs);
+    if (refresh) await this.core.target.routing?.refresh().catch(() => undefined);
+  }
+
   /** One key, now (a big key about to stream): true when it exists. */
   async existsNow(w: ConnWriter, db: number, key: Buffer): Promise<boolean> {
-    for (let tries = 0; ; tries++) {
+    const state: RouteState = { redirects: 0, retries: 0 };
+    for (;;) {
       const [reply] = await this.exists(w, [{ db, key }]);
-      if (reply instanceof RespServerError) {
-        if (redirectOf(reply) && tries < MAX_TRIES && this.core.target.routing) {
-          await this.core.target.routing.refresh();
-          w = this.core.writerForKey(key);
-          continue;
-        }
-        throw new Error(`EXISTS failed on ${w.node.addr}: ${reply.message}`);
+      if (!(reply instanceof RespServerError)) return reply === 1;
+      const d = this.core.decide(key, reply, w.node, state);
+      // ASK: the slot is migrating; the commands themselves will follow the ASK (no conflict check possible).
+      if (d.action === 'retry' && d.asking) return false;
+      if (d.action !== 'retry') {
+        const why = d.action === 'fail' ? d.message : reply.message;
+        throw new Error(`EXISTS failed on ${w.node.addr}: ${why}`);
       }
-      return reply === 1;
+      await this.beforeAgain(d.delayMs, d.refresh);
+      w = this.core.writerForKey(key);
     }
   }
 
-  private async check(w: ConnWriter, keys: PendingKey[], again: PendingKey[]): Promise<void> {
+  private async check(w: ConnWriter, keys: PendingKey[], again: Again): Promise<void> {
     const replies = await this.exists(w, keys);
     keys.forEach((p, i) => {
       const r = replies[i];
       if (r instanceof RespServerError) {
-        const redirect = redirectOf(r);
-        if (redirect === 'ASK') {
+        p.route ??= { redirects: 0, retries: 0 };
+        const d = this.core.decide(p.key, r, w.node, p.route);
+        if (d.action === 'retry' && d.asking) {
           // The slot is migrating: the commands themselves will follow the ASK; no conflict check possible.
           this.send(p);
-        } else if (redirect && (p.tries ?? 0) < MAX_TRIES) {
-          p.tries = (p.tries ?? 0) + 1;
-          again.push(p);
+        } else if (d.action === 'retry') {
+          again.keys.push(p);
+          again.delayMs = Math.max(again.delayMs, d.delayMs);
+          again.refresh ||= d.refresh;
         } else {
-          this.core.fail(p.key, p.db, `EXISTS: ${r.message}`);
+          this.core.fail(p.key, p.db, `EXISTS: ${d.action === 'fail' ? d.message : r.message}`);
         }
       } else if (r === 1) {
         this.core.conflict(p.key, p.db);

@@ -11,16 +11,16 @@ import { commandName, commandRoute } from './command-keys.js';
 import type { ConnWriter, ReplyTag } from './conn-writer.js';
 import type { SinkCore } from './core.js';
 import type { DbMapper } from './db-map.js';
-import { redirectOf } from './key-write.js';
 import type { TargetNode } from './target.js';
 
 /** Reply handling of a replayed command outside a transaction. */
 class CommandTag implements ReplyTag {
   constructor(private readonly core: SinkCore) {}
-  onReply(reply: RespValue, argv: Argv, conn: ConnWriter): void {
+  onReply(reply: RespValue, argv: Argv, conn: ConnWriter, db: number): void {
     if (reply instanceof RespServerError) {
-      if (redirectOf(reply)) this.core.redirect(this, argv, reply, conn);
-      else this.core.fail(keyOf(argv), null, `${String(argv[0])}: ${reply.message}`);
+      if (!this.core.reroute(this, argv, reply, conn, db)) {
+        this.core.fail(keyOf(argv), null, `${String(argv[0])}: ${reply.message}`);
+      }
       return;
     }
     this.core.counters.commandsWritten++;

@@ -18,8 +18,10 @@ export interface RedisSinkStats {
   functionsSkipped: number;
   /** AOF MULTI blocks that could not stay atomic on this target (proxy, or keys on several cluster nodes). */
   splitTransactions: number;
-  /** Redirections followed (cluster MOVED/ASK/TRYAGAIN/CLUSTERDOWN). */
+  /** Cluster redirections followed (MOVED/ASK). */
   redirects: number;
+  /** Commands sent again after a wait-and-retry reply (LOADING, READONLY, MASTERDOWN, TRYAGAIN, CLUSTERDOWN). */
+  retried: number;
 }
 
 export function emptyStats(): RedisSinkStats {
@@ -35,5 +37,6 @@ export function emptyStats(): RedisSinkStats {
     functionsSkipped: 0,
     splitTransactions: 0,
     redirects: 0,
+    retried: 0,
   };
 }

@@ -4,7 +4,8 @@
  * open-target.ts builds these over src/redis/connection.ts and src/cluster; tests may build them over
  * anything that speaks the same interface (e.g. a fault-injecting server).
  */
-import type { RespValue } from '@shake/resp';
+import type { RespServerError, RespValue } from '@shake/resp';
+import type { RouteState } from '../../cluster/index.js';
 import type { Argv } from '../../rewrite/key-rewriter.js';
 import type { TargetProfile } from './strategy.js';
 
@@ -21,12 +22,22 @@ export interface TargetNode {
   conns: TargetConnection[];
 }
 
+/** What to do after an error reply: the cluster router's decision (src/cluster/router.ts), with sink nodes. */
+export type WriteDecision =
+  | { action: 'done' }
+  /** Send again: to `node` (MOVED/ASK), else to the key's owner once `delayMs` passed (and the map was re-read). */
+  | { action: 'retry'; node: TargetNode | null; asking: boolean; delayMs: number; refresh: boolean }
+  | { action: 'fail'; message: string };
+
 export interface TargetRouting {
   /** The master serving this key's slot now. */
   nodeForKey(key: Buffer): TargetNode;
-  /** The node at host:port (from a MOVED/ASK reply), connecting to it when new. */
-  nodeAt(addr: string): Promise<TargetNode>;
-  /** Re-read the slot map (after MOVED). */
+  /**
+   * The router's decision for an error reply `from` sent for a command on `slot`: MOVED (that slot is updated),
+   * ASK, the wait-and-retry replies with backoff, or give up; `done` when the reply is not about routing.
+   */
+  decide(slot: number, reply: RespServerError, from: TargetNode, state: RouteState): WriteDecision;
+  /** Re-read the slot map (CLUSTERDOWN, READONLY). */
   refresh(): Promise<void>;
   slotOf(key: Buffer): number;
 }
