@@ -1,8 +1,10 @@
 /**
  * Version safety for DUMP payloads, before they reach the Redis sink. The scan source hands each key over
- * as its DUMP body (key-end.raw) and announces the payloads' RDB version in a header record. The sink
- * RESTOREs such a body restamped with the target's version whenever the target's loader knows the type id
- * (a 7.2 quicklist sent to 7.0, say), which is what RESTORE ... "DUMP payload version or checksum are
+ * as its DUMP body (key-end.raw) and announces the payloads' RDB version in a header record (one per source
+ * node, which is why this runs per node and not in the shared sink). Whether a body goes on as is or is
+ * decoded is strategy.ts's decision (planForPayload), not this module's: this transform only carries it out.
+ * The sink RESTOREs a body restamped with the target's version whenever the target's loader knows the type
+ * id (a 7.2 quicklist sent to 7.0, say), which is what RESTORE ... "DUMP payload version or checksum are
  * wrong" would otherwise refuse. For the rest this transform decodes the payload into value events and
  * drops the raw body, so the sink re-encodes it for the target or writes it as commands, exactly as
  * restore does for a parsed RDB:
@@ -11,10 +13,10 @@
  *   - a body larger than the big-key threshold (never one giant RESTORE: streamed as commands).
  * A payload this parser cannot read fails that key (counted, reported), never the run.
  */
-import { RdbError, RdbParser, isTypeLoadableBy, type KeyHeader, type RdbEvent } from '@shake/rdb';
+import { RdbError, RdbParser, type KeyHeader, type RdbEvent } from '@shake/rdb';
 import type { Counters } from '../core/counters.js';
 import type { Entry, EntryBatch, Transform } from '../core/entry.js';
-import type { TargetProfile } from '../sinks/redis/strategy.js';
+import { planForPayload, type TargetProfile } from '../sinks/redis/strategy.js';
 
 export interface PayloadGateOptions {
   target: TargetProfile;
@@ -60,13 +62,11 @@ export class PayloadGate implements Transform {
   /** null: pass the key as is; else the events to write instead (empty when the payload is unreadable). */
   private expand(h: KeyHeader, raw: Buffer): RdbEvent[] | null {
     const version = this.version ?? this.opts.target.rdbVersion;
-    const loadable = isTypeLoadableBy(h.rdbType, version, this.opts.target.rdbVersion);
-    const big = raw.length > this.opts.bigKeyThreshold && h.type !== 'module';
-    if (loadable && !big) return null;
-    if (!loadable && h.type === 'module') return null; // the sink reports it: a module value only goes by RESTORE
+    const plan = planForPayload(h, raw.length, version, this.opts.target, this.opts);
+    if (plan.how === 'restore-raw') return null;
     try {
       const events = decodeBody(h, raw, version, this.opts.batchSize ?? 1024);
-      if (big) this.stats.decodedForSize++;
+      if (plan.why === 'size') this.stats.decodedForSize++;
       else this.stats.decodedForVersion++;
       return events;
     } catch (err) {

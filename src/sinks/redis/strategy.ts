@@ -9,11 +9,12 @@
  *                   that cannot RESTORE (proxies), values no RESTORE payload can carry to this target (hash
  *                   field TTLs before 7.4), and big keys (over the threshold), which are never one giant RESTORE.
  *
+ * A key that comes as a DUMP payload body only (rump) first meets planForPayload (decode it or not).
  * Two moments: at key-start (before any value bytes: commands right away when the key is known to be big,
  * else buffer), and at key-end for a key that stayed under the threshold (RESTORE when the target can take
  * one that holds the whole value, else commands).
  */
-import { RDB_TYPE, canTargetLoad, isTypeLoadableBy, type KeyHeader } from '@shake/rdb';
+import { RDB_TYPE, isTypeLoadableBy, type KeyHeader } from '@shake/rdb';
 import type { TargetFeatures, TargetKind } from '../../rewrite/features.js';
 
 export interface TargetProfile {
@@ -125,10 +126,24 @@ export function canRestoreRaw(rdbType: number, sourceRdbVersion: number, target:
   return isTypeLoadableBy(rdbType, sourceRdbVersion, target.rdbVersion);
 }
 
-/** A DUMP payload taken from a server (rump): can this target RESTORE it after restamping, or as is? */
-export function canRestorePayload(rdbType: number, payloadRdbVersion: number, target: TargetProfile): boolean {
-  return (
-    canTargetLoad(rdbType, payloadRdbVersion, target.rdbVersion) ||
-    isTypeLoadableBy(rdbType, payloadRdbVersion, target.rdbVersion)
-  );
+export type PayloadPlan = { how: 'restore-raw' } | { how: 'decode'; why: 'version' | 'size' };
+
+/**
+ * The decision for a key that arrives as a DUMP payload body only (rump's SCAN + DUMP source), before any
+ * value is decoded: send the body as is (restamped; planAtEnd then decides RESTORE or commands as for any key),
+ * or decode it into value events first, because the target cannot load its type id (`version`) or because it
+ * is over the big-key threshold and must stream as commands (`size`). A module value is never decoded (only
+ * RESTORE can carry it; the sink reports it when the target cannot).
+ */
+export function planForPayload(
+  h: KeyHeader,
+  bodyBytes: number,
+  payloadRdbVersion: number,
+  target: TargetProfile,
+  opts: Pick<StrategyOptions, 'bigKeyThreshold'>,
+): PayloadPlan {
+  if (h.type === 'module') return { how: 'restore-raw' };
+  if (bodyBytes > opts.bigKeyThreshold) return { how: 'decode', why: 'size' };
+  if (!canRestoreRaw(h.rdbType, payloadRdbVersion, target)) return { how: 'decode', why: 'version' };
+  return { how: 'restore-raw' };
 }
