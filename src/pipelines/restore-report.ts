@@ -3,15 +3,8 @@
  * could not keep (loudly: dropped hash field TTLs, stream details), failures with their keys, the stop reason.
  * Plain strings (no terminal codes), so the command and tests share them.
  */
+import { printableKey } from '../core/printable-key.js';
 import type { RestoreRun } from './restore.js';
-
-function printableKey(key: Buffer | null): string {
-  if (key === null) return '-';
-  const s = key.toString('utf8');
-  const clean = Buffer.from(s, 'utf8').equals(key) && !/[\x00-\x1f\x7f]/.test(s);
-  const shown = clean ? JSON.stringify(s) : `0x${key.subarray(0, 48).toString('hex')}${key.length > 48 ? '…' : ''}`;
-  return shown.length > 120 ? `${shown.slice(0, 120)}…` : shown;
-}
 
 export function restoreReport(run: RestoreRun): string[] {
   const s = run.stats;

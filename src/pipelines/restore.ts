@@ -4,14 +4,14 @@
  * -> key filter -> the Redis sink. Tests and library users call restore() directly.
  */
 import { createReadStream, statSync } from 'node:fs';
-import { RdbParser, type KeyHeader, type RdbParserOptions, type RedisType } from '@shake/rdb';
+import { RdbParser, type RdbParserOptions, type RedisType } from '@shake/rdb';
 import { Counters } from '../core/counters.js';
-import type { Entry, EntryBatch, Source, Transform } from '../core/entry.js';
+import type { EntryBatch, Source, Transform } from '../core/entry.js';
 import { runPipeline } from '../core/pipeline.js';
 import { aofSource, type AofPart } from '../sources/aof.js';
 import { jsonlSource } from '../sources/jsonl.js';
 import { InputError, detectKind, resolveInput, type InputKind } from '../sources/manifest.js';
-import { keyFilter, keyPredicate } from '../transforms/filter.js';
+import { keyFilter } from '../transforms/filter.js';
 import { RestoreStoppedError } from '../sinks/redis/core.js';
 import { RedisSink, DEFAULT_BIG_KEY_THRESHOLD, type RedisSinkOptions } from '../sinks/redis/sink.js';
 import type { RedisSinkStats } from '../sinks/redis/stats.js';
@@ -70,55 +70,6 @@ function counting(counters: Counters): Transform {
     },
   };
 }
-
-/** Keys matching any exclusion glob or the exclusion regex are dropped whole (counted as filtered). */
-function excludeFilter(opts: RestoreOptions, counters: Counters): Transform | null {
-  const globs = opts.excludeGlobs ?? [];
-  const matches = keyPredicate({ keyGlobs: globs.length > 0 ? globs : undefined });
-  const regex = opts.excludeRegex ?? null;
-  if (!matches && !regex) return null;
-  const excluded = (key: KeyHeader): boolean => {
-    if (matches && matches(key) === null) return true;
-    if (regex) {
-      regex.lastIndex = 0;
-      return regex.test(key.key.toString('utf8'));
-    }
-    return false;
-  };
-  let dropping = false;
-  return {
-    name: 'key-exclude',
-    apply(batch) {
-      let out: Entry[] | null = null;
-      for (let i = 0; i < batch.length; i++) {
-        const e = batch[i] as Entry;
-        if (e.kind === 'key-start') {
-          dropping = excluded(e.header);
-          if (dropping) counters.skip('filtered');
-        }
-        const drop = dropping && VALUE_KINDS.has(e.kind);
-        if (e.kind === 'key-end') dropping = false;
-        if (drop && out === null) out = batch.slice(0, i);
-        else if (!drop && out !== null) out.push(e);
-      }
-      return out ?? batch;
-    },
-  };
-}
-
-const VALUE_KINDS: ReadonlySet<string> = new Set([
-  'key-start',
-  'string',
-  'list-items',
-  'set-members',
-  'zset-entries',
-  'hash-entries',
-  'stream-entries',
-  'stream-meta',
-  'stream-group',
-  'module',
-  'key-end',
-]);
 
 async function* fileChunks(path: string): AsyncGenerator<Buffer> {
   for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK })) yield chunk as Buffer;
@@ -213,13 +164,9 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
   if (opts.flushTarget) await flushTarget(opts.target);
 
   const transforms: Transform[] = [counting(counters)];
-  const filter = keyFilter(
-    { dbs: opts.dbs, keyGlobs: opts.keyGlobs, keyRegex: opts.keyRegex, types: opts.types },
-    counters,
-  );
+  // dbs, key globs and regex, exclusions, types: the options carry the filter's own names.
+  const filter = keyFilter(opts, counters);
   if (filter) transforms.push(filter);
-  const exclude = excludeFilter(opts, counters);
-  if (exclude) transforms.push(exclude);
   const sink = new RedisSink({ ...opts, target: opts.target, counters, valuesFromRaw, reread });
   let interrupted = false;
   let stopped: string | null = null;

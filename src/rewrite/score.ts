@@ -4,6 +4,8 @@
  * ZADD and strtod accept every form this returns. Restore (commands), decode's text formats and the tests
  * share these two functions; the byte-level writer for decode's hot path is writeScore in sinks/text/byte-builder.ts.
  */
+import { parseScore as parseScoreBytes } from '@shake/rdb';
+
 export function formatScore(score: number): string {
   if (score === Infinity) return 'inf';
   if (score === -Infinity) return '-inf';
@@ -12,17 +14,11 @@ export function formatScore(score: number): string {
   return String(score);
 }
 
-/** The inverse of formatScore. */
+/**
+ * The inverse of formatScore, and any other spelling strtod takes ("+inf", "Infinity", "-nan", any case):
+ * @shake/rdb's parser reads RDB score text with the same function, so every score text shake reads
+ * (RDB, JSON lines, tests) is read one way.
+ */
 export function parseScore(s: string): number {
-  switch (s) {
-    case 'inf':
-    case '+inf':
-      return Infinity;
-    case '-inf':
-      return -Infinity;
-    case 'nan':
-      return NaN;
-    default:
-      return Number(s);
-  }
+  return parseScoreBytes(Buffer.from(s, 'latin1'));
 }

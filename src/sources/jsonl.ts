@@ -17,6 +17,7 @@
  */
 import type { HashEntry, KeyHeader, RdbEvent, RedisType, StreamGroup, StreamId, ZsetEntry } from '@shake/rdb';
 import type { Entry, EntryBatch } from '../core/entry.js';
+import { parseScore } from '../rewrite/score.js';
 
 export class JsonlError extends Error {
   override readonly name = 'JsonlError';
@@ -144,7 +145,7 @@ class RecordReader {
       case 'zset': {
         const entries: ZsetEntry[] = this.array(v).map((p) => {
           const pair = this.array(p);
-          return { member: this.bytes(pair[0] ?? null, 'member'), score: parseScore(pair[1] ?? null) };
+          return { member: this.bytes(pair[0] ?? null, 'member'), score: scoreOf(pair[1] ?? null) };
         });
         start.length = entries.length;
         for (let i = 0; i < entries.length; i += this.batch) {
@@ -290,11 +291,7 @@ function isObj(v: Json | undefined): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function parseScore(s: Json): number {
+function scoreOf(s: Json): number {
   if (typeof s === 'number') return s;
-  if (typeof s !== 'string') return NaN;
-  const t = s.trim().toLowerCase();
-  if (t === 'inf' || t === '+inf' || t === 'infinity' || t === '+infinity') return Infinity;
-  if (t === '-inf' || t === '-infinity') return -Infinity;
-  return Number(t);
+  return typeof s === 'string' ? parseScore(s) : NaN;
 }

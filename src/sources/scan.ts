@@ -13,6 +13,7 @@
 import { Crc64, type KeyHeader, type RdbEvent, type RedisType } from '@shake/rdb';
 import type { Counters } from '../core/counters.js';
 import type { Entry, EntryBatch } from '../core/entry.js';
+import { printableKey } from '../core/printable-key.js';
 import { KeyDedup } from './scan-dedup.js';
 import { scanTypeOfRdbType } from './scan-types.js';
 import { readServerFacts, type ScanConnection, type ServerFacts } from './scan-server.js';
@@ -255,7 +256,7 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
         continue;
       }
       if (!Buffer.isBuffer(dump) || dump.length < 1 + DUMP_TRAILER) {
-        throw new Error(`DUMP ${printable(key)}: unexpected reply`);
+        throw new Error(`DUMP ${printableKey(key)}: unexpected reply`);
       }
       const ttl = Number(ttlReply);
       const expireAtMs = ttl < 0 ? null : facts.hasPexpiretime ? ttl : now + ttl;
@@ -272,12 +273,12 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
     if (this.opts.verifyPayloads !== false) {
       const stored = payload.readBigUInt64LE(end + 2);
       const computed = new Crc64().update(payload, 0, end + 2).digest();
-      if (stored !== computed) throw new Error(`DUMP ${printable(key)}: payload checksum mismatch`);
+      if (stored !== computed) throw new Error(`DUMP ${printableKey(key)}: payload checksum mismatch`);
     }
     if (this.info.rdbVersion === null) this.info.rdbVersion = rdbVersion;
     else if (rdbVersion !== this.info.rdbVersion) {
       throw new Error(
-        `DUMP ${printable(key)}: payload RDB version ${rdbVersion} differs from ${this.info.rdbVersion} (mixed-version source?)`,
+        `DUMP ${printableKey(key)}: payload RDB version ${rdbVersion} differs from ${this.info.rdbVersion} (mixed-version source?)`,
       );
     }
     const rdbType = payload[0]!;
@@ -339,12 +340,5 @@ function fieldOf(item: unknown, name: string): unknown {
 }
 
 function commandError(cmd: string, key: Buffer, err: Error): Error {
-  return new Error(`${cmd} ${printable(key)} failed: ${err.message}`);
-}
-
-function printable(key: Buffer): string {
-  const s = key.toString('utf8');
-  return Buffer.from(s, 'utf8').equals(key) && !/[\x00-\x1f]/.test(s) && s.length <= 80
-    ? JSON.stringify(s)
-    : `0x${key.subarray(0, 32).toString('hex')}${key.length > 32 ? '…' : ''}`;
+  return new Error(`${cmd} ${printableKey(key)} failed: ${err.message}`);
 }

@@ -1,10 +1,12 @@
 /**
  * The key filter shared by decode, restore and rump: by db, key glob (Redis semantics), key regex,
- * type, and expiry. It drops whole keys (key-start .. key-end, however many batches the key spans) and
- * counts every dropped key under a reason ('filtered' or 'expired'). Non-key entries pass through.
+ * exclusion globs and regex, type, and expiry. dropKeys() is the one transform that drops whole keys
+ * (key-start .. key-end, however many batches the key spans), counting every dropped key under a reason;
+ * non-key entries pass through. keyNamePredicate() is the same selection on a name alone (db + key), for
+ * keys known before anything is read (rump's keys file, key events).
  */
 import { isValueEvent, type KeyHeader, type RedisType } from '@shake/rdb';
-import type { Counters } from '../core/counters.js';
+import type { Counters, SkipReason } from '../core/counters.js';
 import type { Entry, EntryBatch, Transform } from '../core/entry.js';
 import { compileGlob } from './glob.js';
 
@@ -15,6 +17,9 @@ export interface KeyFilterOptions {
   keyGlobs?: readonly (string | Buffer)[];
   /** Keep keys whose UTF-8 reading (invalid bytes as U+FFFD) matches this regular expression. */
   keyRegex?: RegExp;
+  /** Drop keys matching any of these globs, or this regex (after the above: an excluded key is 'filtered'). */
+  excludeGlobs?: readonly (string | Buffer)[];
+  excludeRegex?: RegExp;
   types?: readonly RedisType[];
   /** Drop keys whose expiry is at or before `now`. */
   dropExpired?: boolean;
@@ -25,25 +30,45 @@ export interface KeyFilterOptions {
 export type KeyFilterReason = 'filtered' | 'expired';
 
 /** A predicate on key headers: null to keep the key, else the reason to drop it. */
-export type KeyPredicate = (h: KeyHeader) => KeyFilterReason | null;
+export type KeyPredicate<R extends SkipReason = KeyFilterReason> = (h: KeyHeader) => R | null;
+
+type Globs = ((key: Buffer) => boolean)[] | null;
+
+function compileGlobs(list: readonly (string | Buffer)[] | undefined): Globs {
+  return list && list.length > 0 ? list.map((g) => compileGlob(Buffer.from(g))) : null;
+}
+
+function regexMatches(re: RegExp, key: Buffer): boolean {
+  re.lastIndex = 0;
+  return re.test(key.toString('utf8'));
+}
+
+/** The selection by db and name only (no type, no expiry): true to keep; null when everything passes. */
+export function keyNamePredicate(opts: KeyFilterOptions): ((db: number, key: Buffer) => boolean) | null {
+  const dbs = opts.dbs && opts.dbs.length > 0 ? new Set(opts.dbs) : null;
+  const globs = compileGlobs(opts.keyGlobs);
+  const regex = opts.keyRegex ?? null;
+  const excludes = compileGlobs(opts.excludeGlobs);
+  const excludeRegex = opts.excludeRegex ?? null;
+  if (!dbs && !globs && !regex && !excludes && !excludeRegex) return null;
+  return (db, key) => {
+    if (dbs && !dbs.has(db)) return false;
+    if (globs && !globs.some((m) => m(key))) return false;
+    if (regex && !regexMatches(regex, key)) return false;
+    if (excludes && excludes.some((m) => m(key))) return false;
+    return !(excludeRegex && regexMatches(excludeRegex, key));
+  };
+}
 
 export function keyPredicate(opts: KeyFilterOptions): KeyPredicate | null {
-  const dbs = opts.dbs && opts.dbs.length > 0 ? new Set(opts.dbs) : null;
-  const globs =
-    opts.keyGlobs && opts.keyGlobs.length > 0 ? opts.keyGlobs.map((g) => compileGlob(Buffer.from(g))) : null;
-  const regex = opts.keyRegex ?? null;
+  const names = keyNamePredicate(opts);
   const types = opts.types && opts.types.length > 0 ? new Set<string>(opts.types) : null;
   const now = opts.nowMs ?? Date.now();
   const dropExpired = opts.dropExpired === true;
-  if (!dbs && !globs && !regex && !types && !dropExpired) return null;
+  if (!names && !types && !dropExpired) return null;
   return (h) => {
-    if (dbs && !dbs.has(h.db)) return 'filtered';
     if (types && !types.has(h.type)) return 'filtered';
-    if (globs && !globs.some((m) => m(h.key))) return 'filtered';
-    if (regex) {
-      regex.lastIndex = 0;
-      if (!regex.test(h.key.toString('utf8'))) return 'filtered';
-    }
+    if (names && !names(h.db, h.key)) return 'filtered';
     if (dropExpired && h.expireAtMs !== null && h.expireAtMs <= now) return 'expired';
     return null;
   };
@@ -52,10 +77,14 @@ export function keyPredicate(opts: KeyFilterOptions): KeyPredicate | null {
 /** A transform that drops whole keys the predicate rejects, counting them in `counters`. */
 export function keyFilter(opts: KeyFilterOptions, counters: Counters): Transform | null {
   const pred = keyPredicate(opts);
-  if (!pred) return null;
+  return pred ? dropKeys('key-filter', pred, counters) : null;
+}
+
+/** Drops whole keys (key-start .. key-end) `pred` gives a reason for, counting each under that reason. */
+export function dropKeys<R extends SkipReason>(name: string, pred: KeyPredicate<R>, counters: Counters): Transform {
   let dropping = false;
   return {
-    name: 'key-filter',
+    name,
     apply(batch: EntryBatch): EntryBatch {
       let out: Entry[] | null = null;
       for (let i = 0; i < batch.length; i++) {
@@ -64,7 +93,7 @@ export function keyFilter(opts: KeyFilterOptions, counters: Counters): Transform
         if (e.kind === 'key-start') {
           const reason = pred(e.header);
           dropping = drop = reason !== null;
-          if (reason) counters.skip(reason);
+          if (reason !== null) counters.skip(reason);
         } else if (e.kind === 'key-end') {
           dropping = false;
         } else if (!isValueEvent(e)) {
