@@ -49,6 +49,27 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return loadConfig({ configPath: this.flags.config, flags, flagNames });
   }
 
+  /**
+   * The settings the flags give, from ONE map per command (`section.key` -> flag name): the values for
+   * loadConfig and the names its messages use. A boolean flag left off (false, and no --no- form) sets nothing,
+   * so the config file and the environment still apply.
+   */
+  protected flagSettings(map: Record<string, string>): {
+    values: Record<string, unknown>;
+    names: Record<string, string>;
+  } {
+    const defs = this.ctor.flags as Record<string, { allowNo?: boolean } | undefined>;
+    const given = this.flags as Record<string, unknown>;
+    const values: Record<string, unknown> = {};
+    const names: Record<string, string> = {};
+    for (const [path, flag] of Object.entries(map)) {
+      const v = given[flag];
+      values[path] = v === false && defs[flag]?.allowNo !== true ? undefined : v;
+      names[path] = `--${flag}`;
+    }
+    return { values, names };
+  }
+
   /** One line on stderr unless --quiet. */
   protected note(line: string): void {
     if (!this.flags?.quiet) process.stderr.write(`${line}\n`);

@@ -9,6 +9,7 @@ import { parseDbMap } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
 import { restore, type RestoreRun } from '../pipelines/restore.js';
 import { restoreReport } from '../pipelines/restore-report.js';
+import { connLimitsOf } from '../sinks/redis/conn-writer.js';
 
 const TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
 
@@ -62,33 +63,19 @@ export default class Restore extends BaseCommand<typeof Restore> {
 
   public async run(): Promise<void> {
     const f = this.flags;
-    const names: Record<string, string> = {
-      'target.url': '--target',
-      'target.user': '--target-user',
-      'target.type': '--target-type',
-      'restore.on_conflict': '--on-conflict',
-      'restore.on_error': '--on-error',
-      'restore.functions': '--functions',
-      'restore.big_key_threshold': '--big-key-threshold',
-      'restore.db_map': '--db-map',
-      'restore.connections': '--connections',
-      'restore.pipeline': '--pipeline',
-    };
-    const { config } = this.loadConfig(
-      {
-        'target.url': f.target,
-        'target.user': f['target-user'],
-        'target.type': f['target-type'],
-        'restore.on_conflict': f['on-conflict'],
-        'restore.on_error': f['on-error'],
-        'restore.functions': f.functions,
-        'restore.big_key_threshold': f['big-key-threshold'],
-        'restore.db_map': f['db-map'],
-        'restore.connections': f.connections,
-        'restore.pipeline': f.pipeline,
-      },
-      names,
-    );
+    const { values, names } = this.flagSettings({
+      'target.url': 'target',
+      'target.user': 'target-user',
+      'target.type': 'target-type',
+      'restore.on_conflict': 'on-conflict',
+      'restore.on_error': 'on-error',
+      'restore.functions': 'functions',
+      'restore.big_key_threshold': 'big-key-threshold',
+      'restore.db_map': 'db-map',
+      'restore.connections': 'connections',
+      'restore.pipeline': 'pipeline',
+    });
+    const { config } = this.loadConfig(values, names);
     const r = config.restore;
     if (!config.target.url)
       this.error('give the target with --target redis://host:port (or [target] url)', { exit: 1 });
@@ -117,7 +104,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
         functions: r.functions,
         bigKeyThreshold: r.big_key_threshold,
         dbMap,
-        connLimits: { batchCommands: r.pipeline, batchBytes: 1 << 20, maxInflightBatches: r.inflight_batches },
+        connLimits: connLimitsOf(r),
         flushTarget: f['flush-target'],
         dbs: f.db,
         keyGlobs: f.key,

@@ -10,6 +10,7 @@ import { rump, type RumpResult } from '../pipelines/rump.js';
 import { RateMeter, RumpStats, keysScanned, progressLine } from '../rump/stats.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
+import { connLimitsOf } from '../sinks/redis/conn-writer.js';
 
 const TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
 
@@ -60,29 +61,7 @@ export default class Rump extends BaseCommand<typeof Rump> {
 
   public async run(): Promise<void> {
     const f = this.flags;
-    const values: Record<string, unknown> = {
-      'source.url': f.source,
-      'source.user': f['source-user'],
-      'target.url': f.target,
-      'target.user': f['target-user'],
-      'target.type': f['target-type'],
-      'rump.rate': f.rate,
-      'rump.rate_bytes': f['rate-bytes'],
-      'rump.scan_count': f.count,
-      'rump.on_conflict': f['on-conflict'],
-      'rump.on_error': f['on-error'],
-      'rump.functions': f.functions,
-      'rump.prefer_replica': f['prefer-replica'] || undefined,
-      'rump.live': f.live || undefined,
-      'rump.notify_check': f['notify-check'],
-      'rump.debounce_ms': f['debounce-ms'],
-      'restore.big_key_threshold': f['big-key-threshold'],
-      'restore.db_map': f['db-map'],
-      'restore.connections': f.connections,
-      'restore.pipeline': f.pipeline,
-    };
-    const names: Record<string, string> = {};
-    for (const [path, flag] of Object.entries(FLAG_NAMES)) names[path] = flag;
+    const { values, names } = this.flagSettings(FLAG_KEYS);
     // --tls-ca / --tls-insecure apply to the end(s) that use TLS.
     const first = this.loadConfig(values, names).config;
     for (const end of ['source', 'target'] as const) {
@@ -141,7 +120,7 @@ export default class Rump extends BaseCommand<typeof Rump> {
         onError: ru.on_error,
         functionsPolicy: ru.functions,
         bigKeyThreshold: r.big_key_threshold,
-        connLimits: { batchCommands: r.pipeline, batchBytes: 1 << 20, maxInflightBatches: r.inflight_batches },
+        connLimits: connLimitsOf(r),
         signal: this.abort.signal,
         onNotice: (m) => this.note(`notice: ${m}`),
         onWarning: (m) => this.note(`warning: ${m}`),
@@ -176,26 +155,27 @@ export default class Rump extends BaseCommand<typeof Rump> {
   }
 }
 
-const FLAG_NAMES: Record<string, string> = {
-  'source.url': '--source',
-  'source.user': '--source-user',
-  'target.url': '--target',
-  'target.user': '--target-user',
-  'target.type': '--target-type',
-  'rump.rate': '--rate',
-  'rump.rate_bytes': '--rate-bytes',
-  'rump.scan_count': '--count',
-  'rump.on_conflict': '--on-conflict',
-  'rump.on_error': '--on-error',
-  'rump.functions': '--functions',
-  'rump.prefer_replica': '--prefer-replica',
-  'rump.live': '--live',
-  'rump.notify_check': '--notify-check',
-  'rump.debounce_ms': '--debounce-ms',
-  'restore.big_key_threshold': '--big-key-threshold',
-  'restore.db_map': '--db-map',
-  'restore.connections': '--connections',
-  'restore.pipeline': '--pipeline',
+/** Each flag and the config key it sets (`section.key` -> flag), once. */
+const FLAG_KEYS: Record<string, string> = {
+  'source.url': 'source',
+  'source.user': 'source-user',
+  'target.url': 'target',
+  'target.user': 'target-user',
+  'target.type': 'target-type',
+  'rump.rate': 'rate',
+  'rump.rate_bytes': 'rate-bytes',
+  'rump.scan_count': 'count',
+  'rump.on_conflict': 'on-conflict',
+  'rump.on_error': 'on-error',
+  'rump.functions': 'functions',
+  'rump.prefer_replica': 'prefer-replica',
+  'rump.live': 'live',
+  'rump.notify_check': 'notify-check',
+  'rump.debounce_ms': 'debounce-ms',
+  'restore.big_key_threshold': 'big-key-threshold',
+  'restore.db_map': 'db-map',
+  'restore.connections': 'connections',
+  'restore.pipeline': 'pipeline',
 };
 
 function usesTls(s: ShakeConfig['source']): boolean {

@@ -7,6 +7,7 @@
  * With `live`, the target then follows the source through key-event notifications until the signal aborts.
  */
 import type { RedisType } from '@shake/rdb';
+import { defaultConfig } from '../config/schema.js';
 import { Counters } from '../core/counters.js';
 import type { ConnectionOptions } from '../redis/index.js';
 import type { RewriteLimits } from '../rewrite/key-rewriter.js';
@@ -22,8 +23,11 @@ import { SerialWriter } from '../rump/serial-writer.js';
 import { connectSource, discoverSourceNodes, slotRouter, type ConnectSource } from '../rump/source-nodes.js';
 import { RumpStats } from '../rump/stats.js';
 
+/** The schema's [rump] defaults, for library callers that leave an option out. */
+const RUMP_DEFAULTS = defaultConfig().rump;
+
 /** Keys per second per source node unless told otherwise (see docs/rump.md for the measured impact). */
-export const DEFAULT_RUMP_RATE = 20_000;
+export const DEFAULT_RUMP_RATE = RUMP_DEFAULTS.rate;
 
 export interface RumpOptions {
   /** The source (any node of a cluster). */
@@ -119,9 +123,9 @@ export async function rump(opts: RumpOptions): Promise<RumpResult> {
   const sink = new RedisSink({
     target: opts.target,
     counters,
-    onConflict: opts.onConflict ?? 'replace',
-    onError: opts.onError ?? 'skip',
-    functions: opts.functionsPolicy ?? 'replace',
+    onConflict: opts.onConflict ?? RUMP_DEFAULTS.on_conflict,
+    onError: opts.onError ?? RUMP_DEFAULTS.on_error,
+    functions: opts.functionsPolicy ?? RUMP_DEFAULTS.functions,
     bigKeyThreshold,
     dbMap: opts.dbMap,
     connLimits: opts.connLimits,
@@ -131,18 +135,18 @@ export async function rump(opts: RumpOptions): Promise<RumpResult> {
   const inner = new AbortController();
   const settings: NodeSettings = {
     dbs: opts.dbs && opts.dbs.length > 0 ? opts.dbs : undefined,
-    scanCount: opts.scanCount ?? 1000,
+    scanCount: opts.scanCount ?? RUMP_DEFAULTS.scan_count,
     match: opts.match,
     scanType: opts.keysFile ? null : scanTypeFor(opts.types, topo.facts.redisVersion),
     filters,
     nameFilter: nameFilter(filters),
-    rate: { keysPerSec: opts.rate ?? DEFAULT_RUMP_RATE, bytesPerSec: opts.rateBytes ?? 0 },
+    rate: { keysPerSec: opts.rate ?? RUMP_DEFAULTS.rate, bytesPerSec: opts.rateBytes ?? RUMP_DEFAULTS.rate_bytes },
     keysFile: opts.keysFile ?? null,
     functions: opts.functions !== false,
     live: opts.live === true,
-    notifyCheck: opts.notifyCheck !== false,
-    debounceMs: opts.debounceMs ?? 100,
-    maxPending: opts.maxPending ?? 1_000_000,
+    notifyCheck: opts.notifyCheck ?? RUMP_DEFAULTS.notify_check,
+    debounceMs: opts.debounceMs ?? RUMP_DEFAULTS.debounce_ms,
+    maxPending: opts.maxPending ?? RUMP_DEFAULTS.max_pending,
     bigKeyThreshold,
     routeKey: slotRouter(nodes),
     resubscribeForMs: 60_000,

@@ -1,7 +1,8 @@
 /**
- * shake's data-path Redis client: one net/tls socket, pipelined commands, FIFO reply matching, bounded
- * in-flight work. ioredis stays for control-plane conveniences; this is for hundreds of thousands of
- * RESTORE/DUMP/SCAN commands per second and for handing a socket to the replication client.
+ * shake's Redis client, for every connection it makes at run time (control commands as well as the data path):
+ * one net/tls socket, pipelined commands, FIFO reply matching, bounded in-flight work; built for hundreds of
+ * thousands of RESTORE/DUMP/SCAN commands per second and for handing a socket to the replication client.
+ * (ioredis is only a test dependency: the tests' independent client.)
  *
  * - `call(argv)` resolves with the reply; an error reply is a RespServerError VALUE (use `callOrThrow` to throw).
  * - `sendBatch(argvs)` writes the commands in one corked write and resolves with all replies in order.

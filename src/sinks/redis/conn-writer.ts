@@ -5,6 +5,7 @@
  * `ready()` waits while the target is behind (backpressure); `drain()` waits for every reply.
  */
 import type { RespValue } from '@shake/resp';
+import { defaultConfig, type ShakeConfig } from '../../config/schema.js';
 import type { Argv } from '../../rewrite/key-rewriter.js';
 import type { TargetConnection, TargetNode } from './target.js';
 
@@ -22,7 +23,16 @@ export interface ConnLimits {
   maxInflightBatches: number;
 }
 
-export const DEFAULT_CONN_LIMITS: ConnLimits = { batchCommands: 1000, batchBytes: 1 << 20, maxInflightBatches: 4 };
+/** Payload bytes per batch: a fixed bound (not a setting), so one batch never holds more than this. */
+export const BATCH_BYTES = 1 << 20;
+
+/** The limits from the [restore] settings (`pipeline`, `inflight_batches`), shared by restore, rump and sync. */
+export function connLimitsOf(r: Pick<ShakeConfig['restore'], 'pipeline' | 'inflight_batches'>): ConnLimits {
+  return { batchCommands: r.pipeline, batchBytes: BATCH_BYTES, maxInflightBatches: r.inflight_batches };
+}
+
+/** For library callers that give none: the schema's defaults. */
+export const DEFAULT_CONN_LIMITS: ConnLimits = connLimitsOf(defaultConfig().restore);
 
 /** Errors on SELECT / ASKING are not about any key: the connection is unusable. */
 export class ConnectionFatalError extends Error {

@@ -1,6 +1,6 @@
 /**
- * Connects to a target and learns what it is: standalone, cluster or proxy (given, or detected: INFO cluster
- * says cluster_enabled; a server that refuses INFO, as twemproxy does, is taken for a proxy), its version
+ * Connects to a target and learns what it is: standalone, cluster or proxy (given, or detected: INFO server
+ * says redis_mode:cluster; a server that refuses INFO, as twemproxy does, is taken for a proxy), its version
  * (INFO server: redis_version, or valkey_version) and so the RDB version its RESTORE accepts. Opens
  * `connections` pipelined connections per master; for a cluster, a slot router (src/cluster) keeps the
  * slot map and new masters are connected on first use.
@@ -8,6 +8,7 @@
 import { RespServerError, type RespValue } from '@shake/resp';
 import { rdbVersionForRedis, rdbVersionForValkey } from '@shake/rdb';
 import { ClusterRouter, addressKey, keySlot, type CommandCaller, type NodeAddress } from '../../cluster/index.js';
+import { defaultConfig } from '../../config/schema.js';
 import { connect, type ConnectionOptions, type RedisConnection } from '../../redis/index.js';
 import { featuresFor, type TargetKind } from '../../rewrite/features.js';
 import type { Argv } from '../../rewrite/key-rewriter.js';
@@ -19,7 +20,7 @@ export interface OpenTargetOptions {
   connection: ConnectionOptions;
   /** Given kind, or detect. */
   kind?: TargetKind;
-  /** Pipelined connections per master (default 2). */
+  /** Pipelined connections per master (default: the schema's [restore] connections). */
   connections?: number;
   /** For a proxy, which answers no INFO: the version of the servers behind it (default 5.0.0). */
   proxyServerVersion?: string;
@@ -67,7 +68,7 @@ function text(reply: RespValue): string | null {
 
 export async function openTarget(opts: OpenTargetOptions): Promise<RedisTarget> {
   const base: ConnectionOptions = { ...opts.connection, db: 0, name: opts.connection.name ?? 'shake-restore' };
-  const perNode = Math.max(1, opts.connections ?? 2);
+  const perNode = Math.max(1, opts.connections ?? defaultConfig().restore.connections);
   let kind = opts.kind;
   let version = opts.proxyServerVersion ?? '5.0.0';
   let valkeyVersion: string | null = null;

@@ -7,6 +7,7 @@
  * overtakes the key it changes.
  */
 import { isValueEvent } from '@shake/rdb';
+import { defaultConfig } from '../../config/schema.js';
 import type { Counters } from '../../core/counters.js';
 import type { Entry, EntryBatch, Sink } from '../../core/entry.js';
 import { DEFAULT_REWRITE_LIMITS, type RewriteLimits } from '../../rewrite/key-rewriter.js';
@@ -49,7 +50,8 @@ export interface RedisSinkOptions {
   reread?: (offsets: ReadonlySet<number>) => AsyncIterable<EntryBatch>;
 }
 
-export const DEFAULT_BIG_KEY_THRESHOLD = 16 * 1024 * 1024;
+/** The schema's [restore] big_key_threshold, for library callers that give none. */
+export const DEFAULT_BIG_KEY_THRESHOLD = defaultConfig().restore.big_key_threshold;
 
 export class RedisSink implements Sink {
   readonly stats: RedisSinkStats = emptyStats();
