@@ -1,10 +1,15 @@
-import { test } from 'node:test';
+/**
+ * @shake/resp's decoder alone on the raw bytes a real redis-server answered to a 1M-command pipeline (SET of a
+ * 100-byte value / GET / INCR): MB/s and replies/s, best of three runs.
+ * Usage: node dist/bench/resp-decode.bench.js [--replies 1000000]
+ */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { commandByteLength, RespDecoder, writeCommand } from '@shake/resp';
-import { startRedis } from '../harness/redis-server.js';
+import { startRedis } from '../test/harness/redis-server.js';
+import { opt } from './lib/args.js';
 
-const REPLIES = 1_000_000;
+const REPLIES = opt('replies', 1_000_000);
 
 /** The raw bytes a real redis-server answers to a 1M-command pipeline (SET 100-byte value / GET / INCR). */
 async function recordPipelinedResponse(port: number): Promise<Buffer[]> {
@@ -42,7 +47,7 @@ async function recordPipelinedResponse(port: number): Promise<Buffer[]> {
   return chunks;
 }
 
-test('throughput: decode a 1M-reply pipelined response recorded from redis-server', async () => {
+async function main(): Promise<void> {
   const server = await startRedis();
   try {
     const chunks = await recordPipelinedResponse(server.port);
@@ -63,8 +68,9 @@ test('throughput: decode a 1M-reply pipelined response recorded from redis-serve
       `resp decode: ${REPLIES} replies, ${(bytes / 1e6).toFixed(1)} MB in ${chunks.length} chunks: ` +
         `${best.toFixed(0)} ms, ${mbps.toFixed(0)} MB/s, ${(rps / 1e6).toFixed(2)} M replies/s`,
     );
-    assert.ok(rps > 500_000, `at least 0.5 M replies/s (got ${rps.toFixed(0)})`);
   } finally {
     await server.stop();
   }
-});
+}
+
+await main();
