@@ -515,6 +515,7 @@ async function applyLoop(
         state.applied = applier.appliedOffset;
         continue;
       }
+      await applier.idle();
       if (stopDeadline !== null) return 'stopped';
       if (opts.untilCaughtUp && spool.drained && Date.now() - lastCaughtUpCheck >= 100) {
         lastCaughtUpCheck = Date.now();

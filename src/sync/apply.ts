@@ -64,6 +64,8 @@ export interface ApplierOptions {
 
 interface Op {
   argv: Buffer[];
+  /** The key routing the command (cluster), from command-keys.ts. */
+  key: Buffer | null;
   /** Source db. */
   db: number;
   offset: number;
@@ -113,6 +115,7 @@ export class BatchApplier {
   private carry: SpooledCommand[] = [];
   private readonly cluster: boolean;
   private lastBase = 0;
+  private baseOffset = -1;
   private readonly warned = new Set<string>();
 
   constructor(private readonly opts: ApplierOptions) {
@@ -171,8 +174,10 @@ export class BatchApplier {
         });
         continue;
       }
-      const op: Op = { argv: clientForm(c.argv, name), db: this.db, offset: c.offset };
-      if (this.cluster && commandRoute(op.argv, name).kind !== 'key') yield { barrier: op };
+      const argv = clientForm(c.argv, name);
+      const route = commandRoute(argv, name);
+      const op: Op = { argv, key: route.kind === 'key' ? route.key : null, db: this.db, offset: c.offset };
+      if (this.cluster && op.key === null) yield { barrier: op };
       else yield op;
     }
   }
@@ -293,7 +298,7 @@ export class BatchApplier {
       }
       groupEnd = o.offset;
       for (const part of this.splitBySlot(o, routing.slotOf.bind(routing))) {
-        const slot = routing.slotOf(part.argv[1] as Buffer);
+        const slot = routing.slotOf(part.key as Buffer);
         txSlots?.add(slot);
         const covered = this.opts.slotOffsets?.get(slot);
         if (covered !== undefined && part.offset <= covered) {
@@ -325,7 +330,7 @@ export class BatchApplier {
     }
     if (bySlot.size <= 1) return [op];
     this.stats.splitCommands++;
-    return [...bySlot.values()].map((argv) => ({ argv, db: op.db, offset: op.offset }));
+    return [...bySlot.values()].map((argv) => ({ argv, key: argv[1] as Buffer, db: op.db, offset: op.offset }));
   }
 
   /** One transaction per slot (with its checkpoint), every node in parallel, every slot of a node in order. */
@@ -334,7 +339,7 @@ export class BatchApplier {
     for (let attempt = 0; ; attempt++) {
       const byNode = new Map<TargetNode, [number, Op[]][]>();
       for (const [slot, ops] of groups) {
-        const node = routing.nodeForKey((ops[0] as Op).argv[1] as Buffer);
+        const node = routing.nodeForKey((ops[0] as Op).key as Buffer);
         let l = byNode.get(node);
         if (!l) byNode.set(node, (l = []));
         l.push([slot, ops]);
@@ -395,9 +400,15 @@ export class BatchApplier {
     await this.writeBase();
   }
 
+  /** Nothing to apply for now: bring the cluster base checkpoint up to date (no-op on standalone). */
+  async idle(): Promise<void> {
+    if (this.cluster && this.baseOffset !== this.applied.offset) await this.writeBase();
+  }
+
   /** Cluster: every slot is applied up to `applied.offset`; record it in the base key. */
   async writeBase(): Promise<void> {
     if (!this.cluster) return;
+    this.baseOffset = this.applied.offset;
     const key = checkpointKey(this.opts.name);
     const node = this.opts.core.nodeForKey(Buffer.from(key));
     const [r] = await this.opts.core.orderedWriter(node).direct([['SET', key, encodeCheckpoint(this.applied)]]);

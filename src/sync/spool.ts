@@ -172,7 +172,7 @@ export class Spool {
       if (this.closed) return [];
       const woke = new Promise<boolean>((resolve) => {
         this.waiter = () => resolve(true);
-        if (waitMs !== undefined) setTimeout(() => resolve(false), waitMs).unref();
+        if (waitMs !== undefined) setTimeout(() => resolve(false), waitMs);
       });
       if (!(await woke)) {
         this.waiter = null;

@@ -55,9 +55,17 @@ export async function masterOffset(c: Redis): Promise<number> {
 }
 
 /** Waits until the source's master_repl_offset is what the target's checkpoint(s) hold. */
-export async function waitApplied(source: Redis, checkpoint: () => Promise<number>, timeoutMs = 30_000): Promise<void> {
+export async function waitApplied(
+  source: Redis,
+  checkpoint: () => Promise<number>,
+  timeoutMs = 30_000,
+  run?: Running,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let failed: unknown = null;
+  run?.done.catch((err: unknown) => (failed = err));
   for (;;) {
+    if (failed) throw failed as Error;
     const want = await masterOffset(source);
     const got = await checkpoint();
     if (got >= want) return;

@@ -63,7 +63,7 @@ for (const diskless of [false, true]) {
       await waitStreaming(run.progress);
       await runWorkload(src, { seed: diskless ? 23 : 24, ops: 2500 });
       await sleep(400); // the short TTLs pass; the source sends their DELs
-      await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)));
+      await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)), 30_000, run);
       const result = await run.stop();
       const link = result.links[0]!;
       assert.equal(result.interrupted, true);
@@ -86,7 +86,7 @@ for (const diskless of [false, true]) {
       const run = startSync(source, target, { stateDir: dir });
       await runWorkload(src, { seed: 32, ops: 1000 });
       await sleep(400);
-      await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)));
+      await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)), 30_000, run);
       const result = await run.stop();
       const link = result.links[0]!;
       assert.equal(link.fullSyncs, 0);

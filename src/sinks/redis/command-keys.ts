@@ -1,7 +1,7 @@
 /**
  * Which key a replayed write command (AOF, replication stream) touches, for routing it to the cluster node
  * that owns the key's slot. Nearly every write command has its first key at argv[1]; the exceptions are the
- * script/function calls (numkeys at argv[2]) and commands without keys, which either go to every master
+ * script/function calls (numkeys at argv[2]), XGROUP and BITOP (key at argv[2]) and commands without keys, which either go to every master
  * (FLUSHDB, FLUSHALL, FUNCTION, SCRIPT) or to any one node.
  */
 
@@ -10,6 +10,8 @@ export type CommandRoute = { kind: 'key'; key: Buffer } | { kind: 'all-masters' 
 const KEYLESS_TO_ALL = new Set(['flushdb', 'flushall', 'function', 'script']);
 const KEYLESS = new Set(['multi', 'exec', 'discard', 'select', 'swapdb', 'ping', 'publish', 'spublish', 'echo']);
 const NUMKEYS_AT_2 = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro']);
+/** A subcommand or operation first, then the key: XGROUP CREATE <key> ..., BITOP AND <destkey> ... */
+const KEY_AT_2 = new Set(['xgroup', 'bitop']);
 
 export function commandName(argv: readonly Buffer[]): string {
   const a = argv[0];
@@ -24,6 +26,6 @@ export function commandRoute(argv: readonly Buffer[], name = commandName(argv)):
     const key = argv[3];
     return n > 0 && key ? { kind: 'key', key } : { kind: 'any' };
   }
-  const key = argv[1];
+  const key = KEY_AT_2.has(name) ? argv[2] : argv[1];
   return key ? { kind: 'key', key } : { kind: 'any' };
 }
