@@ -32,6 +32,8 @@ export interface RedisServerOptions {
   cluster?: boolean;
   /** Binary to run (default: redis-server on PATH). */
   binary?: string;
+  /** A server before 3.2 (no protected-mode directive: it would refuse to start). */
+  before32?: boolean;
   /**
    * Serve TLS only (`--port 0 --tls-port P`, `--tls-auth-clients optional`). `true` uses one CA per test
    * process (sharedTestCA); pass a TestCA from makeTestCA() to choose. Check tlsSupport() first.
@@ -100,7 +102,8 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
 
 function serverArgs(opts: RedisServerOptions, dir: string, port: number, ca: TestCA | undefined): string[] {
   const args = ['--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
-  args.push('--logfile', join(dir, 'redis.log'), '--protected-mode', 'no');
+  args.push('--logfile', join(dir, 'redis.log'));
+  if (!opts.before32) args.push('--protected-mode', 'no');
   if (ca) {
     args.push('--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'optional');
     args.push('--tls-cert-file', ca.serverCertFile, '--tls-key-file', ca.serverKeyFile);

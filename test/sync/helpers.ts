@@ -119,6 +119,25 @@ export function withoutEntriesRead(records: KeyRecord[]): KeyRecord[] {
   });
 }
 
+/**
+ * Across versions, also what a 7.2+ master does not propagate or a 7.0 target cannot hold: an XREADGROUP that
+ * reads nothing creates (or touches) its consumer on the master and propagates nothing (seen with
+ * `redis-cli --replica` on 7.4), so consumers with an empty PEL are not compared; active_time (7.2+) has no
+ * place in a 7.0 target.
+ */
+export function withoutUnreplicatedConsumers(records: KeyRecord[]): KeyRecord[] {
+  return records.map((r) => {
+    if (r.type !== 'stream') return r;
+    const v = r.value as { groups?: { consumers: { pel: string[]; active_time_ms?: number | null }[] }[] };
+    if (!v.groups) return r;
+    const groups = v.groups.map((g) => ({
+      ...g,
+      consumers: g.consumers.filter((c) => c.pel.length > 0).map((c) => ({ ...c, active_time_ms: null })),
+    }));
+    return { ...r, value: { ...v, groups } } as KeyRecord;
+  });
+}
+
 /** Resolves once the link named `name` is applying the command stream (its snapshot is loaded). */
 export async function waitStreaming(progress: SyncProgress, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

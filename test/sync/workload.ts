@@ -86,7 +86,7 @@ export async function runWorkload(c: Redis, o: WorkloadOptions): Promise<void> {
       else if (x < 0.86 && !o.singleDb) pl.move(key('n'), pick([1, 2]));
       else if (x < 0.88 && !o.singleDb && major >= 6)
         pl.call('COPY', key('h'), key('h'), 'DB', pick([1, 2]), 'REPLACE');
-      else if (x < 0.885 && !o.singleDb) pl.swapdb(1, 2);
+      else if (x < 0.885 && !o.singleDb && major >= 4) pl.swapdb(1, 2);
       else if (x < 0.886 && !flushed && done > o.ops / 2) {
         pl.select(o.singleDb ? 0 : 2);
         pl.flushdb();
