@@ -3,6 +3,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { Progress } from '../cli/progress.js';
 import { syncProgressLine, syncReport } from '../pipelines/sync-report.js';
 import { connectionFromSection } from '../redis/endpoint.js';
+import { connLimitsOf } from '../sinks/redis/conn-writer.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
 import { sync, SyncProgress, type SyncResult } from '../pipelines/sync.js';
@@ -47,24 +48,8 @@ export default class Sync extends BaseCommand<typeof Sync> {
 
   public async run(): Promise<void> {
     const f = this.flags;
-    const values: Record<string, unknown> = {
-      'source.url': f.source,
-      'source.user': f['source-user'],
-      'target.url': f.target,
-      'target.user': f['target-user'],
-      'target.type': f['target-type'],
-      'sync.on_conflict': f['on-conflict'],
-      'sync.functions': f.functions,
-      'sync.forward_publish': f['forward-publish'] ? true : undefined,
-      'sync.state_dir': f['state-dir'],
-      'sync.name': f.name,
-      'sync.spool_max_bytes': f['spool-max'],
-      'restore.big_key_threshold': f['big-key-threshold'],
-      'restore.db_map': f['db-map'],
-      'restore.connections': f.connections,
-      'restore.pipeline': f.pipeline,
-    };
-    const { config } = this.loadConfig(values, FLAG_NAMES);
+    const { values, names } = this.flagSettings(FLAG_KEYS);
+    const { config } = this.loadConfig(values, names);
     if (!config.source.url)
       this.error('give the source with --source redis://host:port (or [source] url)', { exit: 1 });
     if (!config.target.url)
@@ -99,7 +84,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
         functions: s.functions,
         bigKeyThreshold: r.big_key_threshold,
         dbMap,
-        connLimits: { batchCommands: r.pipeline, batchBytes: 1 << 20, maxInflightBatches: r.inflight_batches },
+        connLimits: connLimitsOf(r),
         forwardPublish: s.forward_publish,
         untilCaughtUp: f['until-caught-up'],
         spoolMaxBytes: s.spool_max_bytes,
@@ -125,20 +110,21 @@ export default class Sync extends BaseCommand<typeof Sync> {
   }
 }
 
-const FLAG_NAMES: Record<string, string> = {
-  'source.url': '--source',
-  'source.user': '--source-user',
-  'target.url': '--target',
-  'target.user': '--target-user',
-  'target.type': '--target-type',
-  'sync.on_conflict': '--on-conflict',
-  'sync.functions': '--functions',
-  'sync.forward_publish': '--forward-publish',
-  'sync.state_dir': '--state-dir',
-  'sync.name': '--name',
-  'sync.spool_max_bytes': '--spool-max',
-  'restore.big_key_threshold': '--big-key-threshold',
-  'restore.db_map': '--db-map',
-  'restore.connections': '--connections',
-  'restore.pipeline': '--pipeline',
+/** `section.key` -> flag, once. */
+const FLAG_KEYS: Record<string, string> = {
+  'source.url': 'source',
+  'source.user': 'source-user',
+  'target.url': 'target',
+  'target.user': 'target-user',
+  'target.type': 'target-type',
+  'sync.on_conflict': 'on-conflict',
+  'sync.functions': 'functions',
+  'sync.forward_publish': 'forward-publish',
+  'sync.state_dir': 'state-dir',
+  'sync.name': 'name',
+  'sync.spool_max_bytes': 'spool-max',
+  'restore.big_key_threshold': 'big-key-threshold',
+  'restore.db_map': 'db-map',
+  'restore.connections': 'connections',
+  'restore.pipeline': 'pipeline',
 };

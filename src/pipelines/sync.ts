@@ -25,7 +25,8 @@ import { ReplicaLink } from '../replica/link.js';
 import { SnapshotCheck } from '../replica/snapshot-check.js';
 import { fileSnapshotConsumer } from '../replica/snapshot-dump.js';
 import { RdbFileOutput } from '../sinks/rdb-file-output.js';
-import type { ConnLimits } from '../sinks/redis/conn-writer.js';
+import { DEFAULT_CONN_LIMITS, type ConnLimits } from '../sinks/redis/conn-writer.js';
+import { defaultConfig } from '../config/schema.js';
 import { SinkCore, type ConflictPolicy } from '../sinks/redis/core.js';
 import { DbMapper, type DbMapSpec } from '../sinks/redis/db-map.js';
 import { flushTarget, restore, type RestoreRun } from './restore.js';
@@ -209,7 +210,7 @@ async function syncMaster(opts: SyncOptions, source: ConnectionOptions, signal: 
   }
   const dir = join(opts.stateDir, safeName(name));
   mkdirSync(dir, { recursive: true });
-  const core = new SinkCore(target, counters, emptyStats(), opts.connLimits ?? DEFAULT_LIMITS, 'replace', 'skip');
+  const core = new SinkCore(target, counters, emptyStats(), opts.connLimits ?? DEFAULT_CONN_LIMITS, 'replace', 'skip');
   const dbs = new DbMapper(
     opts.dbMap ?? { map: new Map(), rest: null },
     target.routing !== null,
@@ -256,7 +257,7 @@ async function syncMaster(opts: SyncOptions, source: ConnectionOptions, signal: 
         throw err;
       });
       if (session.end !== 'link-lost') break;
-      if (attempt >= (opts.reconnects ?? 10)) throw session.error;
+      if (attempt >= (opts.reconnects ?? DEFAULTS.reconnects)) throw session.error;
       result.reconnects++;
       opts.onNotice?.(`${name}: ${session.error.message}; reconnecting (PSYNC from offset ${result.offset + 1})`);
       current = { kind: 'at', replid: result.replid, offset: result.offset, db: session.db };
@@ -270,7 +271,8 @@ async function syncMaster(opts: SyncOptions, source: ConnectionOptions, signal: 
   }
 }
 
-const DEFAULT_LIMITS: ConnLimits = { batchCommands: 1 << 20, batchBytes: 1 << 20, maxInflightBatches: 64 };
+/** Defaults for library callers that give none: the schema's ([sync] in conf/shake.conf). */
+const DEFAULTS = defaultConfig().sync;
 
 function emptyApplyStats(): ApplyStats {
   return {
@@ -310,12 +312,12 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
   await checkEmpty(ctx);
   const conn = await connect({ ...ctx.source, db: undefined });
   const { socket, leftover } = conn.detach();
-  const link = new ReplicaLink(socket, conn.address, opts.timeoutMs ?? 60_000, leftover);
+  const link = new ReplicaLink(socket, conn.address, opts.timeoutMs ?? DEFAULTS.timeout_ms, leftover);
   link.holdStream();
   const onAbort = (): void => link.abort(new SyncInterrupted('sync interrupted'));
   const snapshotPath = join(dir, 'snapshot.rdb');
   let out: RdbFileOutput | null = null;
-  const spool = new Spool(dir, { maxBytes: opts.spoolMaxBytes });
+  const spool = new Spool(dir, { maxBytes: opts.spoolMaxBytes ?? DEFAULTS.spool_max_bytes });
   try {
     const resume =
       ctx.current.kind === 'at' ? { replid: ctx.current.replid, offset: ctx.current.offset + 1 } : undefined;
@@ -416,8 +418,9 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
         input: { path: snapshotPath },
         target,
         counters: state.counters,
-        onConflict: ctx.opts.flushTarget || ctx.current.kind !== 'none' ? 'replace' : (opts.onConflict ?? 'error'),
-        functions: opts.functions ?? 'replace',
+        onConflict:
+          ctx.opts.flushTarget || ctx.current.kind !== 'none' ? 'replace' : (opts.onConflict ?? DEFAULTS.on_conflict),
+        functions: opts.functions ?? DEFAULTS.functions,
         bigKeyThreshold: opts.bigKeyThreshold,
         dbMap: opts.dbMap,
         connLimits: opts.connLimits,
@@ -486,7 +489,7 @@ async function applyLoop(
   linkError: () => Error | null,
 ): Promise<'stopped' | 'caught-up' | 'link-lost'> {
   const { opts, state } = ctx;
-  const batchBytes = opts.batchBytes ?? 1 << 20;
+  const batchBytes = opts.batchBytes ?? DEFAULTS.batch_bytes;
   let stopDeadline: number | null = null;
   let lastCaughtUpCheck = 0;
   let caughtUpConn: Awaited<ReturnType<typeof connect>> | null = null;
@@ -494,7 +497,7 @@ async function applyLoop(
     for (;;) {
       if (ctx.signal.aborted && stopDeadline === null) {
         state.phase = 'stopping';
-        stopDeadline = Date.now() + (opts.stopGraceMs ?? 5000);
+        stopDeadline = Date.now() + (opts.stopGraceMs ?? DEFAULTS.stop_grace_ms);
         spool.end();
       }
       if (stopDeadline !== null && Date.now() > stopDeadline) return 'stopped';

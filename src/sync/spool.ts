@@ -21,8 +21,8 @@ export interface SpooledCommand {
 }
 
 export interface SpoolOptions {
-  /** Bytes written and not yet read before append() fails (default 1 GiB). */
-  maxBytes?: number;
+  /** Bytes written and not yet read before append() fails ([sync] spool_max_bytes). */
+  maxBytes: number;
   /** Size at which a new segment file starts (default 64 MiB). */
   segmentBytes?: number;
 }
@@ -60,9 +60,9 @@ export class Spool {
 
   constructor(
     readonly dir: string,
-    opts: SpoolOptions = {},
+    opts: SpoolOptions,
   ) {
-    this.maxBytes = opts.maxBytes ?? 1 << 30;
+    this.maxBytes = opts.maxBytes;
     this.segmentBytes = opts.segmentBytes ?? 64 << 20;
     mkdirSync(dir, { recursive: true });
     // What an earlier run left is not needed: the checkpoint says where to resume and the master resends.

@@ -13,6 +13,7 @@ import { readKeyspace, readKeyspaceCluster } from '../helpers/keyspace.js';
 import {
   nameOf,
   sleep,
+  standaloneCheckpoint,
   startSync,
   stateDir,
   syncStats,
@@ -20,6 +21,7 @@ import {
   waitApplied,
   waitStreaming,
   withoutEntriesRead,
+  STREAM_TIMES,
 } from './helpers.js';
 import { runWorkload } from './workload.js';
 
@@ -69,6 +71,7 @@ describe('sync 7.0 standalone -> 7.0 cluster (3 masters)', () => {
     assertRecordsMatch(
       withoutEntriesRead(userKeys(await readKeyspaceCluster(cluster))),
       withoutEntriesRead(await readKeyspace(source)),
+      STREAM_TIMES,
     );
   });
 
@@ -87,6 +90,49 @@ describe('sync 7.0 standalone -> 7.0 cluster (3 masters)', () => {
     assertRecordsMatch(
       withoutEntriesRead(userKeys(await readKeyspaceCluster(cluster))),
       withoutEntriesRead(await readKeyspace(source)),
+      STREAM_TIMES,
     );
+  });
+});
+
+describe('sync 7.0 cluster source (3 masters) -> 7.0 standalone: one link per master', () => {
+  let cluster: RedisCluster;
+  let target: RedisServer;
+  before(async () => {
+    [cluster, target] = await Promise.all([startCluster({ masters: 3 }), startRedis()]);
+  });
+  after(async () => {
+    await Promise.all([cluster?.stop(), target?.stop()]);
+  });
+
+  test('every master synced with its own checkpoint; the target equals the union of the shards', async () => {
+    const c = cluster.client();
+    const dst = target.client();
+    try {
+      for (let i = 0; i < 300; i++) await c.set(`before:${i}`, `v${i}`);
+      const run = startSync(cluster.masters()[0]!.server, target, {});
+      await waitStreaming(run.progress);
+      for (let i = 0; i < 600; i++) {
+        await c.incr(`n:${i % 37}`);
+        await c.lpush(`l:${i % 23}`, String(i));
+        await c.incrbyfloat(`f:${i % 11}`, '0.5');
+      }
+      for (const m of cluster.masters()) {
+        const mc = cluster.nodeClient(m);
+        try {
+          await waitApplied(mc, standaloneCheckpoint(dst, nameOf(m.server)), 30_000, run);
+        } finally {
+          mc.disconnect();
+        }
+      }
+      const result = await run.stop();
+      assert.equal(result.links.length, 3);
+      for (const l of result.links) assert.equal(l.counters.failed, 0, JSON.stringify(l.counters.failures));
+      assertRecordsMatch(userKeys(await readKeyspace(target)), await readKeyspaceCluster(cluster));
+      assert.equal((await dst.keys('__shake:sync:*')).length, 3);
+    } finally {
+      c.disconnect();
+      dst.disconnect();
+    }
   });
 });

@@ -146,3 +146,9 @@ export async function waitStreaming(progress: SyncProgress, timeoutMs = 30_000):
     await sleep(20);
   }
 }
+
+/**
+ * Consumer seen times are the clock of whoever applied the XCLAIM: the target applies it after the spool has
+ * waited for the snapshot to load (seconds on a loaded machine), so they are compared within a minute.
+ */
+export const STREAM_TIMES = { approxMs: 60_000 };

@@ -21,7 +21,7 @@ const text = (argv: Buffer[]): string => argv.map((a) => a.toString()).join(' ')
 describe('spool (unit)', () => {
   test('commands come back in order with their offsets, across segments; read segments are deleted', async () => {
     const dir = stateDir();
-    const spool = new Spool(dir, { segmentBytes: 4096 });
+    const spool = new Spool(dir, { maxBytes: 1 << 30, segmentBytes: 4096 });
     for (let i = 0; i < 1000; i++) {
       spool.append([b('SET'), b(`k${i}`), Buffer.alloc(i % 50, 'x')], i * 10);
       if (i % 10 === 9) spool.flush(); // as the link does once per tick

@@ -24,6 +24,7 @@ import {
   waitStreaming,
   withoutEntriesRead,
   withoutUnreplicatedConsumers,
+  STREAM_TIMES,
 } from './helpers.js';
 import { runWorkload } from './workload.js';
 
@@ -71,7 +72,7 @@ for (const v of VERSIONS) {
         }
         return { ...r, value };
       });
-      assertRecordsMatch(actual, expected);
+      assertRecordsMatch(actual, expected, STREAM_TIMES);
     }
 
     test('snapshot + stream, then a restart with PSYNC: equal to the source', async () => {

@@ -1,0 +1,218 @@
+/**
+ * `shake sync` vs a native replica of the same source, in one run:
+ *   1. full sync of the mixed >= 1M-key dataset: a fresh redis-server with REPLICAOF (until link up + loaded)
+ *      vs `shake sync --until-caught-up` into a fresh server (in-process, and the CLI end to end with its RSS);
+ *   2. incremental: a native replica and shake both attached and caught up, then redis-benchmark load on the
+ *      source (pipelined SET/INCR/LPUSH/HSET/SADD/ZADD/MSET); time from the start of the load until each has
+ *      acknowledged the whole stream (the source's INFO replication offset of each replica; shake ACKs what the
+ *      target has applied), and shake's spool peak.
+ * Usage: node dist/bench/sync.bench.js [--keys 1000000] [--runs 3] [--requests 200000]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '../src/redis/index.js';
+import { sync, SyncProgress } from '../src/pipelines/sync.js';
+import { openTarget } from '../src/sinks/redis/open-target.js';
+import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
+import { cli, opt } from './lib/args.js';
+import { fill, replicate } from './lib/live-source.js';
+import { median, timed } from './lib/timing.js';
+
+const secs = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function call(port: number, argv: string[]): Promise<string> {
+  const c = await connect({ host: '127.0.0.1', port });
+  try {
+    return String(await c.callOrThrow(argv));
+  } finally {
+    await c.close();
+  }
+}
+
+async function syncInto(source: RedisServer): Promise<{ secs: number; keys: number }> {
+  const target = await startRedis();
+  try {
+    const t0 = process.hrtime.bigint();
+    const r = await sync({
+      source: { host: '127.0.0.1', port: source.port },
+      openTarget: () => openTarget({ connection: { host: '127.0.0.1', port: target.port } }),
+      stateDir: mkdtempSync(join(tmpdir(), 'shake-sync-bench-')),
+      untilCaughtUp: true,
+    });
+    const s = secs(t0);
+    const failed = r.links.reduce((n, l) => n + l.counters.failed, 0);
+    if (failed > 0) throw new Error(`sync failed ${failed} keys`);
+    return { secs: s, keys: Number(await call(target.port, ['DBSIZE'])) - 1 };
+  } finally {
+    await target.stop();
+  }
+}
+
+/** The acknowledged offset of each replica, by listening port, from the source's INFO replication. */
+async function replicaOffsets(port: number): Promise<Map<number, number>> {
+  const text = await call(port, ['INFO', 'replication']);
+  const out = new Map<number, number>();
+  for (const m of text.matchAll(/^slave\d+:ip=[^,]+,port=(\d+),state=\w+,offset=(\d+)/gm)) {
+    out.set(Number(m[1]), Number(m[2]));
+  }
+  return out;
+}
+
+async function masterOffset(port: number): Promise<number> {
+  return Number(/master_repl_offset:(\d+)/.exec(await call(port, ['INFO', 'replication']))?.[1]);
+}
+
+async function incremental(
+  source: RedisServer,
+  requests: number,
+): Promise<{ native: number; shake: number; spool: number }> {
+  const replica = await startRedis();
+  const target = await startRedis();
+  const ac = new AbortController();
+  const progress = new SyncProgress();
+  try {
+    await call(replica.port, ['REPLICAOF', '127.0.0.1', String(source.port)]);
+    const run = sync({
+      source: { host: '127.0.0.1', port: source.port },
+      openTarget: () => openTarget({ connection: { host: '127.0.0.1', port: target.port } }),
+      stateDir: mkdtempSync(join(tmpdir(), 'shake-sync-bench-')),
+      signal: ac.signal,
+      progress,
+    });
+    run.catch(() => {});
+    // Both attached and caught up before the load.
+    for (;;) {
+      const want = await masterOffset(source.port);
+      const offs = [...(await replicaOffsets(source.port)).values()];
+      if (offs.length === 2 && offs.every((o) => o >= want) && [...progress.links.values()][0]?.phase === 'streaming')
+        break;
+      await sleep(50);
+    }
+    const ports = [...(await replicaOffsets(source.port)).keys()];
+    const nativePort = replica.port;
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(
+      'redis-benchmark',
+      [
+        '-p',
+        String(source.port),
+        '-n',
+        String(requests),
+        '-P',
+        '16',
+        '-r',
+        '100000',
+        '-q',
+        '-t',
+        'set,incr,lpush,hset,sadd,zadd,mset',
+      ],
+      { encoding: 'utf8' },
+    );
+    if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
+    const end = await masterOffset(source.port);
+    let nativeAt: number | null = null;
+    let shakeAt: number | null = null;
+    while (nativeAt === null || shakeAt === null) {
+      const offs = await replicaOffsets(source.port);
+      for (const p of ports) {
+        if ((offs.get(p) ?? 0) < end) continue;
+        if (p === nativePort) nativeAt ??= secs(t0);
+        else shakeAt ??= secs(t0);
+      }
+      await sleep(5);
+    }
+    const spool = Math.max(...[...progress.links.values()].map((l) => l.spoolBytes));
+    ac.abort();
+    const res = await run;
+    return { native: nativeAt, shake: shakeAt, spool: Math.max(spool, res.links[0]?.peakSpoolBytes ?? 0) };
+  } finally {
+    ac.abort();
+    await Promise.all([replica.stop(), target.stop()]);
+  }
+}
+
+async function main(): Promise<void> {
+  const KEYS = opt('keys', 1_000_000);
+  const RUNS = opt('runs', 3);
+  const REQUESTS = opt('requests', 200_000);
+  const source = await startRedis({
+    config: { 'repl-diskless-sync-delay': '0', 'enable-debug-command': 'yes', save: '', 'repl-backlog-size': '256mb' },
+  });
+  try {
+    const admin = await connect({ host: '127.0.0.1', port: source.port });
+    const t0 = process.hrtime.bigint();
+    await fill(admin, KEYS);
+    await admin.close();
+    const n = Number(await call(source.port, ['DBSIZE']));
+    const mem = /used_memory_human:(\S+)/.exec(await call(source.port, ['INFO', 'memory']))?.[1];
+    console.log(`dataset: ${n} keys ${mem} in ${secs(t0).toFixed(1)} s`);
+
+    const repls: number[] = [];
+    const syncs: number[] = [];
+    const clis: { secs: number; rssMb: number }[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      repls.push(await replicate(source));
+      const run = await syncInto(source);
+      if (run.keys !== n) throw new Error(`sync copied ${run.keys} of ${n}`);
+      syncs.push(run.secs);
+      const cliTarget = await startRedis();
+      const dir = mkdtempSync(join(tmpdir(), 'shake-sync-bench-'));
+      clis.push(
+        timed(
+          process.execPath,
+          [
+            cli,
+            'sync',
+            '-q',
+            '--until-caught-up',
+            '--state-dir',
+            dir,
+            '--source',
+            source.url,
+            '--target',
+            cliTarget.url,
+          ],
+          true,
+        ),
+      );
+      await cliTarget.stop();
+      console.log(
+        `run ${r + 1}: replication ${repls[r]!.toFixed(2)} s, sync ${syncs[r]!.toFixed(2)} s, CLI ${clis[r]!.secs.toFixed(2)} s`,
+      );
+    }
+    const incs: { native: number; shake: number; spool: number }[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const i = await incremental(source, REQUESTS);
+      incs.push(i);
+      console.log(
+        `incremental ${r + 1}: native ${i.native.toFixed(2)} s, shake ${i.shake.toFixed(2)} s, spool ${(i.spool / 1e6).toFixed(1)} MB`,
+      );
+    }
+    const repl = median(repls);
+    const s = median(syncs);
+    const c = median(clis.map((x) => x.secs));
+    const rss = Math.max(...clis.map((x) => x.rssMb));
+    const nat = median(incs.map((x) => x.native));
+    const sh = median(incs.map((x) => x.shake));
+    console.log('');
+    console.log(`| measure (median of ${RUNS}) | native replica | shake sync | ratio |`);
+    console.log('|---|---|---|---|');
+    console.log(
+      `| full sync of ${n} keys, in-process | ${repl.toFixed(2)} s | ${s.toFixed(2)} s | ${(s / repl).toFixed(2)}x |`,
+    );
+    console.log(
+      `| full sync, CLI end to end (max RSS ${rss.toFixed(0)} MB) | ${repl.toFixed(2)} s | ${c.toFixed(2)} s | ${(c / repl).toFixed(2)}x |`,
+    );
+    console.log(
+      `| incremental: ${REQUESTS} requests x 7 tests of redis-benchmark -P 16, until acknowledged | ${nat.toFixed(2)} s | ${sh.toFixed(2)} s | ${(sh / nat).toFixed(2)}x |`,
+    );
+    console.log(`shake's spool peak during the load: ${(Math.max(...incs.map((x) => x.spool)) / 1e6).toFixed(1)} MB`);
+  } finally {
+    await source.stop();
+  }
+}
+
+await main();
