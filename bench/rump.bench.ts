@@ -13,7 +13,7 @@ import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { connect, type RedisConnection } from '../src/redis/index.js';
+import { connect } from '../src/redis/index.js';
 import { DEFAULT_RUMP_RATE, rump } from '../src/pipelines/rump.js';
 import { openTarget } from '../src/sinks/redis/open-target.js';
 import { restore } from '../src/pipelines/restore.js';
