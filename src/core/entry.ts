@@ -5,6 +5,7 @@
  * the async overhead is paid per batch, not per key.
  */
 import type { RdbEvent } from '@shake/rdb';
+import type { RespValue } from '@shake/resp';
 
 export interface CommandEntry {
   kind: 'command';
@@ -12,6 +13,8 @@ export interface CommandEntry {
   argv: Buffer[];
   /** Byte offset in the source (file or replication offset), when known. */
   offset?: number;
+  /** Called with the target's reply (error replies as values), for a command whose result matters. */
+  onReply?: (reply: RespValue) => void;
 }
 
 export type Entry = RdbEvent | CommandEntry;
@@ -25,6 +28,8 @@ export type Source = AsyncIterable<EntryBatch>;
 export interface Transform {
   name: string;
   apply(batch: EntryBatch): EntryBatch;
+  /** The source has ended (or the run was interrupted): entries to write last, passed on to later transforms. */
+  finish?(): EntryBatch;
 }
 
 /** A sink consumes batches; the returned promise is the backpressure (the runner awaits it). */

@@ -33,6 +33,11 @@ export async function runPipeline(
         break;
       }
     }
+    for (let i = 0; i < transforms.length; i++) {
+      let batch = transforms[i]?.finish?.() ?? [];
+      for (const t of transforms.slice(i + 1)) if (batch.length > 0) batch = t.apply(batch);
+      if (batch.length > 0) await sink.write(batch);
+    }
   } catch (err) {
     await sink.abort?.().catch(() => {});
     throw err;

@@ -22,6 +22,14 @@ export function restoreReport(run: RestoreRun): string[] {
     );
   }
   if (s.expiredFields > 0) lines.push(`${s.expiredFields} hash field(s) had already expired and were not written`);
+  const le = run.loadingExpiry;
+  if (le && le.deferredKeys + le.deferredFields > 0) {
+    lines.push(
+      `${le.deferredKeys} key and ${le.deferredFields} field expir(y/ies) of the input had passed: replayed as redis-server ` +
+        `loading it does (kept until the end), then ${le.expiredKeys} key(s) and ${le.expiredFields} field(s) whose ` +
+        'final expiry had passed were deleted (counted as expired)',
+    );
+  }
   if (s.lostStreamDetails > 0) {
     lines.push(`${s.lostStreamDetails} stream detail(s) could not be expressed as commands (see docs/restore.md)`);
   }

@@ -12,6 +12,7 @@ import { aofSource, type AofPart } from '../sources/aof.js';
 import { jsonlSource } from '../sources/jsonl.js';
 import { InputError, detectKind, resolveInput, type InputKind } from '../sources/manifest.js';
 import { keyFilter } from '../transforms/filter.js';
+import { LoadingExpiry, type LoadingExpiryStats } from '../transforms/loading-expiry.js';
 import { RestoreStoppedError } from '../sinks/redis/core.js';
 import { RedisSink, DEFAULT_BIG_KEY_THRESHOLD, type RedisSinkOptions } from '../sinks/redis/sink.js';
 import type { RedisSinkStats } from '../sinks/redis/stats.js';
@@ -47,6 +48,8 @@ export interface RestoreOptions extends Omit<RedisSinkOptions, 'target' | 'count
 export interface RestoreRun {
   counters: Counters;
   stats: RedisSinkStats;
+  /** Expiries replayed as redis-server loading the input does (AOF inputs). */
+  loadingExpiry?: LoadingExpiryStats | null;
   kind: InputKind;
   files: string[];
   totalBytes: number | null;
@@ -167,6 +170,12 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
   // dbs, key globs and regex, exclusions, types: the options carry the filter's own names.
   const filter = keyFilter(opts, counters);
   if (filter) transforms.push(filter);
+  // Commands (and the keys of an AOF preamble or base) replay as redis-server loading the AOF would.
+  const loading =
+    kind === 'jsonl' || kind === 'dump-manifest'
+      ? null
+      : new LoadingExpiry(counters, opts.now ?? Date.now, kind === 'aof-manifest');
+  if (loading) transforms.push(loading);
   const sink = new RedisSink({ ...opts, target: opts.target, counters, valuesFromRaw, reread });
   let interrupted = false;
   let stopped: string | null = null;
@@ -177,7 +186,16 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
     if (!(err instanceof RestoreStoppedError)) throw err;
     stopped = err.message;
   }
-  return { counters, stats: sink.stats, kind, files, totalBytes, interrupted, stopped };
+  return {
+    counters,
+    stats: sink.stats,
+    loadingExpiry: loading?.stats ?? null,
+    kind,
+    files,
+    totalBytes,
+    interrupted,
+    stopped,
+  };
 }
 
 /** The RDB part of `path` again, values decoded, up to its RDB end (keys too big to capture the first time). */

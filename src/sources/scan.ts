@@ -75,6 +75,8 @@ const DUMP_TRAILER = 10;
 export class ScanSource implements AsyncIterable<EntryBatch> {
   readonly info: ScanSourceInfo = { facts: null, rdbVersion: null, functions: 0, duplicates: 0 };
   private readonly scanCount: number;
+  /** Source clock minus ours (ms), from TIME: PTTL-based expiries are absolute in the source's own time. */
+  private clockOffsetMs = 0;
 
   constructor(
     private readonly conn: ScanConnection,
@@ -91,6 +93,7 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
     const facts = await readServerFacts(this.conn);
     if (this.opts.expiry === 'pttl') facts.hasPexpiretime = false;
     this.info.facts = facts;
+    if (!facts.hasPexpiretime && !this.opts.now) this.clockOffsetMs = await this.sourceClockOffset();
     let preamble: Entry[] | null = await this.preambleWithoutHeader(facts);
     if (this.opts.keyPages) {
       yield* this.readPages(facts, preamble, this.opts.keyPages);
@@ -223,6 +226,20 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
     return keys.length === page.keys.length ? page : { cursor: page.cursor, keys };
   }
 
+  /**
+   * The source's clock against ours, from TIME (mid-way through the round trip). A PTTL is relative to the
+   * source's clock, so now + PTTL must be the source's now: a skewed clock on this machine (or a test that
+   * moves it) must not move every expiry. A source without TIME keeps our clock.
+   */
+  private async sourceClockOffset(): Promise<number> {
+    const sent = Date.now();
+    const reply = await this.conn.call(['TIME']).catch(() => null);
+    const back = Date.now();
+    if (!Array.isArray(reply) || reply.length !== 2) return 0;
+    const ms = Number(String(reply[0])) * 1000 + Math.floor(Number(String(reply[1])) / 1000);
+    return Number.isFinite(ms) ? Math.round(ms - (sent + back) / 2) : 0;
+  }
+
   /** Sends the SCAN of the page's next cursor, then the expiry + DUMP of each of its keys (one write). */
   private request(page: ScanPage, facts: ServerFacts, dedup: KeyDedup | null): PageRequest {
     const scan =
@@ -241,7 +258,7 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
 
   private buildEntries(db: number, keys: Buffer[], replies: unknown[], facts: ServerFacts): Entry[] {
     const expiryCmd = facts.hasPexpiretime ? 'PEXPIRETIME' : 'PTTL';
-    const now = this.opts.now?.() ?? Date.now();
+    const now = this.opts.now?.() ?? Date.now() + this.clockOffsetMs;
     const entries: Entry[] = [];
     const counters = this.opts.counters;
     for (let i = 0; i < keys.length; i++) {

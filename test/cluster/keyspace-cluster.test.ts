@@ -10,7 +10,7 @@ import { ClusterRouter } from '../../src/cluster/router.js';
 import { ioredisCaller, type ClosableCaller } from './ioredis-caller.js';
 
 test('readKeyspaceCluster: fixture db0 spread over 3 masters (server DUMP -> RESTORE via the router) reads back exactly', async () => {
-  const fx = loadExpected('redis-7.0');
+  const fx = loadExpected('redis-7.0', { aliveAt: Date.now() });
   const source = await startRedis({ rdbFile: fx.rdbFile });
   const cluster = await startCluster({ masters: 3 });
   const callers: ClosableCaller[] = [];

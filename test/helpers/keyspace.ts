@@ -119,6 +119,12 @@ async function hashFieldExpiry(call: RawCall, key: Buffer, fieldsB64: string[]):
   return out;
 }
 
+/** The server's clock (TIME): PTTL is relative to it, not to the clock of the Node side. */
+async function serverNow(call: RawCall): Promise<number> {
+  const t = asArray(await call('TIME'), 'TIME');
+  return Number(asText(t[0], 'TIME')) * 1000 + Math.floor(Number(asText(t[1], 'TIME')) / 1000);
+}
+
 async function readKey(call: RawCall, db: number, key: Buffer, f: Features): Promise<KeyRecord | undefined> {
   const [typeR, encR, expR] = await Promise.all([
     call('TYPE', key),
@@ -129,7 +135,7 @@ async function readKey(call: RawCall, db: number, key: Buffer, f: Features): Pro
   if (type === 'none' || encR === null) return undefined; // expired or deleted since SCAN
   const exp = asInt(expR, 'PEXPIRETIME/PTTL');
   if (exp === -2) return undefined;
-  const expireAt = exp < 0 ? null : f.pexpiretime ? exp : Date.now() + exp;
+  const expireAt = exp < 0 ? null : f.pexpiretime ? exp : (await serverNow(call)) + exp;
   const value = await readValue(call, key, type, f);
   // Property order as in the fixtures' expected.jsonl.
   const rec: KeyRecord = {

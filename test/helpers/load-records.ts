@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KeyRecord } from './records.js';
+import { aliveAt, type KeyRecord } from './records.js';
 
 /** Repository root, from dist/test/helpers/load-records.js (or test/helpers when run from source). */
 export const repoRoot = resolve(
@@ -49,7 +49,21 @@ export function parseJsonl(text: string): KeyRecord[] {
     .map((l) => JSON.parse(l) as KeyRecord);
 }
 
-export function loadExpected(label: string): ExpectedFixture {
+export interface LoadExpectedOptions {
+  /**
+   * Only the records a server holds at this time (ms): keys whose expiry has passed are left out (aliveAt).
+   * For every test whose data passes through shake's Redis sink, which skips keys expired by the clock of
+   * the Node side: with `Date.now()` the test holds on any date (and under SHAKE_TEST_CLOCK).
+   */
+  aliveAt?: number;
+}
+
+export function loadExpected(label: string, opts: LoadExpectedOptions = {}): ExpectedFixture {
+  const fx = readExpected(label);
+  return opts.aliveAt === undefined ? fx : { ...fx, records: aliveAt(fx.records, opts.aliveAt) };
+}
+
+function readExpected(label: string): ExpectedFixture {
   if (label.includes('/')) {
     const dir = join(fixturesDir, label);
     return {

@@ -38,3 +38,29 @@ export interface KeyRecord {
 export function recordId(r: Pick<KeyRecord, 'db' | 'key_b64'>): string {
   return `${r.db}:${r.key_b64}`;
 }
+
+/**
+ * The records as a server holds them at `nowMs`: a key whose expiry is at or before it is gone, and so is a
+ * hash field whose TTL has passed (a hash left without fields is gone too). Tests judge expiries against a
+ * clock they control with this, never against the date the fixture was written.
+ */
+export function aliveAt(records: readonly KeyRecord[], nowMs: number): KeyRecord[] {
+  const out: KeyRecord[] = [];
+  for (const r of records) {
+    if (r.expire_at_ms !== null && r.expire_at_ms <= nowMs) continue;
+    const fieldTtls = r.hash_field_expire_at_ms;
+    if (r.type !== 'hash' || !fieldTtls?.some(([, t]) => t <= nowMs)) {
+      out.push(r);
+      continue;
+    }
+    const gone = new Set(fieldTtls.filter(([, t]) => t <= nowMs).map(([f]) => f));
+    const value = (r.value as [string, string][]).filter(([f]) => !gone.has(f));
+    if (value.length === 0) continue;
+    const left = fieldTtls.filter(([f]) => !gone.has(f));
+    const c: KeyRecord = { ...r, value };
+    if (left.length > 0) c.hash_field_expire_at_ms = left;
+    else delete c.hash_field_expire_at_ms;
+    out.push(c);
+  }
+  return out;
+}

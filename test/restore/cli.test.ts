@@ -38,7 +38,7 @@ describe('shake restore (CLI)', () => {
   });
 
   it('ACL user with the password from SHAKE_TARGET_PASSWORD', async () => {
-    const fx = loadExpected('redis-7.0');
+    const fx = loadExpected('redis-7.0', { aliveAt: Date.now() });
     const r = shake(['restore', fx.rdbFile as string, '--target', plain.url, '--target-user', 'loader'], {
       SHAKE_TARGET_PASSWORD: 's3cret',
     });
@@ -87,7 +87,7 @@ describe('shake restore (CLI)', () => {
   });
 
   it('an RDB on stdin (values decoded as it streams), big keys as commands', async () => {
-    const fx = loadExpected('redis-7.4');
+    const fx = loadExpected('redis-7.4', { aliveAt: Date.now() });
     const c = plain.client();
     await c.auth('adminpw');
     await c.flushall();
@@ -127,7 +127,7 @@ describe('shake restore (CLI)', () => {
     const ca: TestCA = await sharedTestCA();
     const tls = await startRedis({ tls: ca });
     try {
-      const fx = loadExpected('redis-6.2');
+      const fx = loadExpected('redis-6.2', { aliveAt: Date.now() });
       const r = shake(['restore', fx.rdbFile as string, '--target', tls.url], { SHAKE_TARGET_TLS_CA: ca.caCertFile });
       assert.equal(r.status, 0, r.stderr);
       const refused = shake(['restore', fx.rdbFile as string, '--target', tls.url, '--on-conflict', 'replace']);

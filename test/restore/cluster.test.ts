@@ -51,7 +51,7 @@ describe('restore into a 3-master cluster', () => {
 
   for (const label of labels) {
     it(`${label}: db 0 routed by slot equals expected.jsonl`, async () => {
-      const fx = loadExpected(label);
+      const fx = loadExpected(label, { aliveAt: Date.now() });
       await flushAll(cluster);
       const m = cluster.masters()[0] as ClusterNode;
       const run = await restoreInto(m, { input: fx.rdbFile as string, dbs: [0], onError: 'skip' });
@@ -66,7 +66,7 @@ describe('restore into a 3-master cluster', () => {
 
   it("a cluster dump's manifest (one RDB per master) restores into a standalone server", async () => {
     await flushAll(cluster);
-    const fx = loadExpected('redis-7.0');
+    const fx = loadExpected('redis-7.0', { aliveAt: Date.now() });
     const m = cluster.masters()[0] as ClusterNode;
     await restoreInto(m, { input: fx.rdbFile as string, dbs: [0] });
     const dir = mkdtempSync(join(tmpdir(), 'shake-manifest-'));
@@ -98,7 +98,7 @@ describe('restore into a 3-master cluster', () => {
 
   it('refuses to merge several dbs into db 0 unless --db-map says so', async () => {
     await flushAll(cluster);
-    const fx = loadExpected('redis-7.0');
+    const fx = loadExpected('redis-7.0', { aliveAt: Date.now() });
     const m = cluster.masters()[0] as ClusterNode;
     await assert.rejects(restoreInto(m, { input: fx.rdbFile as string }), (err: unknown) => {
       assert.ok(err instanceof DbMapError);
@@ -109,7 +109,7 @@ describe('restore into a 3-master cluster', () => {
 
   it('--db-map 5:0 restores db 5 into the cluster', async () => {
     await flushAll(cluster);
-    const fx = loadExpected('redis-7.0');
+    const fx = loadExpected('redis-7.0', { aliveAt: Date.now() });
     const m = cluster.masters()[0] as ClusterNode;
     const run = await restoreInto(m, {
       input: fx.rdbFile as string,
@@ -124,7 +124,7 @@ describe('restore into a 3-master cluster', () => {
 
   it('follows MOVED (slot reassigned after the map was read) and ASK (slot migrating)', async () => {
     await flushAll(cluster);
-    const fx = loadExpected('redis-7.0');
+    const fx = loadExpected('redis-7.0', { aliveAt: Date.now() });
     const db0 = fx.records.filter((r) => r.db === 0);
     const keys = db0.map((r) => Buffer.from(r.key_b64, 'base64'));
     const movedSlot = keySlot(keys[0] as Buffer);

@@ -25,7 +25,7 @@ describe('restore as plain commands (every key over the big-key threshold)', () 
 
   for (const label of LABELS) {
     it(label, async () => {
-      const fx = loadExpected(label);
+      const fx = loadExpected(label, { aliveAt: Date.now() });
       const c = server.client();
       await c.flushall();
       await c.function('FLUSH').catch(() => {});

@@ -33,7 +33,7 @@ describe('decode | restore - (JSON lines through stdin)', () => {
 
   for (const label of ['redis-2.8', 'redis-6.2', 'redis-7.0', 'redis-7.4', 'valkey-8.0']) {
     it(label, async () => {
-      const fx = loadExpected(label);
+      const fx = loadExpected(label, { aliveAt: Date.now() });
       await flush();
       const res = spawnSync(
         'bash',
@@ -54,7 +54,7 @@ describe('decode | restore - (JSON lines through stdin)', () => {
   }
 
   it("a fixture's expected.jsonl (all-base64 records) restores to itself", async () => {
-    const fx = loadExpected('redis-7.0');
+    const fx = loadExpected('redis-7.0', { aliveAt: Date.now() });
     await flush();
     const run = await restoreInto(server, { input: join(fixturesDir, 'rdb', 'redis-7.0.expected.jsonl') });
     assert.equal(run.kind, 'jsonl');

@@ -192,7 +192,7 @@ describe('conflicts, errors, expiry, functions, db-map, filters', () => {
   });
 
   it('--functions error / skip / replace', async () => {
-    const fx = loadExpected('redis-7.0');
+    const fx = loadExpected('redis-7.0', { aliveAt: Date.now() });
     await reset();
     const first = await restoreInto(server, { input: fx.rdbFile as string });
     assert.equal(first.stats.functionsLoaded, 1);
@@ -226,7 +226,7 @@ describe('conflicts, errors, expiry, functions, db-map, filters', () => {
   });
 
   it('--db-map 0:10,1:11 moves dbs, others keep their number', async () => {
-    const fx = loadExpected('redis-7.0');
+    const fx = loadExpected('redis-7.0', { aliveAt: Date.now() });
     await reset();
     const run = await restoreInto(server, { input: fx.rdbFile as string, dbMap: parseDbMap('0:10,1:11') });
     assert.equal(run.counters.keysWritten, fx.records.length);
@@ -247,7 +247,7 @@ describe('conflicts, errors, expiry, functions, db-map, filters', () => {
   });
 
   it('filters: --db, --key, --exclude, --key-regex, --type', async () => {
-    const fx = loadExpected('redis-7.0');
+    const fx = loadExpected('redis-7.0', { aliveAt: Date.now() });
     await reset();
     const run = await restoreInto(server, {
       input: fx.rdbFile as string,

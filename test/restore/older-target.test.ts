@@ -58,7 +58,7 @@ describe('restore into older targets (profile of an older release, checked by a 
   }
 
   it('redis-7.4 into "6.2" (RDB 9): listpacks, quicklists and streams re-encoded; no functions', async () => {
-    const fx = loadExpected('redis-7.4');
+    const fx = loadExpected('redis-7.4', { aliveAt: Date.now() });
     const r = await run('redis-7.4', '6.2.16', 9);
     assert.ok(r.stats.restoreEncoded > 20, `re-encoded ${r.stats.restoreEncoded}`);
     assert.equal(r.counters.failed, 1, 'only the function library');
@@ -69,7 +69,7 @@ describe('restore into older targets (profile of an older release, checked by a 
   });
 
   it('redis-7.0 into "3.2" (RDB 7): relative TTLs, streams refused per key', async () => {
-    const fx = loadExpected('redis-7.0');
+    const fx = loadExpected('redis-7.0', { aliveAt: Date.now() });
     const r = await run('redis-7.0', '3.2.13', 7);
     const streams = fx.records.filter((x) => x.type === 'stream');
     assert.equal(r.counters.keysWritten, fx.records.length - streams.length);
@@ -90,7 +90,7 @@ describe('restore into older targets (profile of an older release, checked by a 
     c.disconnect();
     const target = await openTarget({ connection: { host: server.host, port: server.port } });
     try {
-      const fx = loadExpected('redis-6.2');
+      const fx = loadExpected('redis-6.2', { aliveAt: Date.now() });
       const r = await restore({ input: { path: fx.rdbFile as string }, target, flushTarget: true });
       assert.equal(r.counters.keysWritten, fx.records.length);
       const aligned = alignFor70(fx.records, await readKeyspace({ host: server.host, port: server.port }));

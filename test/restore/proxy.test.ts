@@ -56,7 +56,7 @@ describe(
     });
 
     it('redis-7.4 db 0: plain commands, streams and functions refused per key', async () => {
-      const fx = loadExpected('redis-7.4');
+      const fx = loadExpected('redis-7.4', { aliveAt: Date.now() });
       const run = await restoreInto(
         { host: '127.0.0.1', port: proxyPort },
         { input: fx.rdbFile as string, dbs: [0], onError: 'skip' },
@@ -78,7 +78,7 @@ describe(
     });
 
     it('several dbs through a proxy need --db-map', async () => {
-      const fx = loadExpected('redis-7.0');
+      const fx = loadExpected('redis-7.0', { aliveAt: Date.now() });
       await assert.rejects(
         restoreInto({ host: '127.0.0.1', port: proxyPort }, { input: fx.rdbFile as string, onError: 'skip' }),
         /only db 0/,

@@ -171,7 +171,7 @@ describe('keys file lines', () => {
 
 /** Every key of a fixture RDB as scan-source entries (key-start + key-end with its DUMP body). */
 function fixtureEntries(label: string): { version: number; keys: Entry[][] } {
-  const fx = loadExpected(label);
+  const fx = loadExpected(label, { aliveAt: Date.now() });
   const parser = new RdbParser({ captureRawLimit: 1 << 30 });
   const events: RdbEvent[] = [...parser.push(readFileSync(fx.rdbFile as string)), ...(parser.done ? [] : parser.end())];
   let version = 0;

@@ -34,7 +34,7 @@ describe('rump: payloads newer than the target', () => {
 
   for (const [label, info] of NEWER) {
     test(`${label} payloads -> 7.0`, async () => {
-      const fx = loadExpected(label);
+      const fx = loadExpected(label, { aliveAt: Date.now() });
       const src = newerSourceFromRdb(fx.rdbFile as string, info);
       assert.ok(src.rdbVersion > 10);
       const c = target.client();

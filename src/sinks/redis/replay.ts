@@ -27,6 +27,25 @@ class CommandTag implements ReplyTag {
   }
 }
 
+/**
+ * A command of shake's own (CommandEntry.onReply, e.g. the sweep after an AOF): its entry sees the reply;
+ * failures count as usual, a success is not counted as a replayed command of the input.
+ */
+class CallbackTag implements ReplyTag {
+  constructor(
+    private readonly core: SinkCore,
+    private readonly callback: (reply: RespValue) => void,
+  ) {}
+  onReply(reply: RespValue, argv: Argv, conn: ConnWriter): void {
+    if (reply instanceof RespServerError) {
+      if (redirectOf(reply)) this.core.redirect(this, argv, reply, conn);
+      else this.core.fail(keyOf(argv), null, `${String(argv[0])}: ${reply.message}`);
+      return;
+    }
+    this.callback(reply);
+  }
+}
+
 /** Reply handling inside MULTI/EXEC: QUEUED per command, then EXEC's array of replies. */
 class TransactionTag implements ReplyTag {
   constructor(private readonly core: SinkCore) {}
@@ -51,8 +70,9 @@ class TransactionTag implements ReplyTag {
 }
 
 function keyOf(argv: Argv): Buffer | null {
-  const k = argv[1];
-  return Buffer.isBuffer(k) ? k : null;
+  if (!argv.every((a) => Buffer.isBuffer(a))) return null;
+  const route = commandRoute(argv as Buffer[]);
+  return route.kind === 'key' ? route.key : null;
 }
 
 export class CommandReplayer {
@@ -103,7 +123,7 @@ export class CommandReplayer {
     let wait: Promise<void> | undefined;
     for (const node of nodes) {
       const w = this.core.orderedWriter(node);
-      w.push(e.argv, this.tag, db);
+      w.push(e.argv, e.onReply ? new CallbackTag(this.core, e.onReply) : this.tag, db);
       if (w.busy) wait = w.ready();
     }
     return wait;
