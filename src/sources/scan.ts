@@ -10,6 +10,7 @@
  * the library code); then select-db + resize-db before each db. Keys that vanish between SCAN and DUMP
  * are counted as skipped ('vanished'), never silently lost.
  */
+import { clockOffsetMs } from '../redis/clock.js';
 import { Crc64, type KeyHeader, type RdbEvent, type RedisType } from '@shake/rdb';
 import type { Counters } from '../core/counters.js';
 import type { Entry, EntryBatch } from '../core/entry.js';
@@ -75,7 +76,7 @@ const DUMP_TRAILER = 10;
 export class ScanSource implements AsyncIterable<EntryBatch> {
   readonly info: ScanSourceInfo = { facts: null, rdbVersion: null, functions: 0, duplicates: 0 };
   private readonly scanCount: number;
-  /** Source clock minus ours (ms), from TIME: PTTL-based expiries are absolute in the source's own time. */
+  /** Source clock minus ours (ms): now + PTTL must be the source's now (src/redis/clock.ts). */
   private clockOffsetMs = 0;
 
   constructor(
@@ -93,7 +94,8 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
     const facts = await readServerFacts(this.conn);
     if (this.opts.expiry === 'pttl') facts.hasPexpiretime = false;
     this.info.facts = facts;
-    if (!facts.hasPexpiretime && !this.opts.now) this.clockOffsetMs = await this.sourceClockOffset();
+    if (!facts.hasPexpiretime && !this.opts.now)
+      this.clockOffsetMs = await clockOffsetMs((argv) => this.conn.call(argv));
     let preamble: Entry[] | null = await this.preambleWithoutHeader(facts);
     if (this.opts.keyPages) {
       yield* this.readPages(facts, preamble, this.opts.keyPages);
@@ -224,20 +226,6 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
     const keys = page.keys.filter((k) => dedup.add(k));
     this.info.duplicates += page.keys.length - keys.length;
     return keys.length === page.keys.length ? page : { cursor: page.cursor, keys };
-  }
-
-  /**
-   * The source's clock against ours, from TIME (mid-way through the round trip). A PTTL is relative to the
-   * source's clock, so now + PTTL must be the source's now: a skewed clock on this machine (or a test that
-   * moves it) must not move every expiry. A source without TIME keeps our clock.
-   */
-  private async sourceClockOffset(): Promise<number> {
-    const sent = Date.now();
-    const reply = await this.conn.call(['TIME']).catch(() => null);
-    const back = Date.now();
-    if (!Array.isArray(reply) || reply.length !== 2) return 0;
-    const ms = Number(String(reply[0])) * 1000 + Math.floor(Number(String(reply[1])) / 1000);
-    return Number.isFinite(ms) ? Math.round(ms - (sent + back) / 2) : 0;
   }
 
   /** Sends the SCAN of the page's next cursor, then the expiry + DUMP of each of its keys (one write). */

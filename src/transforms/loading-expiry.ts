@@ -45,25 +45,39 @@ const KEY_THRESHOLD_MS = 2 ** 51;
 const FIELD_THRESHOLD_AT = 2 ** 48 - 2 ** 44;
 
 /**
- * KEYS[1] the key; ARGV[1] '1' when the key itself got a deferred TTL; ARGV[2..] hash fields that did.
- * A key whose TTL is still deferred gets its real expiry back (PEXPIRE of what is left of it, judged by the
- * target's own clock), or is deleted when that has passed. Returns {1, 0} when the key was deleted, else
- * {0, hash fields deleted}.
+ * KEYS[1] the key; ARGV[1] '1' when the key itself got a deferred TTL; ARGV[2] shake's clock (ms), the same
+ * `now` that judged the input's expiries; ARGV[3..] hash fields that got a deferred TTL. A key whose TTL is
+ * still deferred gets its real expiry back, or is deleted when that is not after ARGV[2]. Where the target
+ * has no PEXPIRETIME (before 7.0), what is left of the TTL is judged by the target's own clock instead
+ * (PTTL - DEFERRED_KEY_BASE). Returns {1, 0} when the key was deleted, else {0, hash fields deleted}.
  */
-export const SWEEP_SCRIPT = `if ARGV[1] == '1' then
-  local t = redis.call('PTTL', KEYS[1])
-  if t > ${KEY_THRESHOLD_MS} then
-    local left = t - ${DEFERRED_KEY_BASE}
-    if left <= 0 then
-      redis.call('DEL', KEYS[1])
-      return {1, 0}
+export const SWEEP_SCRIPT = `local now = tonumber(ARGV[2])
+if ARGV[1] == '1' then
+  local at = redis.pcall('PEXPIRETIME', KEYS[1])
+  if type(at) == 'number' then
+    if at >= ${DEFERRED_KEY_BASE} then
+      at = at - ${DEFERRED_KEY_BASE}
+      if at <= now then
+        redis.call('DEL', KEYS[1])
+        return {1, 0}
+      end
+      redis.call('PEXPIREAT', KEYS[1], at)
     end
-    redis.call('PEXPIRE', KEYS[1], left)
+  else
+    local t = redis.call('PTTL', KEYS[1])
+    if t > ${KEY_THRESHOLD_MS} then
+      local left = t - ${DEFERRED_KEY_BASE}
+      if left <= 0 then
+        redis.call('DEL', KEYS[1])
+        return {1, 0}
+      end
+      redis.call('PEXPIRE', KEYS[1], left)
+    end
   end
 end
 local n = 0
-if #ARGV > 1 and redis.call('TYPE', KEYS[1]).ok == 'hash' then
-  for i = 2, #ARGV do
+if #ARGV > 2 and redis.call('TYPE', KEYS[1]).ok == 'hash' then
+  for i = 3, #ARGV do
     local t = redis.call('HPEXPIRETIME', KEYS[1], 'FIELDS', 1, ARGV[i])[1]
     if t > ${FIELD_THRESHOLD_AT} then
       redis.call('HDEL', KEYS[1], ARGV[i])
@@ -146,9 +160,10 @@ export class LoadingExpiry implements Transform {
   /** One sweep script per remembered key (see the file comment). */
   finish(): EntryBatch {
     const out: Entry[] = [];
+    const now = this.now();
     for (const [db, keys] of this.dbs) {
       for (const r of keys.values()) {
-        const argv = [b('EVAL'), SCRIPT_ARG, b('1'), r.key, b(r.ttl ? '1' : '0')];
+        const argv = [b('EVAL'), SCRIPT_ARG, b('1'), r.key, b(r.ttl ? '1' : '0'), b(String(now))];
         if (r.fields) for (const f of r.fields.values()) argv.push(f);
         out.push({ kind: 'command', db, argv, onReply: (reply) => this.swept(reply) });
       }

@@ -9,7 +9,7 @@ import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import type { RedisCluster } from '../harness/cluster.js';
 import { asArray, asBuffer, asInt, asText } from '../harness/keyspace/reply.js';
 import { readStream } from '../harness/keyspace/stream.js';
-import { rawCaller, type RawCall } from '../harness/keyspace/raw-call.js';
+import { rawCaller, serverNow, type RawCall } from '../harness/keyspace/raw-call.js';
 import type { KeyRecord, RecordValue } from './records.js';
 
 export interface ServerAddress {
@@ -117,12 +117,6 @@ async function hashFieldExpiry(call: RawCall, key: Buffer, fieldsB64: string[]):
     });
   }
   return out;
-}
-
-/** The server's clock (TIME): PTTL is relative to it, not to the clock of the Node side. */
-async function serverNow(call: RawCall): Promise<number> {
-  const t = asArray(await call('TIME'), 'TIME');
-  return Number(asText(t[0], 'TIME')) * 1000 + Math.floor(Number(asText(t[1], 'TIME')) / 1000);
 }
 
 async function readKey(call: RawCall, db: number, key: Buffer, f: Features): Promise<KeyRecord | undefined> {

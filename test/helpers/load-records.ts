@@ -35,6 +35,8 @@ export interface FixtureMeta {
 export interface ExpectedFixture {
   label: string;
   records: KeyRecord[];
+  /** How many records the fixture has, before `aliveAt` left expired ones out (what a reader reads). */
+  total: number;
   meta: FixtureMeta;
   /** The RDB file (RDB labels only). */
   rdbFile?: string;
@@ -60,10 +62,11 @@ export interface LoadExpectedOptions {
 
 export function loadExpected(label: string, opts: LoadExpectedOptions = {}): ExpectedFixture {
   const fx = readExpected(label);
-  return opts.aliveAt === undefined ? fx : { ...fx, records: aliveAt(fx.records, opts.aliveAt) };
+  const total = fx.records.length;
+  return { ...fx, total, ...(opts.aliveAt === undefined ? {} : { records: aliveAt(fx.records, opts.aliveAt) }) };
 }
 
-function readExpected(label: string): ExpectedFixture {
+function readExpected(label: string): Omit<ExpectedFixture, 'total'> {
   if (label.includes('/')) {
     const dir = join(fixturesDir, label);
     return {

@@ -79,6 +79,11 @@ export class KeyLoader {
     this.replace = core.onConflict === 'replace';
   }
 
+  /** The target's clock: a RESTORE without ABSTTL takes a TTL relative to it. */
+  private targetNow(): number {
+    return Date.now() + (this.core.target.clockOffsetMs ?? 0);
+  }
+
   get inKey(): boolean {
     return this.cur !== null;
   }
@@ -237,7 +242,7 @@ export class KeyLoader {
     let argv: Argv;
     if (exp === null) argv = ['RESTORE', key, '0', payload];
     else if (this.absTtl) argv = ['RESTORE', key, String(exp), payload, 'ABSTTL'];
-    else argv = ['RESTORE', key, String(Math.max(1, exp - this.opts.now())), payload];
+    else argv = ['RESTORE', key, String(Math.max(1, exp - this.targetNow())), payload];
     if (this.replace) argv.push('REPLACE');
     const w = this.core.writerForKey(key);
     w.push(argv, this.core.singleTag(cur.db), cur.db);

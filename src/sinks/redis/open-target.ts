@@ -5,6 +5,7 @@
  * `connections` pipelined connections per master; for a cluster, a slot router (src/cluster) keeps the
  * slot map and new masters are connected on first use.
  */
+import { clockOffsetMs } from '../../redis/clock.js';
 import { RespServerError, type RespValue } from '@shake/resp';
 import { rdbVersionForRedis, rdbVersionForValkey } from '@shake/rdb';
 import { ClusterRouter, addressKey, keySlot, type CommandCaller, type NodeAddress } from '../../cluster/index.js';
@@ -72,6 +73,7 @@ export async function openTarget(opts: OpenTargetOptions): Promise<RedisTarget> 
   let kind = opts.kind;
   let version = opts.proxyServerVersion ?? '5.0.0';
   let valkeyVersion: string | null = null;
+  let clock = 0;
   if (kind !== 'proxy') {
     const probe = await connect({ ...base, name: undefined });
     try {
@@ -85,6 +87,7 @@ export async function openTarget(opts: OpenTargetOptions): Promise<RedisTarget> 
         valkeyVersion = infoField(info, 'valkey_version');
         const mode = infoField(info, 'redis_mode');
         kind ??= mode === 'cluster' ? 'cluster' : 'standalone';
+        clock = await clockOffsetMs((argv) => probe.call(argv));
       }
     } finally {
       await probe.close().catch(() => {});
@@ -108,9 +111,9 @@ export async function openTarget(opts: OpenTargetOptions): Promise<RedisTarget> 
     await (node.conns[0] as LazyConnection).call(['PING']).then((r) => {
       if (r instanceof RespServerError && profile.kind !== 'proxy') throw new TargetError(`PING: ${r.message}`);
     });
-    return singleNodeTarget(profile, node);
+    return Object.assign(singleNodeTarget(profile, node), { clockOffsetMs: clock });
   }
-  return openCluster(profile, base, nodeOf);
+  return Object.assign(await openCluster(profile, base, nodeOf), { clockOffsetMs: clock });
 }
 
 async function openCluster(

@@ -48,6 +48,8 @@ export interface RedisTarget {
   masters(): TargetNode[];
   /** Cluster targets only. */
   routing: TargetRouting | null;
+  /** The target's clock minus ours (ms), for TTLs it takes relative to its own clock (src/redis/clock.ts). */
+  clockOffsetMs?: number;
   close(): Promise<void>;
 }
 

@@ -20,3 +20,10 @@ export function rawCaller(client: Redis): RawCall {
     return cmd.promise;
   };
 }
+
+/** The server's clock (TIME, ms): PTTL and idle times are relative to it, not to the clock of the Node side. */
+export async function serverNow(call: RawCall): Promise<number> {
+  const t = await call('TIME');
+  if (!Array.isArray(t) || t.length !== 2) throw new Error('TIME: unexpected reply');
+  return Number(String(t[0])) * 1000 + Math.floor(Number(String(t[1])) / 1000);
+}

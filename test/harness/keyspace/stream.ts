@@ -17,7 +17,7 @@ import {
   nextStreamId,
   type Reply,
 } from './reply.js';
-import type { RawCall } from './raw-call.js';
+import { serverNow, type RawCall } from './raw-call.js';
 
 const PAGE = 1000;
 const b64 = (r: unknown, what: string): string => asBuffer(r, what).toString('base64');
@@ -87,7 +87,7 @@ function groupFromFull(g: Reply): StreamGroupRecord & { name: Buffer } {
 }
 
 async function groupsWithoutFull(call: RawCall, key: Buffer): Promise<(StreamGroupRecord & { name: Buffer })[]> {
-  const now = Date.now();
+  const now = await serverNow(call);
   const groups = asArray(await call('XINFO', 'GROUPS', key), 'XINFO GROUPS');
   return Promise.all(
     groups.map(async (g) => {
