@@ -36,10 +36,11 @@ class CallbackTag implements ReplyTag {
     private readonly core: SinkCore,
     private readonly callback: (reply: RespValue) => void,
   ) {}
-  onReply(reply: RespValue, argv: Argv, conn: ConnWriter): void {
+  onReply(reply: RespValue, argv: Argv, conn: ConnWriter, db: number): void {
     if (reply instanceof RespServerError) {
-      if (redirectOf(reply)) this.core.redirect(this, argv, reply, conn);
-      else this.core.fail(keyOf(argv), null, `${String(argv[0])}: ${reply.message}`);
+      if (!this.core.reroute(this, argv, reply, conn, db)) {
+        this.core.fail(keyOf(argv), null, `${String(argv[0])}: ${reply.message}`);
+      }
       return;
     }
     this.callback(reply);
