@@ -71,7 +71,7 @@ describe('transient replies from the target are retried, not failed', () => {
 
   for (const reply of REPLIES) {
     it(reply.split(' ')[0] as string, async () => {
-      const fx = loadExpected('redis-7.0');
+      const fx = loadExpected('redis-7.0', { aliveAt: Date.now() });
       const c = server.client();
       await c.flushall();
       await c.function('FLUSH').catch(() => {});
