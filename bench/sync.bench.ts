@@ -6,7 +6,8 @@
  *      source (pipelined SET/INCR/LPUSH/HSET/SADD/ZADD/MSET); time from the start of the load until each has
  *      acknowledged the whole stream (the source's INFO replication offset of each replica; shake ACKs what the
  *      target has applied), and shake's spool peak.
- * Usage: node dist/bench/sync.bench.js [--keys 1000000] [--runs 3] [--requests 200000]
+ *   3. lag at a steady write rate (default 20000 SETs/s for 10 s), sampled every 10 ms from the target's checkpoint.
+ * Usage: node dist/bench/sync.bench.js [--keys 1000000] [--runs 3] [--requests 200000] [--lag-rate 20000] [--lag-secs 10]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -134,6 +135,68 @@ async function incremental(
   }
 }
 
+/**
+ * shake attached and caught up, then a paced writer (`rate` SETs/s, a pipelined burst every 10 ms) for
+ * `seconds`; every 10 ms the source's master_repl_offset and the offset in the target's checkpoint key are read:
+ * the lag at that moment is how long ago the source's offset first passed what the target has applied.
+ */
+async function steadyLag(
+  source: RedisServer,
+  rate: number,
+  seconds: number,
+): Promise<{ p50: number; p99: number; max: number; rssMb: number }> {
+  const target = await startRedis();
+  const ac = new AbortController();
+  const progress = new SyncProgress();
+  const name = `127.0.0.1:${source.port}`;
+  try {
+    const run = sync({
+      source: { host: '127.0.0.1', port: source.port },
+      openTarget: () => openTarget({ connection: { host: '127.0.0.1', port: target.port } }),
+      stateDir: mkdtempSync(join(tmpdir(), 'shake-sync-bench-')),
+      signal: ac.signal,
+      progress,
+    });
+    run.catch(() => {});
+    while ([...progress.links.values()][0]?.phase !== 'streaming') await sleep(50);
+    const src = await connect({ host: '127.0.0.1', port: source.port });
+    const dst = await connect({ host: '127.0.0.1', port: target.port });
+    const writer = await connect({ host: '127.0.0.1', port: source.port });
+    const history: [number, number][] = [];
+    const lags: number[] = [];
+    let rss = 0;
+    const perTick = Math.round(rate / 100);
+    let n = 0;
+    const tick = setInterval(() => {
+      const batch: string[][] = [];
+      for (let i = 0; i < perTick; i++) batch.push(['SET', `lag:${n++ % 100000}`, 'x'.repeat(32)]);
+      void writer.sendBatch(batch);
+    }, 10);
+    const t0 = Date.now();
+    while (Date.now() - t0 < seconds * 1000) {
+      const now = Date.now();
+      const mo = Number(/master_repl_offset:(\d+)/.exec(String(await src.callOrThrow(['INFO', 'replication'])))?.[1]);
+      history.push([now, mo]);
+      const cp = await dst.call(['GET', `__shake:sync:${name}`]);
+      const applied = Number(/^\S+ (\d+) /.exec(String(cp))?.[1] ?? 0);
+      const first = history.find(([, o]) => o > applied);
+      lags.push(first ? Date.now() - first[0] : 0);
+      rss = Math.max(rss, process.memoryUsage().rss);
+      await sleep(10);
+    }
+    clearInterval(tick);
+    await Promise.all([src.close(), dst.close(), writer.close()]);
+    ac.abort();
+    await run;
+    const sorted = lags.sort((a, b) => a - b);
+    const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+    return { p50: q(0.5), p99: q(0.99), max: sorted.at(-1) ?? NaN, rssMb: rss / 1e6 };
+  } finally {
+    ac.abort();
+    await target.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const KEYS = opt('keys', 1_000_000);
   const RUNS = opt('runs', 3);
@@ -191,6 +254,8 @@ async function main(): Promise<void> {
         `incremental ${r + 1}: native ${i.native.toFixed(2)} s, shake ${i.shake.toFixed(2)} s, spool ${(i.spool / 1e6).toFixed(1)} MB`,
       );
     }
+    const LAG_RATE = opt('lag-rate', 20_000);
+    const lag = await steadyLag(source, LAG_RATE, opt('lag-secs', 10));
     const repl = median(repls);
     const s = median(syncs);
     const c = median(clis.map((x) => x.secs));
@@ -208,6 +273,9 @@ async function main(): Promise<void> {
     );
     console.log(
       `| incremental: ${REQUESTS} requests x 7 tests of redis-benchmark -P 16, until acknowledged | ${nat.toFixed(2)} s | ${sh.toFixed(2)} s | ${(sh / nat).toFixed(2)}x |`,
+    );
+    console.log(
+      `steady ${LAG_RATE} SETs/s: lag p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms (checkpoint read every 10 ms); in-process RSS ${lag.rssMb.toFixed(0)} MB`,
     );
     console.log(`shake's spool peak during the load: ${(Math.max(...incs.map((x) => x.spool)) / 1e6).toFixed(1)} MB`);
   } finally {

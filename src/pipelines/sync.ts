@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RespServerError, type RespValue } from '@shake/resp';
 import { discoverTopology } from '../cluster/index.js';
 import { Counters } from '../core/counters.js';
-import { connect, type ConnectionOptions } from '../redis/index.js';
+import { connect, RedisAuthError, RedisConnectionError, type ConnectionOptions } from '../redis/index.js';
 import { ReplicationError } from '../replica/errors.js';
 import { replicaHandshake, type FullResync, type PartialResync } from '../replica/handshake.js';
 import { ReplicaLink } from '../replica/link.js';
@@ -234,8 +234,10 @@ async function syncMaster(opts: SyncOptions, source: ConnectionOptions, signal: 
   try {
     let current = await readCheckpoint(target, core, name);
     let slotOffsets = current.kind === 'at' ? await readSlotOffsets(target, core, name) : undefined;
-    for (let attempt = 0; ; attempt++) {
+    let attempt = 0;
+    for (;;) {
       if (signal.aborted) break;
+      const before = result.offset;
       const session = await runSession({
         opts,
         source,
@@ -250,17 +252,25 @@ async function syncMaster(opts: SyncOptions, source: ConnectionOptions, signal: 
         current,
         slotOffsets,
         result,
-      }).catch((err: unknown) => {
+      }).catch((err: unknown): SessionEnd => {
         if (signal.aborted && (err instanceof SyncInterrupted || err instanceof ReplicationError)) {
-          return { end: 'stopped' } as SessionEnd;
+          return { end: 'stopped' };
+        }
+        // The source went away (restart, network) once shake had a place to resume from: try again.
+        if (current.kind === 'at' && isTransient(err)) {
+          return { end: 'link-lost', error: err as Error, db: current.db, slotOffsets };
         }
         throw err;
       });
       if (session.end !== 'link-lost') break;
-      if (attempt >= (opts.reconnects ?? DEFAULTS.reconnects)) throw session.error;
+      // Consecutive failures count; a session that applied something starts the count again.
+      attempt = result.offset > before ? 0 : attempt + 1;
+      if (attempt > (opts.reconnects ?? DEFAULTS.reconnects)) throw session.error;
       result.reconnects++;
       opts.onNotice?.(`${name}: ${session.error.message}; reconnecting (PSYNC from offset ${result.offset + 1})`);
-      current = { kind: 'at', replid: result.replid, offset: result.offset, db: session.db };
+      if (result.replid !== '') {
+        current = { kind: 'at', replid: result.replid, offset: result.offset, db: session.db };
+      }
       slotOffsets = session.slotOffsets;
       await sleep(Math.min(5000, 250 * 2 ** attempt));
       if (signal.aborted) break;
@@ -463,6 +473,15 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
     result.peakSpoolBytes = Math.max(result.peakSpoolBytes, spool.peakBytes);
     spool.close();
   }
+}
+
+/** A dropped or refused connection to the source, a timeout: worth another PSYNC. */
+function isTransient(err: unknown): boolean {
+  if (err instanceof ReplicationError) return err.kind === 'closed' || err.kind === 'timeout' || err.kind === 'aborted';
+  if (err instanceof RedisAuthError) return false;
+  if (err instanceof RedisConnectionError) return true;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT';
 }
 
 /** A source that allows no replication: say what to use instead. */

@@ -16,6 +16,7 @@
  * A command the target does not know is dropped and counted loudly; a command the target rejects inside
  * EXEC is counted as a failure with its key (the rest of the batch stands, as on a Redis replica).
  */
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RespServerError, type RespValue } from '@shake/resp';
 import type { Counters } from '../core/counters.js';
@@ -117,6 +118,8 @@ export class BatchApplier {
   private lastBase = 0;
   private baseOffset = -1;
   private readonly warned = new Set<string>();
+  /** Script bodies seen in the stream (EVAL, SCRIPT LOAD) by SHA1: an EVALSHA is sent as EVAL of its body. */
+  private readonly scripts = new Map<string, Buffer>();
 
   constructor(private readonly opts: ApplierOptions) {
     this.applied = { ...opts.start };
@@ -174,12 +177,28 @@ export class BatchApplier {
         });
         continue;
       }
-      const argv = clientForm(c.argv, name);
+      const argv = this.scriptForm(clientForm(c.argv, name), name);
       const route = commandRoute(argv, name);
       const op: Op = { argv, key: route.kind === 'key' ? route.key : null, db: this.db, offset: c.offset };
       if (this.cluster && op.key === null) yield { barrier: op };
       else yield op;
     }
+  }
+
+  /**
+   * Masters before 5.0 replicate scripts themselves and send EVALSHA once they have sent the body: the target
+   * may not have it (restarted, SCRIPT FLUSHed, or a resume past the EVAL), so EVALSHA goes as EVAL of the body
+   * when the stream carried it. An unknown one goes as is (a NOSCRIPT reply is counted as a failure).
+   */
+  private scriptForm(argv: Buffer[], name: string): Buffer[] {
+    if (name === 'eval' && argv[1]) this.scripts.set(sha1(argv[1]), argv[1]);
+    else if (name === 'script' && argv[1]?.toString('latin1').toLowerCase() === 'load' && argv[2]) {
+      this.scripts.set(sha1(argv[2]), argv[2]);
+    } else if (name === 'evalsha' && argv[1]) {
+      const body = this.scripts.get(argv[1].toString('latin1').toLowerCase());
+      if (body) return [Buffer.from('EVAL'), body, ...argv.slice(2)];
+    } else if (name === 'script' && argv[1]?.toString('latin1').toLowerCase() === 'flush') this.scripts.clear();
+    return argv;
   }
 
   private lastOffset(cmds: SpooledCommand[]): number {
@@ -425,4 +444,8 @@ export class BatchApplier {
 
 class MovedError extends Error {
   override readonly name = 'MovedError';
+}
+
+function sha1(body: Buffer): string {
+  return createHash('sha1').update(body).digest('hex');
 }

@@ -89,6 +89,31 @@ for (const diskless of [false, true]) {
       assert.equal(after.full, before.full + 1);
     });
 
+    test('the source drops the link twice (CLIENT KILL TYPE replica): resumed with PSYNC, nothing lost', async () => {
+      const before = await syncStats(src);
+      const run = startSync(source, target, { stateDir: dir });
+      await waitStreaming(run.progress);
+      for (let i = 0; i < 2; i++) {
+        await runWorkload(src, { seed: 60 + i, ops: 500 });
+        await src.call('CLIENT', 'KILL', 'TYPE', 'replica');
+        await runWorkload(src, { seed: 70 + i, ops: 500 });
+        await sleep(300);
+      }
+      await sleep(400);
+      await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)), 30_000, run);
+      const link = (await run.stop()).links[0]!;
+      assert.equal(link.reconnects, 2);
+      assert.equal(link.counters.failed, 0, JSON.stringify(link.counters.failures));
+      const after = await syncStats(src);
+      assert.equal(after.full, before.full);
+      assert.equal(after.partialOk, before.partialOk + 3);
+      assertRecordsMatch(
+        withoutEntriesRead(userKeys(await readKeyspace(target))),
+        withoutEntriesRead(await readKeyspace(source)),
+        STREAM_TIMES,
+      );
+    });
+
     test('a second run in the same directory resumes with PSYNC (+CONTINUE), no new snapshot', async () => {
       const before = await syncStats(src);
       await runWorkload(src, { seed: 31, ops: 1000 });

@@ -1,7 +1,7 @@
 /**
  * shake sync from other source versions into the system 7.0 server, each with a seeded workload during and
  * after the snapshot, ending equal to the source value by value: 2.8 (PSYNC without psync2 ids, EVAL bodies
- * propagated, RDB 6), 6.2 (XADD ... MAXLEN ~ N LIMIT M propagated as `MAXLEN = ... LIMIT`, which a client may
+ * propagated, RDB 6), 4.0 (psync2; scripts propagated as EVAL, then EVALSHA), 6.2 (XADD ... MAXLEN ~ N LIMIT M propagated as `MAXLEN = ... LIMIT`, which a client may
  * not send), 7.4 (RDB 12 snapshot re-encoded for 7.0) and Valkey 8.0. Then a restart resumes with PSYNC.
  */
 import assert from 'node:assert/strict';
@@ -30,6 +30,7 @@ import { runWorkload } from './workload.js';
 
 const VERSIONS: { label: ServerLabel; major: number; limit: boolean }[] = [
   { label: 'redis-2.8', major: 2, limit: false },
+  { label: 'redis-4.0', major: 4, limit: false },
   { label: 'redis-6.2', major: 6, limit: true },
   { label: 'redis-7.4', major: 7, limit: true },
   { label: 'valkey-8.0', major: 7, limit: true },
