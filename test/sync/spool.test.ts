@@ -133,33 +133,52 @@ describe('sync into a throttled target: the spool keeps the source from dropping
     const run = startSync(source, target);
     const checkpoint = standaloneCheckpoint(dst, nameOf(source));
     while ((await checkpoint()) < 0) await sleep(20);
-    // The target sleeps 200 ms of every 250: shake falls behind while the source writes ~12 MB.
-    let throttling = true;
+    // The target is blocked (DEBUG SLEEP) while the source takes ~12 MB of writes: shake falls far behind.
     const sleeper = target.client();
-    const throttle = (async () => {
-      while (throttling) {
-        await sleeper.call('DEBUG', 'SLEEP', '0.2');
-        await sleep(50);
-      }
-    })();
+    const asleep = sleeper.call('DEBUG', 'SLEEP', '3');
+    await sleep(100);
     const value = 'v'.repeat(1000);
     for (let round = 0; round < 40; round++) {
       const p = src.pipeline();
       for (let i = 0; i < 300; i++) p.set(`k:${round}:${i}`, value).incr('counter');
       await p.exec();
     }
-    throttling = false;
-    await throttle;
+    await asleep;
     sleeper.disconnect();
     await waitApplied(src, checkpoint, 60_000, run);
     const result = await run.stop();
     const link = result.links[0]!;
     assert.equal(link.reconnects, 0);
-    assert.ok(link.peakSpoolBytes > 2 << 20, `spool peak ${link.peakSpoolBytes}`);
+    assert.ok(link.peakSpoolBytes > 2 << 20, `spool peak ${link.peakSpoolBytes} (above the 1 MB the source allows)`);
     const after = await syncStats(src);
     assert.equal(after.full, before.full + 1, 'the source never dropped shake (one full sync)');
     assert.equal(await dst.dbsize(), (await src.dbsize()) + 1);
     assert.equal(await dst.get('counter'), '12000');
+    await dst.del(`__shake:sync:${nameOf(source)}`);
+    assert.equal(await dst.call('DEBUG', 'DIGEST'), await src.call('DEBUG', 'DIGEST'));
+  });
+
+  test('a gap the backlog no longer covers: +FULLRESYNC rebuilds the target exactly, nothing left over', async () => {
+    const dir = stateDir();
+    await dst.flushall();
+    let run = startSync(source, target, { stateDir: dir });
+    await src.set('first', '1');
+    await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)), 30_000, run);
+    await run.stop();
+    // More than the 1 MB backlog while shake is away, a key deleted on the source, a stray key on the target.
+    const p = src.pipeline();
+    for (let i = 0; i < 3000; i++) p.set(`gap:${i}`, 'g'.repeat(1000));
+    p.del('first');
+    await p.exec();
+    await dst.set('stray', 'only on the target');
+    const before = await syncStats(src);
+    run = startSync(source, target, { stateDir: dir });
+    await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)), 30_000, run);
+    const link = (await run.stop()).links[0]!;
+    assert.equal(link.fullSyncs, 1);
+    const after = await syncStats(src);
+    assert.equal(after.partialErr, before.partialErr + 1, 'the source refused the partial resync');
+    assert.equal(await dst.exists('stray', 'first'), 0);
     await dst.del(`__shake:sync:${nameOf(source)}`);
     assert.equal(await dst.call('DEBUG', 'DIGEST'), await src.call('DEBUG', 'DIGEST'));
   });

@@ -80,6 +80,7 @@ for (const diskless of [false, true]) {
       assert.equal(link.counters.failed, 0, JSON.stringify(link.counters.failures));
       assert.ok(link.counters.commandsWritten > 1000, `${link.counters.commandsWritten} commands applied`);
       assert.ok(link.apply.transactions > 0);
+      assert.ok(link.apply.publishSkipped > 0, 'PUBLISH is not re-published by default');
       assertRecordsMatch(
         withoutEntriesRead(userKeys(await readKeyspace(target))),
         withoutEntriesRead(await readKeyspace(source)),

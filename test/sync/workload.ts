@@ -91,7 +91,8 @@ export async function runWorkload(c: Redis, o: WorkloadOptions): Promise<void> {
         pl.select(o.singleDb ? 0 : 2);
         pl.flushdb();
         flushed = true;
-      } else pl.set(key('s'), `w${Math.floor(r() * 1e6)}`);
+      } else if (x < 0.89) pl.publish('chan', `m${Math.floor(r() * 1000)}`);
+      else pl.set(key('s'), `w${Math.floor(r() * 1e6)}`);
     }
     const res = await pl.exec();
     for (const [err] of res ?? []) {
