@@ -84,11 +84,16 @@ class TxTag implements ReplyTag {
   exec: RespValue | undefined;
   multiError: RespServerError | null = null;
 
+  /** The MULTI and EXEC argvs of this transaction (told apart by identity: no per-reply string work). */
+  readonly multi: Argv = ['MULTI'];
+  readonly execArgv: Argv = ['EXEC'];
+  /** SELECTs queued in the transaction (EXEC answers them too; they are not counted as commands). */
+  readonly selects = new Set<Argv>();
+
   onReply(reply: RespValue, argv: Argv): void {
-    const name = String(argv[0]);
-    if (name === 'MULTI') {
+    if (argv === this.multi) {
       if (reply instanceof RespServerError) this.multiError = reply;
-    } else if (name === 'EXEC') {
+    } else if (argv === this.execArgv) {
       this.exec = reply;
     } else if (reply instanceof RespServerError) {
       this.rejected.push({ argv, error: reply });
@@ -138,6 +143,9 @@ export class BatchApplier {
     // Never cut a source transaction: hold from the last MULTI that has no EXEC yet.
     let open = -1;
     for (let i = 0; i < all.length; i++) {
+      const first = (all[i] as SpooledCommand).argv[0];
+      const len = first?.length ?? 0;
+      if (len !== 4 && len !== 5 && len !== 7) continue; // exec, multi, discard
       const n = commandName((all[i] as SpooledCommand).argv);
       if (n === 'multi') open = i;
       else if (n === 'exec' || n === 'discard') open = -1;
@@ -178,8 +186,9 @@ export class BatchApplier {
         continue;
       }
       const argv = this.scriptForm(clientForm(c.argv, name), name);
-      const route = commandRoute(argv, name);
-      const op: Op = { argv, key: route.kind === 'key' ? route.key : null, db: this.db, offset: c.offset };
+      // Routing by key matters on a cluster only.
+      const route = this.cluster ? commandRoute(argv, name) : null;
+      const op: Op = { argv, key: route?.kind === 'key' ? route.key : null, db: this.db, offset: c.offset };
       if (this.cluster && op.key === null) yield { barrier: op };
       else yield op;
     }
@@ -227,7 +236,7 @@ export class BatchApplier {
     for (let attempt = 0; ; attempt++) {
       const w = this.opts.core.orderedWriter(node);
       const tag = new TxTag();
-      w.push(['MULTI'], tag);
+      w.push(tag.multi, tag);
       for (const op of list) {
         if (selects) this.select(w, this.opts.dbs.map(op.db), tag);
         else this.opts.dbs.map(op.db);
@@ -235,7 +244,7 @@ export class BatchApplier {
       }
       if (selects) this.select(w, 0, tag);
       w.push(checkpoint, tag);
-      w.push(['EXEC'], tag);
+      w.push(tag.execArgv, tag);
       await w.drain();
       if (tag.multiError) throw new Error(`MULTI failed on ${node.addr}: ${tag.multiError.message}`);
       const exec = tag.exec;
@@ -269,7 +278,9 @@ export class BatchApplier {
 
   private select(w: ConnWriter, db: number, tag: TxTag): void {
     if (w.db === db) return;
-    w.push(['SELECT', String(db)], tag);
+    const argv = ['SELECT', String(db)];
+    tag.selects.add(argv);
+    w.push(argv, tag);
     w.db = db;
   }
 
@@ -278,11 +289,14 @@ export class BatchApplier {
     for (let i = 0; i < replies.length; i++) {
       const r = replies[i];
       const argv = tag.queued[i];
-      const name = argv ? String(argv[0]) : '';
-      if (name === 'SELECT' || argv === undefined) continue;
+      if (argv === undefined || tag.selects.has(argv)) continue;
       if (r instanceof RespServerError) {
         if (argv === checkpoint) throw new Error(`the checkpoint write failed: ${r.message}`);
-        c.fail({ key: Buffer.isBuffer(argv[1]) ? argv[1] : null, db: null, message: `${name}: ${r.message}` });
+        c.fail({
+          key: Buffer.isBuffer(argv[1]) ? argv[1] : null,
+          db: null,
+          message: `${String(argv[0])}: ${r.message}`,
+        });
       } else if (argv !== checkpoint) {
         c.commandsWritten++;
       }
