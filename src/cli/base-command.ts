@@ -75,6 +75,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (!this.flags?.quiet) process.stderr.write(`${line}\n`);
   }
 
+  /** Exit 1 with the one line that says why: written even with --quiet (which silences only the summaries). */
+  protected exitFailed(line: string): never {
+    const color = process.stderr.isTTY ? chalk.red : (s: string) => s;
+    process.stderr.write(`${color('error:')} ${line}\n`);
+    this.exit(1);
+  }
+
   protected override async catch(err: Error & { exitCode?: number }): Promise<never> {
     if (err instanceof Errors.ExitError) throw err;
     const debug = this.flags?.debug ?? this.argv.includes('--debug');

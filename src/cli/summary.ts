@@ -1,5 +1,6 @@
 /** The one-line summary printed on stderr after a run: keys read, written, skipped by reason, time. */
 import type { Counters } from '../core/counters.js';
+import { printableKey } from '../core/printable-key.js';
 import { formatBytes } from './progress.js';
 
 export function summaryLine(c: Counters, elapsedMs: number, interrupted: boolean): string {
@@ -9,4 +10,21 @@ export function summaryLine(c: Counters, elapsedMs: number, interrupted: boolean
     `${interrupted ? 'interrupted: ' : ''}${c.keysRead} keys read, ${c.keysWritten} written` +
     `${skipped ? `, skipped: ${skipped}` : ''}; ${formatBytes(c.bytesRead)} in ${secs} s`
   );
+}
+
+/**
+ * Why a run exits 1, in one line (printed even with --quiet, which silences only progress and summaries):
+ * the stop reason, else how many keys failed and the first of them, else the interruption. Null when the
+ * run succeeded.
+ */
+export function failureLine(c: Counters, stopped: string | null, interrupted: boolean): string | null {
+  if (stopped) return stopped;
+  if (c.failed > 0) {
+    const f = c.failures[0];
+    const where = f && f.key !== null ? `${f.db === null ? '' : `db ${f.db} `}${printableKey(f.key)}: ` : '';
+    const first = f ? `; first: ${where}${f.message}` : '';
+    return `${c.failed} key(s) or command(s) failed (${c.keysWritten} keys written)${first}`;
+  }
+  if (interrupted) return `interrupted after ${c.keysWritten} keys written`;
+  return null;
 }

@@ -76,10 +76,7 @@ export default class Dump extends BaseCommand<typeof Dump> {
     }
     for (const n of result.nodes) this.note(describeNode(n));
     if (result.manifest) this.note(`manifest: ${result.manifest} (${result.nodes.length} masters)`);
-    if (result.interrupted) {
-      this.note('interrupted: no file was written for the unfinished dumps');
-      this.exit(1);
-    }
+    if (result.interrupted) this.exitFailed('interrupted: no file was written for the unfinished dumps');
   }
 }
 

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import type { RedisType } from '@shake/rdb';
 import { BaseCommand } from '../cli/base-command.js';
 import { Progress } from '../cli/progress.js';
-import { summaryLine } from '../cli/summary.js';
+import { failureLine, summaryLine } from '../cli/summary.js';
 import { connectionFromSection } from '../redis/endpoint.js';
 import { Counters } from '../core/counters.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
@@ -124,6 +124,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
     }
     this.note(summaryLine(run.counters, Date.now() - started, run.interrupted));
     for (const line of restoreReport(run)) this.note(line);
-    if (run.counters.failed > 0 || run.stopped) this.exit(1);
+    const failure = failureLine(run.counters, run.stopped, false);
+    if (failure) this.exitFailed(failure);
   }
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import type { RedisType } from '@shake/rdb';
 import { BaseCommand } from '../cli/base-command.js';
-import { summaryLine } from '../cli/summary.js';
+import { failureLine, summaryLine } from '../cli/summary.js';
 import type { ShakeConfig } from '../config/schema.js';
 import { Counters } from '../core/counters.js';
 import { connectionFromSection } from '../redis/endpoint.js';
@@ -132,7 +132,8 @@ export default class Rump extends BaseCommand<typeof Rump> {
     }
     this.note(summaryLine(result.counters, Date.now() - started, result.interrupted));
     for (const line of rumpReport(result)) this.note(line);
-    if (result.counters.failed > 0 || result.stopped || result.interrupted) this.exit(1);
+    const failure = failureLine(result.counters, result.stopped, result.interrupted);
+    if (failure) this.exitFailed(failure);
   }
 
   /** Redraws the progress line on a terminal; on anything else prints it every 30 s. */

@@ -83,6 +83,18 @@ describe('shake restore (CLI)', () => {
       env,
     );
     assert.equal(skip.status, 0, skip.stderr);
+    // -q silences progress and summaries, never the line that says why the exit code is 1.
+    const quiet = shake(
+      ['restore', file, '--target', plain.url, '--target-user', 'loader', '--on-error', 'skip', '-q'],
+      env,
+    );
+    assert.equal(quiet.status, 1);
+    const lines = quiet.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, quiet.stderr);
+    assert.match(
+      lines[0] as string,
+      /^error: \d+ key\(s\) or command\(s\) failed \(0 keys written\); first: .*exists/,
+    );
     assert.match(skip.stderr, /skipped: (\d+ expired, )?\d+ conflict/);
   });
 
