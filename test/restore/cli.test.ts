@@ -91,10 +91,7 @@ describe('shake restore (CLI)', () => {
     assert.equal(quiet.status, 1);
     const lines = quiet.stderr.trim().split('\n');
     assert.equal(lines.length, 1, quiet.stderr);
-    assert.match(
-      lines[0] as string,
-      /^error: \d+ key\(s\) or command\(s\) failed \(0 keys written\); first: .*exists/,
-    );
+    assert.match(lines[0] as string, /^error: \d+ key\(s\) or command\(s\) failed \(0 keys written\); first: .*exists/);
     assert.match(skip.stderr, /skipped: (\d+ expired, )?\d+ conflict/);
   });
 
