@@ -22,7 +22,7 @@ export default class Dump extends BaseCommand<typeof Dump> {
     'source-user': Flags.string({ summary: 'ACL user (password: SHAKE_SOURCE_PASSWORD or the config file).' }),
     output: Flags.string({
       char: 'o',
-      summary: 'RDB file to write (for a cluster: the stem of the per-node files).',
+      summary: 'RDB file to write, - for standard output (for a cluster: the stem of the per-node files).',
       required: true,
     }),
     mode: Flags.string({ options: ['auto', 'replication', 'scan'], summary: 'Default auto: replication, else scan.' }),

@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { discoverTopology } from '../cluster/index.js';
 import { Counters } from '../core/counters.js';
 import { connect, type ConnectionOptions } from '../redis/index.js';
+import { STDOUT } from '../sinks/rdb-file-output.js';
 import { manifestPath, nodeFileName, writeManifest, type DumpManifest } from '../replica/dump-files.js';
 import { ReplicationError } from '../replica/errors.js';
 import { dumpViaScan } from './dump-scan.js';
@@ -105,10 +106,15 @@ export async function runDump(opts: DumpRunOptions): Promise<DumpRunResult> {
     );
   }
   const outDir = dirname(opts.output);
-  if (!existsSync(outDir) || !statSync(outDir).isDirectory()) {
+  if (opts.output !== STDOUT && (!existsSync(outDir) || !statSync(outDir).isDirectory())) {
     throw new Error(`cannot write ${opts.output}: directory ${outDir} does not exist`);
   }
   const { cluster, targets } = await listTargets(opts);
+  if (cluster && opts.output === STDOUT) {
+    throw new Error(
+      `-o -: the source is a cluster of ${targets.length} masters, one RDB file each plus a manifest; give -o FILE`,
+    );
+  }
   const inner = new AbortController();
   const onOuterAbort = (): void => inner.abort();
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });

@@ -4,6 +4,8 @@
  * Writes respect the disk's pace: `write()` returns false once `highWaterMark` bytes are queued, and the
  * caller waits for `drained()` (the replica pauses its socket, the entry sink awaits it). One writev at a
  * time carries everything queued so far.
+ * The path `-` is standard output (a pipe or a file, never a terminal): no temporary file, no rename; a
+ * failed dump leaves a stream that ends before the RDB's EOF and checksum, which every reader refuses.
  */
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
@@ -34,8 +36,14 @@ export class RdbFileOutput {
     private readonly fsync: boolean,
   ) {}
 
-  /** Creates the temporary file (exclusive) in the destination's directory. */
+  /** Creates the temporary file (exclusive) in the destination's directory; `-` writes to standard output. */
   static async open(path: string, opts: RdbFileOutputOptions = {}): Promise<RdbFileOutput> {
+    if (path === STDOUT) {
+      if (process.stdout.isTTY)
+        throw new Error('-o -: standard output is a terminal; pipe it or redirect it to a file');
+      const handle = await open('/dev/stdout', 'w');
+      return new RdbFileOutput(path, path, handle, opts.highWaterMark ?? 4 << 20, false);
+    }
     const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     let handle: FileHandle;
     try {
@@ -110,10 +118,10 @@ export class RdbFileOutput {
       await this.flushAll();
       if (this.fsync) await this.handle.sync();
       await this.handle.close();
-      await rename(this.tempPath, this.path);
+      if (this.path !== STDOUT) await rename(this.tempPath, this.path);
     } catch (err) {
       await this.handle.close().catch(() => {});
-      await unlink(this.tempPath).catch(() => {});
+      if (this.path !== STDOUT) await unlink(this.tempPath).catch(() => {});
       throw err;
     }
   }
@@ -126,9 +134,12 @@ export class RdbFileOutput {
     this.queue = [];
     while (this.writing) await this.writing;
     await this.handle.close().catch(() => {});
-    await unlink(this.tempPath).catch(() => {});
+    if (this.path !== STDOUT) await unlink(this.tempPath).catch(() => {});
   }
 }
+
+/** The output path that means standard output. */
+export const STDOUT = '-';
 
 /** writev until every byte is on disk (the kernel may take fewer bytes than asked). */
 async function writeAll(handle: FileHandle, buffers: Buffer[], total: number): Promise<void> {

@@ -129,3 +129,45 @@ describe('shake dump (CLI) against real servers', () => {
     });
   });
 });
+
+describe('shake dump -o - (standard output)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shake-dumpstdout-'));
+  const fx = loadExpected('redis-7.0');
+  let source: RedisServer;
+  before(async () => {
+    source = await startRedis({ rdbFile: fx.rdbFile });
+  });
+  after(async () => {
+    await source?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const mode of ['replication', 'scan']) {
+    test(`--mode ${mode}: the RDB goes to stdout, loads, equals the source; decode - reads it from a pipe`, async () => {
+      const out = join(dir, `${mode}.rdb`);
+      const bin = join(repoRoot, 'bin', 'run.js');
+      const r = spawnSync(
+        'bash',
+        [
+          '-c',
+          `set -o pipefail; node ${bin} dump --source ${source.url} --mode ${mode} -o - | tee ${out} | node ${bin} decode - | grep -c '"key"'`,
+        ],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(Number(r.stdout.trim()), fx.records.length);
+      assert.equal(readdirSync(process.cwd()).includes('-'), false, 'no file named "-"');
+      const check = checkRdb(out);
+      assert.equal(check.status, 0, check.output);
+      const loaded = await loadInFreshServer(out);
+      try {
+        assertRecordsMatch(
+          await readKeyspace({ host: loaded.host, port: loaded.port }),
+          fx.records.map(expectedAfterReload),
+        );
+      } finally {
+        await loaded.stop();
+      }
+    });
+  }
+});
