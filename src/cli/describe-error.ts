@@ -13,8 +13,23 @@ export function describeError(err: unknown): string {
     return `bad RESP: ${err.message} at byte ${err.offset}${byte}`;
   }
   if (err instanceof ConfigError) return `config: ${err.message}`;
-  if (err instanceof Error) return oneLine(err.message || err.name);
+  if (err instanceof Error) return hint(oneLine(err.message || err.name));
   return oneLine(String(err));
+}
+
+/** oclif's own parse errors, in the words of this tool. */
+function hint(line: string): string {
+  const pw = /Nonexistent flags?: --(source-|target-)?pass(word)?\b/.exec(line);
+  if (pw) {
+    const side = pw[1] === 'source-' ? 'SOURCE' : pw[1] === 'target-' ? 'TARGET' : '<SOURCE|TARGET>';
+    return (
+      `${line}: a password is not a flag; set SHAKE_${side}_PASSWORD or password in [source]/[target] of the ` +
+      'config file (redis://user:password@host works too, but shows in the process list)'
+    );
+  }
+  const missing = /Missing required flag:? ?(\w[\w-]*)/.exec(line);
+  if (missing) return `missing --${missing[1]} (see --help)`;
+  return line;
 }
 
 function oneLine(s: string): string {

@@ -4,6 +4,7 @@ import type { RedisType } from '@shake/rdb';
 import { BaseCommand } from '../cli/base-command.js';
 import { Progress } from '../cli/progress.js';
 import { summaryLine } from '../cli/summary.js';
+import { regexFlag } from '../cli/regex-flag.js';
 import { DECODE_FORMATS } from '../config/schema.js';
 import { decode } from '../pipelines/decode.js';
 
@@ -89,7 +90,7 @@ export default class Decode extends BaseCommand<typeof Decode> {
       output: f.output,
       dbs: f.db,
       keyGlobs: f.key,
-      keyRegex: f['key-regex'] === undefined ? undefined : new RegExp(f['key-regex']),
+      keyRegex: regexFlag('key-regex', f['key-regex']),
       types: f.type as RedisType[] | undefined,
       dropExpired: f.expired === false,
       signal: this.abort.signal,

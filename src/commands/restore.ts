@@ -3,6 +3,7 @@ import type { RedisType } from '@shake/rdb';
 import { BaseCommand } from '../cli/base-command.js';
 import { Progress } from '../cli/progress.js';
 import { failureLine, summaryLine } from '../cli/summary.js';
+import { regexFlag } from '../cli/regex-flag.js';
 import { connectionFromSection } from '../redis/endpoint.js';
 import { Counters } from '../core/counters.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
@@ -108,9 +109,9 @@ export default class Restore extends BaseCommand<typeof Restore> {
         flushTarget: f['flush-target'],
         dbs: f.db,
         keyGlobs: f.key,
-        keyRegex: f['key-regex'] === undefined ? undefined : new RegExp(f['key-regex']),
+        keyRegex: regexFlag('key-regex', f['key-regex']),
         excludeGlobs: f.exclude,
-        excludeRegex: f['exclude-regex'] === undefined ? undefined : new RegExp(f['exclude-regex']),
+        excludeRegex: regexFlag('exclude-regex', f['exclude-regex']),
         types: f.type as RedisType[] | undefined,
         signal: this.abort.signal,
         onWarning: (m) => this.note(`warning: ${m}`),

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import type { RedisType } from '@shake/rdb';
 import { BaseCommand } from '../cli/base-command.js';
 import { failureLine, summaryLine } from '../cli/summary.js';
+import { regexFlag } from '../cli/regex-flag.js';
 import type { ShakeConfig } from '../config/schema.js';
 import { Counters } from '../core/counters.js';
 import { connectionFromSection } from '../redis/endpoint.js';
@@ -103,9 +104,9 @@ export default class Rump extends BaseCommand<typeof Rump> {
         match: f.match,
         types: f.type as RedisType[] | undefined,
         keyGlobs: f.key,
-        keyRegex: f['key-regex'] === undefined ? undefined : new RegExp(f['key-regex']),
+        keyRegex: regexFlag('key-regex', f['key-regex']),
         excludeGlobs: f.exclude,
-        excludeRegex: f['exclude-regex'] === undefined ? undefined : new RegExp(f['exclude-regex']),
+        excludeRegex: regexFlag('exclude-regex', f['exclude-regex']),
         dbMap,
         scanCount: ru.scan_count,
         rate: ru.rate,

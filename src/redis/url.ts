@@ -4,15 +4,22 @@
  */
 import type { ConnectionOptions } from './options.js';
 
+const URL_FORM = 'redis://[user@]host:port[/db] (rediss:// for TLS)';
+
+/** `host:port` or a bare host given where a URL belongs: the URL it most likely meant. */
+function suggestion(url: string): string {
+  return /^[\w.-]+(:\d+)?$/.test(url) || /^\[[0-9a-f:]+\](:\d+)?$/i.test(url) ? `, e.g. redis://${url}` : '';
+}
+
 export function parseRedisUrl(url: string): ConnectionOptions {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new Error(`invalid redis URL ${JSON.stringify(url)}`);
+    throw new Error(`invalid redis URL ${JSON.stringify(url)}: expected ${URL_FORM}${suggestion(url)}`);
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-    throw new Error(`invalid redis URL ${JSON.stringify(url)}: scheme must be redis:// or rediss://`);
+    throw new Error(`invalid redis URL ${JSON.stringify(url)}: expected ${URL_FORM}${suggestion(url)}`);
   }
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
   const port = u.port ? Number(u.port) : 6379;

@@ -20,7 +20,7 @@ test('parseRedisUrl: redis:// and rediss://, user, password, db, name', () => {
     tls: { servername: 'cache.example.com', rejectUnauthorized: true },
   });
   assert.deepEqual(parseRedisUrl('redis://[::1]:7000'), { host: '::1', port: 7000 });
-  assert.throws(() => parseRedisUrl('http://x'), /redis:\/\/ or rediss:\/\//);
+  assert.throws(() => parseRedisUrl('http://x'), /expected redis:\/\/\[user@\]host:port.*rediss:\/\//);
   assert.throws(() => parseRedisUrl('redis://x/abc'), /db must be a number/);
   assert.throws(() => parseRedisUrl('not a url'), /invalid redis URL/);
 });
