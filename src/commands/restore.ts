@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import type { RedisType } from '@shake/rdb';
 import { BaseCommand } from '../cli/base-command.js';
 import { Progress } from '../cli/progress.js';
+import { describeError } from '../cli/describe-error.js';
 import { failureLine, summaryLine } from '../cli/summary.js';
 import { regexFlag } from '../cli/regex-flag.js';
 import { connectionFromSection } from '../redis/endpoint.js';
@@ -119,6 +120,12 @@ export default class Restore extends BaseCommand<typeof Restore> {
           totalBytes = i.totalBytes;
         },
       });
+    } catch (err) {
+      // Say what the target holds now: every key complete before the error was written (or failed, counted).
+      throw new Error(
+        `${describeError(err)} (${counters.keysWritten} key(s) written to the target before it` +
+          `${counters.failed > 0 ? `, ${counters.failed} failed` : ''})`,
+      );
     } finally {
       progress?.stop();
       await target.close().catch(() => {});

@@ -7,6 +7,12 @@ import type { EntryBatch, Sink, Source, Transform } from './entry.js';
 
 export interface PipelineOptions {
   signal?: AbortSignal;
+  /**
+   * When the SOURCE fails (a truncated or corrupt input): 'abort' the sink (default: a file sink must not
+   * commit half an input), or 'flush' it, so that everything complete before the bad bytes still lands (a
+   * Redis target: the user then knows exactly what is there), and rethrow.
+   */
+  onSourceError?: 'abort' | 'flush';
   /** Called after each batch is handed to the sink (for progress). */
   onBatch?: (batch: EntryBatch) => void;
 }
@@ -23,13 +29,26 @@ export async function runPipeline(
   opts: PipelineOptions = {},
 ): Promise<PipelineResult> {
   let interrupted = false;
+  let sourceError: { err: unknown } | null = null;
+  const it = source[Symbol.asyncIterator]();
   try {
-    for await (let batch of source) {
+    for (;;) {
+      let next: IteratorResult<EntryBatch>;
+      try {
+        next = await it.next();
+      } catch (err) {
+        if (opts.onSourceError !== 'flush') throw err;
+        sourceError = { err };
+        break;
+      }
+      if (next.done) break;
+      let batch = next.value;
       for (const t of transforms) batch = t.apply(batch);
       if (batch.length > 0) await sink.write(batch);
       opts.onBatch?.(batch);
       if (opts.signal?.aborted) {
         interrupted = true;
+        await it.return?.();
         break;
       }
     }
@@ -40,7 +59,13 @@ export async function runPipeline(
     }
   } catch (err) {
     await sink.abort?.().catch(() => {});
+    await it.return?.().catch(() => {});
     throw err;
+  }
+  if (sourceError) {
+    // What was complete before the bad input is on its way: let it land, then report the input's error.
+    await sink.close().catch(() => {});
+    throw sourceError.err;
   }
   await sink.close();
   return { interrupted };

@@ -180,7 +180,12 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
   let interrupted = false;
   let stopped: string | null = null;
   try {
-    const result = await runPipeline(source, transforms, sink, { signal: opts.signal, onBatch: opts.onBatch });
+    // A truncated or corrupt input: every key complete before the bad bytes still reaches the target.
+    const result = await runPipeline(source, transforms, sink, {
+      signal: opts.signal,
+      onBatch: opts.onBatch,
+      onSourceError: 'flush',
+    });
     interrupted = result.interrupted;
   } catch (err) {
     if (!(err instanceof RestoreStoppedError)) throw err;
