@@ -121,6 +121,31 @@ export const syncSection = z.strictObject({
   stop_grace_ms: int(5000, 0),
 });
 
+export const checkSection = z.strictObject({
+  /** Re-check rounds for keys that differ (live sources); only differences that persist are reported. */
+  rounds: int(2, 0, 100),
+  /** Milliseconds between re-check rounds. */
+  interval_ms: int(1000, 0, 3_600_000),
+  /** Also scan the target for keys the source does not have. */
+  extra: bool(true),
+  /** Compare function libraries. */
+  functions: bool(true),
+  /** SCAN COUNT hint on both sides, also the keys per pipelined page. */
+  scan_count: int(1000, 1, 1_000_000),
+  /** Keys using more memory than this (MEMORY USAGE, either side) are compared in chunks, not by DUMP. */
+  big_key_threshold: bytes(8 * 1024 * 1024, 1),
+  /** Elements per chunk of a big key (strings: KiB). */
+  chunk: int(1000, 1, 1_000_000),
+  /** Where one side reports only a relative TTL (before Redis 7.0): expiries this close (ms) are equal. */
+  ttl_tolerance_ms: int(1000, 0),
+  /** Keys per second read from each source master (0: unlimited). */
+  rate: int(0, 0),
+  /** Bytes per second read from each source master (0: unlimited). */
+  rate_bytes: bytes(0, 0),
+  /** Differing keys kept for the re-check rounds; more are reported as the first pass found them. */
+  max_recheck: int(100_000, 0),
+});
+
 export const logSection = z.strictObject({
   level: oneOf(['error', 'warn', 'info', 'debug'] as const, 'info'),
   /** auto: a progress bar on stderr when it is a terminal; never: none. */
@@ -135,6 +160,7 @@ export const configSchema = z.strictObject({
   dump: dumpSection.prefault({}),
   rump: rumpSection.prefault({}),
   sync: syncSection.prefault({}),
+  check: checkSection.prefault({}),
   log: logSection.prefault({}),
 });
 

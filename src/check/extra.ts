@@ -1,0 +1,98 @@
+/**
+ * Keys only on the target: every target master scanned (each db it holds), each key looked up in the source
+ * db(s) that map to that target db; a key none of them holds is extra. Key filters apply as they do to the
+ * source (on the source db's number), so a filtered check does not call every other target key extra.
+ */
+import type { RedisType } from '@shake/rdb';
+import type { RespValue } from '@shake/resp';
+import { parseInfo } from '../sources/scan-server.js';
+import type { Difference } from './problems.js';
+import { CheckError, ok, type CheckSide } from './side.js';
+import type { CheckStats } from './stats.js';
+
+/** Does the source hold these keys (in source db `db`)? */
+export type SourceLookup = (db: number, keys: Buffer[]) => Promise<boolean[]>;
+
+export interface ExtraScanOptions {
+  target: CheckSide;
+  /** Source dbs whose keys go to target db `tdb`. */
+  sourceDbsFor: (tdb: number) => number[];
+  has: SourceLookup;
+  nameFilter: ((db: number, key: Buffer) => boolean) | null;
+  types?: RedisType[];
+  match?: string;
+  scanCount: number;
+  stats: CheckStats;
+  signal?: AbortSignal;
+}
+
+function text(r: RespValue | undefined): string {
+  return Buffer.isBuffer(r) ? r.toString('latin1') : String(r);
+}
+
+export async function scanExtras(opts: ExtraScanOptions, onDifference: (d: Difference) => void): Promise<void> {
+  const { target } = opts;
+  for (const node of target.server.masters()) {
+    const conn = node.conns[0]!;
+    const dbs = target.features.select ? await keyspaceDbs(target, node.conns[0]!) : [0];
+    for (const tdb of dbs) {
+      const sdbs = opts.sourceDbsFor(tdb);
+      if (sdbs.length === 0) continue;
+      let cursor = '0';
+      do {
+        if (opts.signal?.aborted) return;
+        const scan: (string | Buffer)[] = ['SCAN', cursor, 'COUNT', String(opts.scanCount)];
+        if (opts.match !== undefined) scan.push('MATCH', opts.match);
+        const replies = await conn.sendBatch(target.features.select ? [['SELECT', String(tdb)], scan] : [scan]);
+        const reply = ok(replies[replies.length - 1], 'SCAN', target) as RespValue[];
+        cursor = text(reply[0]);
+        let keys = (reply[1] as RespValue[]).map((k) => (Buffer.isBuffer(k) ? k : Buffer.from(String(k))));
+        opts.stats.targetScanned += keys.length;
+        if (opts.types && opts.types.length > 0 && keys.length > 0) {
+          const types = await target.perKey(tdb, keys, (k) => [['TYPE', k]]);
+          const wanted = new Set<string>(opts.types);
+          keys = keys.filter((_, i) => wanted.has(text(types[i]![0])));
+        }
+        let left = keys;
+        const firstDb = new Map<Buffer, number>();
+        for (const sdb of sdbs) {
+          if (left.length === 0) break;
+          const candidates = opts.nameFilter ? left.filter((k) => opts.nameFilter!(sdb, k)) : left;
+          if (candidates.length === 0) continue;
+          for (const k of candidates) if (!firstDb.has(k)) firstDb.set(k, sdb);
+          const found = await opts.has(sdb, candidates);
+          const there = new Set(candidates.filter((_, i) => found[i]));
+          left = left.filter((k) => !there.has(k));
+        }
+        for (const k of left) {
+          const sdb = firstDb.get(k);
+          if (sdb === undefined) continue;
+          opts.stats.differing('extra');
+          onDifference({ db: sdb, key: k, problem: 'extra', detail: sdb === tdb ? {} : { targetDb: tdb } });
+        }
+      } while (cursor !== '0');
+    }
+  }
+}
+
+async function keyspaceDbs(
+  side: CheckSide,
+  conn: { sendBatch(a: (string | Buffer)[][]): Promise<RespValue[]> },
+): Promise<number[]> {
+  const [r] = await conn.sendBatch([['INFO', 'keyspace']]);
+  if (r instanceof Error) throw new CheckError(`INFO keyspace on the ${side.name} failed: ${r.message}`);
+  const dbs: number[] = [];
+  for (const k of parseInfo(text(r)).keys()) {
+    const m = /^db(\d+)$/.exec(k);
+    if (m) dbs.push(Number(m[1]));
+  }
+  return dbs.sort((a, b) => a - b);
+}
+
+/** EXISTS on a live source. */
+export function liveLookup(source: CheckSide): SourceLookup {
+  return async (db, keys) => {
+    const replies = await source.perKey(db, keys, (k) => [['EXISTS', k]]);
+    return replies.map((r) => Number(ok(r[0], 'EXISTS', source)) === 1);
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * A compact set of (db, key) for the keys of an RDB file, so the extra-keys scan can ask "did the file hold
+ * this key?" without keeping the keys: two 32-bit hashes per key in an open-addressed table (8 bytes a slot).
+ * Two different keys share both hashes with a chance of about n / 2^64: such a target key would not be
+ * called extra (never the other way round).
+ */
+function hash(db: number, key: Buffer, seed: number): number {
+  let h = (seed ^ db) >>> 0;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key[i]!;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+export class KeyHashSet {
+  private table = new Uint32Array(2 * 1024);
+  private used = 0;
+
+  get size(): number {
+    return this.used;
+  }
+
+  add(db: number, key: Buffer): void {
+    if ((this.used + 1) * 2 > this.table.length / 2) this.grow();
+    this.insert(hash(db, key, 0x811c9dc5) || 1, hash(db, key, 0x2545f491));
+  }
+
+  has(db: number, key: Buffer): boolean {
+    const a = hash(db, key, 0x811c9dc5) || 1;
+    const b = hash(db, key, 0x2545f491);
+    const slots = this.table.length / 2;
+    for (let i = (a ^ b) % slots; ; i = (i + 1) % slots) {
+      const x = this.table[2 * i]!;
+      if (x === 0) return false;
+      if (x === a && this.table[2 * i + 1] === b) return true;
+    }
+  }
+
+  private insert(a: number, b: number): void {
+    const slots = this.table.length / 2;
+    for (let i = (a ^ b) % slots; ; i = (i + 1) % slots) {
+      const x = this.table[2 * i]!;
+      if (x === a && this.table[2 * i + 1] === b) return;
+      if (x === 0) {
+        this.table[2 * i] = a;
+        this.table[2 * i + 1] = b;
+        this.used++;
+        return;
+      }
+    }
+  }
+
+  private grow(): void {
+    const old = this.table;
+    this.table = new Uint32Array(old.length * 2);
+    this.used = 0;
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.insert(old[i]!, old[i + 1]!);
+  }
+}

@@ -1,0 +1,162 @@
+import { existsSync } from 'node:fs';
+import { Errors, Flags } from '@oclif/core';
+import type { RedisType } from '@shake/rdb';
+import { BaseCommand } from '../cli/base-command.js';
+import { checkSummaryLines, openReport } from '../cli/check-report.js';
+import { describeError } from '../cli/describe-error.js';
+import { runCheck, type CheckOptions } from '../pipelines/check.js';
+import { connectionFromSection } from '../redis/endpoint.js';
+import { parseDbMap } from '../sinks/redis/db-map.js';
+
+const TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
+
+export default class Check extends BaseCommand<typeof Check> {
+  static override summary = 'Verify that a target holds exactly what the source holds: keys, types, values, TTLs.';
+  static override description =
+    'The source is a live Redis (standalone or cluster) or an RDB file; the target standalone, cluster or proxy. ' +
+    'Exit 0: equal; 1: differences found; 2: could not check. See docs/check.md.';
+  static override examples = [
+    '<%= config.bin %> check --source redis://10.0.0.5:6379 --target redis://127.0.0.1:6380 --report diff.jsonl',
+    '<%= config.bin %> check --source dump.rdb --target redis://127.0.0.1:6380',
+    '<%= config.bin %> check --source redis://127.0.0.1:7000 --target redis://127.0.0.1:6380 --db-map "*:0" --report -',
+  ];
+
+  static override flags = {
+    source: Flags.string({ char: 's', summary: 'Source: redis://host:port (rediss:// for TLS), or an RDB file.' }),
+    'source-user': Flags.string({ summary: 'Source ACL user (password: SHAKE_SOURCE_PASSWORD or the config).' }),
+    target: Flags.string({ char: 't', summary: 'Target URL: redis://[user@]host:port, rediss:// for TLS.' }),
+    'target-user': Flags.string({ summary: 'Target ACL user (password: SHAKE_TARGET_PASSWORD or the config).' }),
+    'target-type': Flags.string({ options: ['auto', 'standalone', 'cluster', 'proxy'], summary: 'Default: detect.' }),
+    report: Flags.string({ char: 'r', summary: 'Write one JSON line per difference to this file (- for stdout).' }),
+    rounds: Flags.integer({ min: 0, summary: 'Re-check rounds for keys that differ (default 2; 0: none).' }),
+    'interval-ms': Flags.integer({ min: 0, summary: 'Milliseconds between re-check rounds (default 1000).' }),
+    extra: Flags.boolean({ allowNo: true, summary: 'Scan the target for keys the source lacks (default on).' }),
+    functions: Flags.boolean({ allowNo: true, summary: 'Compare function libraries (default on).' }),
+    db: Flags.integer({ multiple: true, min: 0, summary: 'Only this source db (repeatable; default every db).' }),
+    match: Flags.string({ summary: 'SCAN MATCH pattern (Redis glob).' }),
+    type: Flags.string({ multiple: true, options: [...TYPES], summary: 'Only keys of this type (repeatable).' }),
+    key: Flags.string({ multiple: true, summary: 'Only keys matching this Redis glob (repeatable).' }),
+    'key-regex': Flags.string({ summary: 'Only keys matching this regular expression (on the UTF-8 key).' }),
+    exclude: Flags.string({ multiple: true, summary: 'Leave out keys matching this Redis glob (repeatable).' }),
+    'exclude-regex': Flags.string({ summary: 'Leave out keys matching this regular expression.' }),
+    'db-map': Flags.string({ summary: 'Source db -> target db as the copy used, e.g. 0:5,1:6 or *:0.' }),
+    count: Flags.integer({ min: 1, summary: 'SCAN COUNT and keys per page (default 1000).' }),
+    'big-key-threshold': Flags.string({ summary: 'Keys using more memory are compared in chunks (default 8mb).' }),
+    'ttl-tolerance-ms': Flags.integer({ min: 0, summary: 'TTL tolerance where a side lacks PEXPIRETIME (1000).' }),
+    rate: Flags.integer({ min: 0, summary: 'Keys/s read from each source master (default 0 = unlimited).' }),
+    'rate-bytes': Flags.string({ summary: 'Bytes/s read from each source master, e.g. 50mb (default 0 = off).' }),
+    'tls-ca': Flags.string({ summary: 'CA bundle (PEM) to verify the TLS end(s) with.' }),
+    'tls-insecure': Flags.boolean({ summary: 'Do not verify TLS certificates (testing only).' }),
+  };
+
+  public async run(): Promise<void> {
+    const f = this.flags;
+    const isUrl = f.source !== undefined && /^rediss?:\/\//.test(f.source);
+    const values: Record<string, unknown> = {
+      'source.url': isUrl ? f.source : undefined,
+      'source.user': f['source-user'],
+      'target.url': f.target,
+      'target.user': f['target-user'],
+      'target.type': f['target-type'],
+      'check.rounds': f.rounds,
+      'check.interval_ms': f['interval-ms'],
+      'check.extra': f.extra,
+      'check.functions': f.functions,
+      'check.scan_count': f.count,
+      'check.big_key_threshold': f['big-key-threshold'],
+      'check.ttl_tolerance_ms': f['ttl-tolerance-ms'],
+      'check.rate': f.rate,
+      'check.rate_bytes': f['rate-bytes'],
+      'restore.db_map': f['db-map'],
+    };
+    for (const end of ['source', 'target'] as const) {
+      const url = end === 'source' ? (isUrl ? f.source : undefined) : f.target;
+      if (!url?.startsWith('rediss://')) continue;
+      if (f['tls-ca'] !== undefined) values[`${end}.tls_ca`] = f['tls-ca'];
+      if (f['tls-insecure']) values[`${end}.tls_insecure`] = true;
+    }
+    const { config } = this.loadConfig(values, FLAG_NAMES);
+    const file = f.source !== undefined && !isUrl ? f.source : undefined;
+    if (file !== undefined && !existsSync(file)) this.fail(`--source ${file}: no such file (and not a redis:// URL)`);
+    if (file === undefined && !config.source.url) {
+      this.fail('give the source with --source redis://host:port or --source FILE.rdb (or [source] url)');
+    }
+    if (!config.target.url) this.fail('give the target with --target redis://host:port (or [target] url)');
+    const c = config.check;
+    const targetConn = connectionFromSection(config.target);
+    const dbMap = parseDbMap(config.restore.db_map);
+    if (targetConn.db && config.restore.db_map === '') dbMap.rest = targetConn.db;
+    const sourceConn = file === undefined ? connectionFromSection(config.source) : null;
+    const report = openReport(f.report);
+    const opts: CheckOptions = {
+      source: sourceConn ?? { rdbFile: file! },
+      target: targetConn,
+      targetKind: config.target.type === 'auto' ? undefined : config.target.type,
+      dbs: f.db ?? (sourceConn?.db !== undefined ? [sourceConn.db] : undefined),
+      match: f.match,
+      types: f.type as RedisType[] | undefined,
+      keyGlobs: f.key,
+      keyRegex: f['key-regex'] === undefined ? undefined : new RegExp(f['key-regex']),
+      excludeGlobs: f.exclude,
+      excludeRegex: f['exclude-regex'] === undefined ? undefined : new RegExp(f['exclude-regex']),
+      dbMap,
+      extra: c.extra,
+      functions: c.functions,
+      rounds: c.rounds,
+      intervalMs: c.interval_ms,
+      scanCount: c.scan_count,
+      bigKeyThreshold: c.big_key_threshold,
+      chunk: c.chunk,
+      ttlToleranceMs: c.ttl_tolerance_ms,
+      rate: c.rate,
+      rateBytes: c.rate_bytes,
+      maxRecheck: c.max_recheck,
+      onDifference: (d) => report.write(d),
+      onNotice: (m) => this.note(`notice: ${m}`),
+      signal: this.abort.signal,
+    };
+    const summary = await runCheck(opts).finally(() => report.close());
+    for (const line of checkSummaryLines(summary)) this.note(line);
+    if (summary.interrupted) this.exit(2);
+    if (summary.exitCode !== 0) this.exit(summary.exitCode);
+  }
+
+  private fail(message: string): never {
+    this.error(message, { exit: 2 });
+  }
+
+  /** Could not check: one line, exit 2 (1 means "differences found"). */
+  protected override async catch(err: Error & { exitCode?: number }): Promise<never> {
+    if (err instanceof Errors.ExitError) throw err;
+    if (err instanceof Errors.CLIError && err.oclif?.exit === 2) {
+      process.stderr.write(`error: ${err.message}\n`);
+      throw new Errors.ExitError(2);
+    }
+    process.stderr.write(`error: ${describeError(err)}\n`);
+    const debug = this.flags?.debug ?? this.argv.includes('--debug');
+    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    throw new Errors.ExitError(2);
+  }
+}
+
+const FLAG_NAMES: Record<string, string> = {
+  'source.url': '--source',
+  'source.user': '--source-user',
+  'target.url': '--target',
+  'target.user': '--target-user',
+  'target.type': '--target-type',
+  'check.rounds': '--rounds',
+  'check.interval_ms': '--interval-ms',
+  'check.extra': '--extra',
+  'check.functions': '--functions',
+  'check.scan_count': '--count',
+  'check.big_key_threshold': '--big-key-threshold',
+  'check.ttl_tolerance_ms': '--ttl-tolerance-ms',
+  'check.rate': '--rate',
+  'check.rate_bytes': '--rate-bytes',
+  'restore.db_map': '--db-map',
+  'source.tls_ca': '--tls-ca',
+  'target.tls_ca': '--tls-ca',
+  'source.tls_insecure': '--tls-insecure',
+  'target.tls_insecure': '--tls-insecure',
+};

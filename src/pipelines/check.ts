@@ -1,0 +1,350 @@
+/**
+ * `shake check` as a plain module: is the target equal to the source? The function a command calls, a test
+ * calls, and restore / rump / sync call for `--verify` (runCheck: source and target in, summary out).
+ *
+ * A live source (standalone or cluster) is scanned master by master, each master by its own worker, pages
+ * checked pipelined on both sides (src/check/key-check.ts); an RDB file source is read once (rdb-source.ts).
+ * Then the keys only on the target (extra.ts), the function libraries (functions.ts), and for a live source
+ * the re-check rounds: the keys that differed are compared again after `intervalMs`, up to `rounds` times,
+ * and only the differences that persist are reported (the others count as settled).
+ */
+import type { RedisType } from '@shake/rdb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { checkRdbFile } from '../check/rdb-source.js';
+import { compareFunctions, liveLibraries } from '../check/functions.js';
+import { liveLookup, scanExtras, type SourceLookup } from '../check/extra.js';
+import { checkKeys, type KeyCheckContext } from '../check/key-check.js';
+import { NOT_FAILURES, type Difference } from '../check/problems.js';
+import { CheckError, CheckSide, ok } from '../check/side.js';
+import { CheckStats } from '../check/stats.js';
+import { defaultConfig } from '../config/schema.js';
+import type { ConnectionOptions } from '../redis/index.js';
+import type { TargetKind } from '../rewrite/features.js';
+import { nameFilter } from '../rump/filters.js';
+import { RateLimiter } from '../rump/rate-limit.js';
+import { DbMapper, type DbMapSpec } from '../sinks/redis/db-map.js';
+import { openTarget } from '../sinks/redis/open-target.js';
+import { parseInfo } from '../sources/scan-server.js';
+import type { RespValue } from '@shake/resp';
+
+export interface CheckOptions {
+  /** A live source (any node of a cluster), or an RDB file. */
+  source: ConnectionOptions | { rdbFile: string };
+  target: ConnectionOptions;
+  targetKind?: TargetKind;
+  dbs?: number[];
+  match?: string;
+  types?: RedisType[];
+  keyGlobs?: string[];
+  keyRegex?: RegExp;
+  excludeGlobs?: string[];
+  excludeRegex?: RegExp;
+  dbMap?: DbMapSpec;
+  /** Scan the target for keys the source lacks (default true). */
+  extra?: boolean;
+  /** Compare function libraries (default true). */
+  functions?: boolean;
+  /** Re-check rounds for a live source (0: report the first pass). */
+  rounds?: number;
+  intervalMs?: number;
+  scanCount?: number;
+  bigKeyThreshold?: number;
+  chunk?: number;
+  ttlToleranceMs?: number;
+  batchBytes?: number;
+  /** Differing keys kept for the re-check rounds; beyond this they are reported from the first pass. */
+  maxRecheck?: number;
+  /** Keys / bytes per second read from each source master (0: unlimited). */
+  rate?: number;
+  rateBytes?: number;
+  stats?: CheckStats;
+  /** Each difference that is reported (after the re-checks). */
+  onDifference?: (d: Difference) => void;
+  onNotice?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface CheckSummary {
+  stats: CheckStats;
+  /** Reported differences that count as failures (all but field-ttl-unsupported). */
+  failures: number;
+  /** 0: equal; 1: differences. (A check that could not run throws instead: exit 2.) */
+  exitCode: 0 | 1;
+  elapsedMs: number;
+  interrupted: boolean;
+}
+
+export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
+  const started = Date.now();
+  const stats = opts.stats ?? new CheckStats();
+  const c = defaultConfig().check;
+  const d = {
+    rounds: c.rounds,
+    intervalMs: c.interval_ms,
+    scanCount: c.scan_count,
+    bigKeyThreshold: c.big_key_threshold,
+    chunk: c.chunk,
+    ttlToleranceMs: c.ttl_tolerance_ms,
+    batchBytes: 64 * 1024 * 1024,
+    maxRecheck: c.max_recheck,
+  };
+  const o = {
+    rounds: opts.rounds ?? d.rounds,
+    intervalMs: opts.intervalMs ?? d.intervalMs,
+    scanCount: opts.scanCount ?? d.scanCount,
+    maxRecheck: opts.maxRecheck ?? d.maxRecheck,
+  };
+  const target = new CheckSide(
+    'target',
+    await openTarget({ connection: { ...opts.target, name: 'shake-check' }, kind: opts.targetKind }),
+  );
+  const live = !('rdbFile' in opts.source);
+  let source: CheckSide | null = null;
+  const pending: Difference[] = [];
+  const reported: Difference[] = [];
+  const collect = (diff: Difference): void => {
+    if (live && o.rounds > 0 && pending.length < o.maxRecheck) pending.push(diff);
+    else reported.push(diff);
+  };
+  try {
+    if (live) {
+      source = new CheckSide(
+        'source',
+        await openTarget({ connection: { ...(opts.source as ConnectionOptions), name: 'shake-check' } }),
+      );
+    }
+    const mapper = new DbMapper(opts.dbMap ?? { map: new Map(), rest: null }, !target.features.select, 'the target');
+    const filters = {
+      dbs: opts.dbs,
+      match: opts.match,
+      keyGlobs: opts.keyGlobs,
+      keyRegex: opts.keyRegex,
+      excludeGlobs: opts.excludeGlobs,
+      excludeRegex: opts.excludeRegex,
+      types: opts.types,
+    };
+    const names = nameFilter(filters);
+    const ctxOf = (src: CheckSide): KeyCheckContext => ({
+      source: src,
+      target,
+      bigKeyThreshold: opts.bigKeyThreshold ?? d.bigKeyThreshold,
+      batchBytes: opts.batchBytes ?? d.batchBytes,
+      chunk: opts.chunk ?? d.chunk,
+      ttlToleranceMs: opts.ttlToleranceMs ?? d.ttlToleranceMs,
+      stats,
+      onNotice: opts.onNotice,
+    });
+    let sourceDbs: number[];
+    let lookup: SourceLookup;
+    let libraries: Map<string, Buffer> | null;
+    if (source) {
+      const ctx = ctxOf(source);
+      sourceDbs = await liveDbs(source, opts.dbs);
+      await Promise.all(
+        source.server.masters().map((node) =>
+          scanNode(
+            ctx,
+            node.conns[0]!,
+            sourceDbs,
+            mapper,
+            {
+              scanCount: o.scanCount,
+              match: opts.match,
+              types: opts.types,
+              names,
+              limiter: new RateLimiter({ keysPerSec: opts.rate ?? 0, bytesPerSec: opts.rateBytes ?? 0 }),
+              signal: opts.signal,
+            },
+            collect,
+          ),
+        ),
+      );
+      lookup = liveLookup(source);
+      libraries = opts.functions === false ? null : await liveLibraries(source);
+    } else {
+      const file = (opts.source as { rdbFile: string }).rdbFile;
+      const r = await checkRdbFile({ file, ctxOf, target, mapper, filters, names, signal: opts.signal }, collect);
+      sourceDbs = r.dbs;
+      lookup = r.lookup;
+      libraries = r.libraries;
+    }
+    if (opts.extra !== false && !opts.signal?.aborted) {
+      const maxDb = Math.max(15, ...sourceDbs);
+      const candidates = opts.dbs && opts.dbs.length > 0 ? opts.dbs : Array.from({ length: maxDb + 1 }, (_, i) => i);
+      const single = !(source ? source.features.select : true);
+      await scanExtras(
+        {
+          target,
+          sourceDbsFor: (tdb) => candidates.filter((s) => (!single || s === 0) && safeMap(mapper, s) === tdb),
+          has: lookup,
+          nameFilter: names,
+          types: opts.types,
+          match: opts.match,
+          scanCount: o.scanCount,
+          stats,
+          signal: opts.signal,
+        },
+        collect,
+      );
+    }
+    if (opts.functions !== false && (libraries !== null || target.features.functions)) {
+      for (const diff of await compareFunctions(libraries, target)) {
+        stats.differing('function');
+        collect(diff);
+      }
+      stats.functions = libraries?.size ?? 0;
+    }
+    if (source && pending.length > 0) {
+      const ctx = ctxOf(source);
+      let left = pending.splice(0);
+      for (let round = 1; round <= o.rounds && left.length > 0 && !opts.signal?.aborted; round++) {
+        await sleep(o.intervalMs, undefined, { signal: opts.signal }).catch(() => {});
+        if (opts.signal?.aborted) break;
+        stats.rounds = round;
+        left = await recheck(ctx, left, mapper, libraries === null ? null : source);
+      }
+      for (const diff of left) reported.push(diff);
+      stats.settled = countSettled(stats, reported);
+    }
+  } finally {
+    await Promise.all([target.close(), source?.close()]);
+  }
+  let failures = 0;
+  for (const diff of reported) {
+    stats.report(diff.problem);
+    if (!NOT_FAILURES.has(diff.problem)) failures++;
+    opts.onDifference?.(diff);
+  }
+  return {
+    stats,
+    failures,
+    exitCode: failures > 0 ? 1 : 0,
+    elapsedMs: Date.now() - started,
+    interrupted: opts.signal?.aborted === true,
+  };
+}
+
+function countSettled(stats: CheckStats, reported: Difference[]): number {
+  let found = 0;
+  for (const v of stats.found.values()) found += v;
+  return Math.max(0, found - reported.length);
+}
+
+function safeMap(mapper: DbMapper, db: number): number | null {
+  try {
+    return mapper.map(db);
+  } catch {
+    return null;
+  }
+}
+
+/** The dbs to check on a live source: the ones asked for, else every db INFO keyspace lists. */
+async function liveDbs(source: CheckSide, asked: number[] | undefined): Promise<number[]> {
+  if (source.cluster) {
+    if (asked?.some((db) => db !== 0)) throw new CheckError(`--db ${asked.join(',')}: a cluster source has only db 0`);
+    return [0];
+  }
+  if (asked && asked.length > 0) return [...asked].sort((a, b) => a - b);
+  const [reply] = await source.everyMaster(['INFO', 'keyspace']);
+  const info = parseInfo(String(ok(reply, 'INFO keyspace', source)));
+  const dbs: number[] = [];
+  for (const k of info.keys()) {
+    const m = /^db(\d+)$/.exec(k);
+    if (m) dbs.push(Number(m[1]));
+  }
+  return dbs.sort((a, b) => a - b);
+}
+
+interface ScanSettings {
+  scanCount: number;
+  match?: string;
+  types?: RedisType[];
+  names: ((db: number, key: Buffer) => boolean) | null;
+  limiter: RateLimiter;
+  signal?: AbortSignal;
+}
+
+interface Pipelined {
+  sendBatch(argvs: readonly (readonly (string | Buffer)[])[]): Promise<RespValue[]>;
+}
+
+/** One source master: SCAN each db, the next page read while the current one is checked. */
+async function scanNode(
+  ctx: KeyCheckContext,
+  conn: Pipelined,
+  dbs: number[],
+  mapper: DbMapper,
+  s: ScanSettings,
+  collect: (d: Difference) => void,
+): Promise<void> {
+  const source = ctx.source;
+  const scanType =
+    s.types && s.types.length === 1 && source.features.version[0] >= 6 ? (s.types[0] as string) : undefined;
+  for (const db of dbs) {
+    const tdb = mapper.map(db);
+    let cursor = '0';
+    let inflight: Promise<void> | null = null;
+    do {
+      if (s.signal?.aborted) break;
+      await s.limiter.wait(s.signal);
+      const argv: string[] = ['SCAN', cursor, 'COUNT', String(s.limiter.pageSize(s.scanCount))];
+      if (s.match !== undefined) argv.push('MATCH', s.match);
+      if (scanType) argv.push('TYPE', scanType);
+      const replies = await conn.sendBatch(source.features.select ? [['SELECT', String(db)], argv] : [argv]);
+      const reply = ok(replies[replies.length - 1], 'SCAN', source) as RespValue[];
+      cursor = Buffer.isBuffer(reply[0]) ? reply[0].toString('latin1') : String(reply[0]);
+      let keys = (reply[1] as RespValue[]).map((k) => (Buffer.isBuffer(k) ? k : Buffer.from(String(k))));
+      if (s.names) keys = keys.filter((k) => s.names!(db, k));
+      if (s.types && s.types.length > 0 && !scanType && keys.length > 0) {
+        const types = await source.perKey(db, keys, (k) => [['TYPE', k]]);
+        const wanted = new Set<string>(s.types);
+        keys = keys.filter((_, i) => wanted.has(String(types[i]![0])));
+      }
+      s.limiter.charge(keys.length, 0);
+      if (inflight) await inflight;
+      inflight = keys.length > 0 ? checkKeys(ctx, db, tdb, keys, { sourceAbsent: 'vanished' }, collect) : null;
+      // Surface a failure at once when nothing awaits it yet.
+      inflight?.catch(() => {});
+    } while (cursor !== '0');
+    if (inflight) await inflight;
+  }
+}
+
+/** Re-checks the keys (and libraries) that differed; returns the differences that are still there. */
+async function recheck(
+  ctx: KeyCheckContext,
+  diffs: Difference[],
+  mapper: DbMapper,
+  functionsSource: CheckSide | null,
+): Promise<Difference[]> {
+  const still: Difference[] = [];
+  const scratch = new CheckStats();
+  const quiet: KeyCheckContext = { ...ctx, stats: scratch };
+  const byDb = new Map<number, Buffer[]>();
+  let libraries = false;
+  for (const diff of diffs) {
+    if (diff.key === null || diff.db === null) {
+      libraries = true;
+      continue;
+    }
+    let keys = byDb.get(diff.db);
+    if (!keys) byDb.set(diff.db, (keys = []));
+    keys.push(diff.key);
+  }
+  for (const [db, keys] of byDb) {
+    for (let i = 0; i < keys.length; i += 1000) {
+      await checkKeys(quiet, db, mapper.map(db), keys.slice(i, i + 1000), { sourceAbsent: 'recheck' }, (x) =>
+        still.push(x),
+      );
+    }
+  }
+  if (libraries) {
+    for (const diff of await compareFunctions(
+      functionsSource ? await liveLibraries(functionsSource) : null,
+      ctx.target,
+    )) {
+      still.push(diff);
+    }
+  }
+  return still;
+}

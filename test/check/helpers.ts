@@ -1,0 +1,36 @@
+/** Shared by the check tests: run the check pipeline between harness servers and collect what it reports. */
+import type { Difference } from '../../src/check/problems.js';
+import { runCheck, type CheckOptions, type CheckSummary } from '../../src/pipelines/check.js';
+import type { ConnectionOptions } from '../../src/redis/index.js';
+import type { RedisServer } from '../harness/redis-server.js';
+
+export function conn(s: RedisServer): ConnectionOptions {
+  return { host: s.host, port: s.port };
+}
+
+export interface CheckRun {
+  summary: CheckSummary;
+  diffs: Difference[];
+}
+
+/** runCheck with no re-check rounds unless asked, collecting the reported differences. */
+export async function check(
+  source: RedisServer | { rdbFile: string },
+  target: RedisServer,
+  opts: Partial<CheckOptions> = {},
+): Promise<CheckRun> {
+  const diffs: Difference[] = [];
+  const summary = await runCheck({
+    rounds: 0,
+    ...opts,
+    source: 'rdbFile' in source ? source : conn(source),
+    target: conn(target),
+    onDifference: (d) => diffs.push(d),
+  });
+  return { summary, diffs };
+}
+
+/** The differences as [db, key (latin1), problem] triples, for exact assertions. */
+export function triples(diffs: Difference[]): [number | null, string | null, string][] {
+  return diffs.map((d) => [d.db, d.key === null ? null : d.key.toString('latin1'), d.problem]);
+}
