@@ -13,7 +13,7 @@
 import type { HashEntry, RedisType, StreamGroup, StreamId, StreamMeta } from '@shake/rdb';
 import type { RespValue } from '@shake/resp';
 import type { Argv } from '../rewrite/key-rewriter.js';
-import { parseScore } from '../sinks/text/score.js';
+import { parseScore } from '../rewrite/score.js';
 import type { KeyCheckContext } from './key-check.js';
 import type { Finding } from './problems.js';
 import { CheckError, int, ok, type CheckSide } from './side.js';

@@ -4,7 +4,7 @@
  * UTF-8, else {"base64":"..."}. Function libraries: `{"db":null,"key":null,"problem":"function","library":...}`.
  */
 import { jsonBytes } from '../sinks/text/json-bytes.js';
-import { formatScore } from '../sinks/text/score.js';
+import { formatScore } from '../rewrite/score.js';
 import type { DetailValue, Difference } from './problems.js';
 
 function json(v: DetailValue): string {
