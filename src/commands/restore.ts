@@ -5,6 +5,7 @@ import { Progress } from '../cli/progress.js';
 import { describeError } from '../cli/describe-error.js';
 import { failureLine, summaryLine } from '../cli/summary.js';
 import { regexFlag } from '../cli/regex-flag.js';
+import { checkSettings, verifyCopy } from '../cli/verify.js';
 import { connectionFromSection } from '../redis/endpoint.js';
 import { Counters } from '../core/counters.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
@@ -61,6 +62,8 @@ export default class Restore extends BaseCommand<typeof Restore> {
     type: Flags.string({ multiple: true, options: [...TYPES], summary: 'Only keys of this type (repeatable).' }),
     connections: Flags.integer({ min: 1, summary: 'Pipelined connections per master (default 2).' }),
     pipeline: Flags.integer({ min: 1, summary: 'Commands per pipelined batch (default 1024).' }),
+    verify: Flags.boolean({ summary: 'After the load, check the target against the RDB input (shake check).' }),
+    'verify-report': Flags.string({ summary: 'With --verify: one JSON line per difference to this file (- stdout).' }),
   };
 
   public async run(): Promise<void> {
@@ -134,5 +137,32 @@ export default class Restore extends BaseCommand<typeof Restore> {
     for (const line of restoreReport(run)) this.note(line);
     const failure = failureLine(run.counters, run.stopped, false);
     if (failure) this.exitFailed(failure);
+    if (f.verify && !run.interrupted) {
+      if (run.kind !== 'rdb' || run.files.length !== 1 || this.args.input === '-') {
+        this.note(`verify: needs one RDB file as the input (this one is ${run.kind}); not checked`);
+        this.exit(2);
+      } else {
+        const v = await verifyCopy(
+          {
+            ...checkSettings(config.check),
+            source: { rdbFile: run.files[0]! },
+            target: connection,
+            targetKind: config.target.type === 'auto' ? undefined : config.target.type,
+            dbMap,
+            dbs: f.db,
+            keyGlobs: f.key,
+            keyRegex: f['key-regex'] === undefined ? undefined : new RegExp(f['key-regex']),
+            excludeGlobs: f.exclude,
+            excludeRegex: f['exclude-regex'] === undefined ? undefined : new RegExp(f['exclude-regex']),
+            types: f.type as RedisType[] | undefined,
+            signal: this.abort.signal,
+            onNotice: (m) => this.note(`notice: ${m}`),
+          },
+          f['verify-report'],
+          (l) => this.note(l),
+        );
+        if (v !== 0) this.exit(v);
+      }
+    }
   }
 }

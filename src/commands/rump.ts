@@ -5,6 +5,7 @@ import { failureLine, summaryLine } from '../cli/summary.js';
 import { regexFlag } from '../cli/regex-flag.js';
 import type { ShakeConfig } from '../config/schema.js';
 import { Counters } from '../core/counters.js';
+import { checkSettings, verifyCopy } from '../cli/verify.js';
 import { connectionFromSection } from '../redis/endpoint.js';
 import { rumpReport } from '../pipelines/rump-report.js';
 import { rump, type RumpResult } from '../pipelines/rump.js';
@@ -58,6 +59,8 @@ export default class Rump extends BaseCommand<typeof Rump> {
     'big-key-threshold': Flags.string({ summary: 'Values above this size go as streamed commands (16mb).' }),
     connections: Flags.integer({ min: 1, summary: 'Pipelined connections per target master (default 2).' }),
     pipeline: Flags.integer({ min: 1, summary: 'Commands per pipelined batch (default 1024).' }),
+    verify: Flags.boolean({ summary: 'After the pass (not with --live), check the target against the source.' }),
+    'verify-report': Flags.string({ summary: 'With --verify: one JSON line per difference to this file (- stdout).' }),
   };
 
   public async run(): Promise<void> {
@@ -135,6 +138,30 @@ export default class Rump extends BaseCommand<typeof Rump> {
     for (const line of rumpReport(result)) this.note(line);
     const failure = failureLine(result.counters, result.stopped, result.interrupted);
     if (failure) this.exitFailed(failure);
+    if (f.verify && ru.live) this.note('verify: not with --live (the source keeps changing); run shake check');
+    else if (f.verify && !result.interrupted && !result.stopped) {
+      const v = await verifyCopy(
+        {
+          ...checkSettings(config.check),
+          source: sourceConn,
+          target: targetConn,
+          targetKind: config.target.type === 'auto' ? undefined : config.target.type,
+          dbMap,
+          dbs,
+          match: f.match,
+          types: f.type as RedisType[] | undefined,
+          keyGlobs: f.key,
+          keyRegex: f['key-regex'] === undefined ? undefined : new RegExp(f['key-regex']),
+          excludeGlobs: f.exclude,
+          excludeRegex: f['exclude-regex'] === undefined ? undefined : new RegExp(f['exclude-regex']),
+          signal: this.abort.signal,
+          onNotice: (m) => this.note(`notice: ${m}`),
+        },
+        f['verify-report'],
+        (l) => this.note(l),
+      );
+      if (v !== 0) this.exit(v);
+    }
   }
 
   /** Redraws the progress line on a terminal; on anything else prints it every 30 s. */

@@ -1,0 +1,44 @@
+/**
+ * `--verify` on restore and rump: after the copy, the same comparison as `shake check` (src/pipelines/check.ts),
+ * its summary on stderr, and the exit code it implies (0 equal, 1 differences, 2 could not check).
+ */
+import { runCheck, type CheckOptions } from '../pipelines/check.js';
+import type { ShakeConfig } from '../config/schema.js';
+import { checkSummaryLines, openReport } from './check-report.js';
+import { describeError } from './describe-error.js';
+
+/** The [check] settings as runCheck options. */
+export function checkSettings(c: ShakeConfig['check']): Partial<CheckOptions> {
+  return {
+    extra: c.extra,
+    functions: c.functions,
+    rounds: c.rounds,
+    intervalMs: c.interval_ms,
+    scanCount: c.scan_count,
+    bigKeyThreshold: c.big_key_threshold,
+    chunk: c.chunk,
+    ttlToleranceMs: c.ttl_tolerance_ms,
+    rate: c.rate,
+    rateBytes: c.rate_bytes,
+    maxRecheck: c.max_recheck,
+  };
+}
+
+export async function verifyCopy(
+  opts: CheckOptions,
+  reportPath: string | undefined,
+  note: (line: string) => void,
+): Promise<0 | 1 | 2> {
+  note('verify: comparing the target with the source (shake check)');
+  const report = openReport(reportPath);
+  try {
+    const summary = await runCheck({ ...opts, onDifference: (d) => report.write(d) });
+    for (const line of checkSummaryLines(summary)) note(line.replace(/^check:/, 'verify:'));
+    return summary.interrupted ? 2 : summary.exitCode;
+  } catch (err) {
+    note(`verify: could not check: ${describeError(err)}`);
+    return 2;
+  } finally {
+    await report.close();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * A source under live writes, copied to the target with a lag (as a replica or a live copy would be): the
+ * first pass sees the keys being written as different; the re-check rounds compare them again once the copy
+ * caught up, and only the one difference that persists is reported, with the others counted as settled.
+ * Without rounds, the same moment reports the changing keys too.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
+import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { check, triples } from './helpers.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Writes hot:0..19 on the source every 5 ms and the same value on the target `lagMs` later, for `forMs`. */
+async function laggingWriter(src: Redis, tgt: Redis, forMs: number, lagMs: number): Promise<number> {
+  const end = Date.now() + forMs;
+  const copies: Promise<unknown>[] = [];
+  let n = 0;
+  while (Date.now() < end) {
+    const key = `hot:${n % 20}`;
+    const value = `v${n}`;
+    await src.set(key, value);
+    copies.push(sleep(lagMs).then(() => tgt.set(key, value)));
+    n++;
+    await sleep(5);
+  }
+  await Promise.all(copies);
+  return n;
+}
+
+describe('shake check: re-check rounds under live writes', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let src: Redis;
+  let tgt: Redis;
+  before(async () => {
+    [source, target] = await Promise.all([startRedis(), startRedis()]);
+    src = source.client();
+    tgt = target.client();
+    for (const c of [src, tgt]) {
+      const p = c.pipeline();
+      for (let i = 0; i < 3000; i++) p.set(`k:${i}`, `v${i}`);
+      for (let i = 0; i < 20; i++) p.set(`hot:${i}`, 'start');
+      await p.exec();
+    }
+    await tgt.set('k:persist', 'target only value');
+    await src.set('k:persist', 'source value');
+  });
+  after(async () => {
+    src?.disconnect();
+    tgt?.disconnect();
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  test('changing keys settle in the rounds; only the persistent difference is reported', async () => {
+    const writer = laggingWriter(src, tgt, 1500, 150);
+    await sleep(100);
+    const r = await check(source, target, { rounds: 4, intervalMs: 600 });
+    const writes = await writer;
+    assert.ok(writes > 20);
+    assert.deepEqual(triples(r.diffs), [[0, 'k:persist', 'value']]);
+    assert.ok(r.summary.stats.settled >= 1, `settled ${r.summary.stats.settled}`);
+    assert.ok(r.summary.stats.rounds >= 1);
+    assert.equal(r.summary.exitCode, 1);
+  });
+
+  test('the same moment without rounds reports the keys being written as well', async () => {
+    const writer = laggingWriter(src, tgt, 800, 300);
+    await sleep(400);
+    const r = await check(source, target, { rounds: 0 });
+    await writer;
+    const keys = triples(r.diffs).map((t) => t[1]);
+    assert.ok(keys.includes('k:persist'));
+    assert.ok(
+      keys.some((k) => k!.startsWith('hot:')),
+      JSON.stringify(keys),
+    );
+    assert.equal(r.summary.stats.settled, 0);
+  });
+});
