@@ -8,25 +8,47 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { CheckStats } from '../../src/check/stats.js';
 import { check, triples } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Writes hot:0..19 on the source every 5 ms and the same value on the target `lagMs` later, for `forMs`. */
-async function laggingWriter(src: Redis, tgt: Redis, forMs: number, lagMs: number): Promise<number> {
-  const end = Date.now() + forMs;
-  const copies: Promise<unknown>[] = [];
+interface Writer {
+  writes(): number;
+  /** Stops writing and waits until every delayed copy reached the target. */
+  stop(): Promise<number>;
+}
+
+/** Writes hot:0..19 on the source every few ms and the same value on the target `lagMs` later, until stopped. */
+function laggingWriter(src: Redis, tgt: Redis, lagMs: number): Writer {
+  let stopped = false;
   let n = 0;
-  while (Date.now() < end) {
-    const key = `hot:${n % 20}`;
-    const value = `v${n}`;
-    await src.set(key, value);
-    copies.push(sleep(lagMs).then(() => tgt.set(key, value)));
-    n++;
-    await sleep(5);
-  }
-  await Promise.all(copies);
-  return n;
+  // Values differ from one writer to the next, so a new writer's first writes differ from the target too.
+  const run = `${Date.now()}-${Math.random()}`;
+  const copies: Promise<unknown>[] = [];
+  const loop = (async () => {
+    while (!stopped) {
+      const key = `hot:${n % 20}`;
+      const value = `${run}:${n}`;
+      await src.set(key, value);
+      copies.push(sleep(lagMs).then(() => tgt.set(key, value)));
+      n++;
+      await sleep(5);
+    }
+  })();
+  return {
+    writes: () => n,
+    stop: async () => {
+      stopped = true;
+      await loop;
+      await Promise.all(copies);
+      return n;
+    },
+  };
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await sleep(10);
 }
 
 describe('shake check: re-check rounds under live writes', () => {
@@ -54,11 +76,15 @@ describe('shake check: re-check rounds under live writes', () => {
   });
 
   test('changing keys settle in the rounds; only the persistent difference is reported', async () => {
-    const writer = laggingWriter(src, tgt, 1500, 150);
-    await sleep(100);
-    const r = await check(source, target, { rounds: 4, intervalMs: 600 });
-    const writes = await writer;
-    assert.ok(writes > 20);
+    const writer = laggingWriter(src, tgt, 150);
+    await until(() => writer.writes() >= 10);
+    // The writer stops once the first pass is over (every source key compared): the rounds then see the copy
+    // catch up.
+    const stats = new CheckStats();
+    const total = 3000 + 20 + 1;
+    void until(() => stats.compared + stats.vanished >= total).then(() => writer.stop());
+    const r = await check(source, target, { rounds: 4, intervalMs: 600, stats });
+    await writer.stop();
     assert.deepEqual(triples(r.diffs), [[0, 'k:persist', 'value']]);
     assert.ok(r.summary.stats.settled >= 1, `settled ${r.summary.stats.settled}`);
     assert.ok(r.summary.stats.rounds >= 1);
@@ -66,15 +92,15 @@ describe('shake check: re-check rounds under live writes', () => {
   });
 
   test('the same moment without rounds reports the keys being written as well', async () => {
-    const writer = laggingWriter(src, tgt, 800, 300);
-    await sleep(400);
+    const writer = laggingWriter(src, tgt, 300);
+    await until(() => writer.writes() >= 10);
     const r = await check(source, target, { rounds: 0 });
-    await writer;
+    await writer.stop();
     const keys = triples(r.diffs).map((t) => t[1]);
     assert.ok(keys.includes('k:persist'));
     assert.ok(
       keys.some((k) => k!.startsWith('hot:')),
-      JSON.stringify(keys),
+      JSON.stringify({ keys, writes: writer.writes(), compared: r.summary.stats.compared, ms: r.summary.elapsedMs }),
     );
     assert.equal(r.summary.stats.settled, 0);
   });

@@ -1,0 +1,94 @@
+/**
+ * `shake check` of the >= 1M-key live bench dataset (bench/lib/live-source.ts) against an exact copy (a
+ * second server loaded from the source's RDB), beside the time of reading the source once with
+ * `redis-cli --rdb` (the issue's yardstick: goal <= 2x that read). Reported: wall time, the check process's
+ * CPU and max RSS (/usr/bin/time), and the source server's CPU during each (INFO cpu, children included: the
+ * RDB of `redis-cli --rdb` is made by a fork). RedisFullCheck cannot be downloaded on this machine: not run.
+ * Usage: node dist/bench/check.bench.js [--keys 1000000] [--runs 3]
+ */
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '../src/redis/index.js';
+import { parseInfo } from '../src/sources/scan-server.js';
+import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
+import { cli, opt } from './lib/args.js';
+import { fill } from './lib/live-source.js';
+import { median, timed, type Timed } from './lib/timing.js';
+
+const KEYS = opt('keys', 1_000_000);
+const RUNS = opt('runs', 3);
+
+/** user + sys CPU seconds of the server and its children so far. */
+async function serverCpu(server: RedisServer): Promise<number> {
+  const c = await connect({ host: '127.0.0.1', port: server.port });
+  try {
+    const info = parseInfo(String(await c.callOrThrow(['INFO', 'cpu'])));
+    const f = (k: string): number => Number(info.get(k) ?? 0);
+    return f('used_cpu_user') + f('used_cpu_sys') + f('used_cpu_user_children') + f('used_cpu_sys_children');
+  } finally {
+    await c.close();
+  }
+}
+
+async function withSourceCpu(server: RedisServer, run: () => Timed): Promise<Timed & { sourceCpu: number }> {
+  const before = await serverCpu(server);
+  const t = run();
+  return { ...t, sourceCpu: (await serverCpu(server)) - before };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'shake-check-bench-'));
+  const source = await startRedis({ config: { 'enable-debug-command': 'yes', save: '' } });
+  let target: RedisServer | null = null;
+  try {
+    const admin = await connect({ host: '127.0.0.1', port: source.port });
+    const t0 = Date.now();
+    await fill(admin, KEYS);
+    await admin.callOrThrow(['SAVE']);
+    const n = Number(await admin.callOrThrow(['DBSIZE']));
+    await admin.close();
+    const rdb = join(dir, 'source.rdb');
+    copyFileSync(join(source.dir, 'dump.rdb'), rdb);
+    target = await startRedis({ rdbFile: rdb, config: { save: '' } });
+    console.log(`dataset: ${n} keys, copy loaded from the source's RDB, in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const reads: (Timed & { sourceCpu: number })[] = [];
+    const checks: (Timed & { sourceCpu: number })[] = [];
+    const noExtra: (Timed & { sourceCpu: number })[] = [];
+    const base = ['check', '-q', '--source', source.url, '--target', target.url, '--rounds', '0'];
+    for (let r = 0; r < RUNS; r++) {
+      reads.push(
+        await withSourceCpu(source, () =>
+          timed('redis-cli', ['-p', String(source.port), '--rdb', join(dir, 'read.rdb')], true),
+        ),
+      );
+      checks.push(await withSourceCpu(source, () => timed(process.execPath, [cli, ...base])));
+      noExtra.push(await withSourceCpu(source, () => timed(process.execPath, [cli, ...base, '--no-extra'])));
+      console.log(
+        `run ${r + 1}: redis-cli --rdb ${reads[r]!.secs.toFixed(2)} s, check ${checks[r]!.secs.toFixed(2)} s, ` +
+          `check --no-extra ${noExtra[r]!.secs.toFixed(2)} s`,
+      );
+    }
+    const read = median(reads.map((x) => x.secs));
+    const row = (name: string, xs: (Timed & { sourceCpu: number })[]): string => {
+      const s = median(xs.map((x) => x.secs));
+      return (
+        `| ${name} | ${s.toFixed(2)} s (${(n / s / 1000).toFixed(0)}k keys/s) | ${(s / read).toFixed(2)}x | ` +
+        `${median(xs.map((x) => x.sourceCpu)).toFixed(2)} s | ${median(xs.map((x) => x.cpu)).toFixed(2)} s | ` +
+        `${Math.max(...xs.map((x) => x.rssMb)).toFixed(0)} MB |`
+      );
+    };
+    console.log('');
+    console.log(`median of ${RUNS} runs; ratio = time / redis-cli --rdb`);
+    console.log('| measure | time | vs one read | source CPU | process CPU | max RSS |');
+    console.log('|---|---|---|---|---|---|');
+    console.log(row('redis-cli --rdb (reading the source once)', reads));
+    console.log(row('shake check (CLI, extra-keys scan on)', checks));
+    console.log(row('shake check --no-extra (CLI)', noExtra));
+  } finally {
+    await Promise.all([source.stop(), target?.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
