@@ -7,7 +7,8 @@
  *     and compared as values (values.ts), so an encoding change is not a difference;
  *  4. bigger keys: compared in bounded chunks (chunks.ts), one key at a time;
  *  5. the expiry: exact where both sides give absolute times, within a tolerance where one gives only PTTL.
- * One Difference per key: the first of type, value, field TTLs, TTL that differs.
+ * One Difference per key: the first of type, value, field TTLs, TTL that differs. Resolves with the bytes of
+ * the source's DUMP payloads read (for the bytes/s rate limit).
  */
 import { parseDumpPayload } from '@shake/rdb';
 import { RespServerError, type RespValue } from '@shake/resp';
@@ -90,7 +91,7 @@ export async function checkKeys(
   keys: readonly Buffer[],
   opts: KeyCheckOptions,
   onDifference: (d: Difference) => void,
-): Promise<void> {
+): Promise<number> {
   const { source, target, stats } = ctx;
   const [srcHead, tgtHead] = await Promise.all([
     source.perKey(srcDb, keys, headArgvs(source)),
@@ -124,13 +125,18 @@ export async function checkKeys(
   }
   const small = pending.filter((p) => !p.big);
   const findings = new Map<Pending, Finding | null | 'vanished'>();
+  let sourceBytes = 0;
   for (const batch of byBytes(small, ctx.batchBytes)) {
     const ks = batch.map((p) => p.key);
     const [srcDump, tgtDump] = await Promise.all([
       source.perKey(srcDb, ks, (k) => [['DUMP', k]]),
       target.perKey(tgtDb, ks, (k) => [['DUMP', k]]),
     ]);
-    batch.forEach((p, j) => findings.set(p, compareDumps(ctx, srcDump[j]![0], tgtDump[j]![0], p.key)));
+    batch.forEach((p, j) => {
+      const payload = srcDump[j]![0];
+      if (Buffer.isBuffer(payload)) sourceBytes += payload.length;
+      findings.set(p, compareDumps(ctx, payload, tgtDump[j]![0], p.key));
+    });
   }
   for (const p of pending) {
     if (!p.big) continue;
@@ -148,6 +154,7 @@ export async function checkKeys(
     if (found) diff(p.key, found);
     else stats.equal++;
   }
+  return sourceBytes;
 }
 
 /** Runs of keys whose DUMPs (by MEMORY USAGE, both sides) stay under `limit` bytes, in order. */

@@ -3,6 +3,8 @@ import { Errors, Flags } from '@oclif/core';
 import type { RedisType } from '@shake/rdb';
 import { BaseCommand } from '../cli/base-command.js';
 import { checkSummaryLines, openReport } from '../cli/check-report.js';
+import { Progress } from '../cli/progress.js';
+import { CheckStats } from '../check/stats.js';
 import { describeError } from '../cli/describe-error.js';
 import { runCheck, type CheckOptions } from '../pipelines/check.js';
 import { connectionFromSection } from '../redis/endpoint.js';
@@ -115,7 +117,22 @@ export default class Check extends BaseCommand<typeof Check> {
       onNotice: (m) => this.note(`notice: ${m}`),
       signal: this.abort.signal,
     };
-    const summary = await runCheck(opts).finally(() => report.close());
+    const stats = new CheckStats();
+    opts.stats = stats;
+    const progress = Progress.wanted(f.quiet, config.log.progress)
+      ? new Progress({
+          done: () => stats.bytesRead,
+          total: () => null,
+          keys: () => stats.compared,
+          detail: () =>
+            `${stats.compared.toLocaleString('en-US')} keys compared, ${CheckStats.kinds(stats.found)} ` +
+            `differing so far${stats.rounds > 0 ? `, re-check round ${stats.rounds}` : ''}`,
+        }).start()
+      : null;
+    const summary = await runCheck(opts).finally(() => {
+      progress?.stop();
+      return report.close();
+    });
     for (const line of checkSummaryLines(summary)) this.note(line);
     if (summary.interrupted) this.exit(2);
     if (summary.exitCode !== 0) this.exit(summary.exitCode);

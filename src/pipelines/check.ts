@@ -101,10 +101,18 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
   const live = !('rdbFile' in opts.source);
   let source: CheckSide | null = null;
   const pending: Difference[] = [];
-  const reported: Difference[] = [];
+  let failures = 0;
+  let reportedCount = 0;
+  /** Reported as soon as it is final: nothing holds the differences that need no re-check. */
+  const emit = (diff: Difference): void => {
+    stats.report(diff.problem);
+    reportedCount++;
+    if (!NOT_FAILURES.has(diff.problem)) failures++;
+    opts.onDifference?.(diff);
+  };
   const collect = (diff: Difference): void => {
     if (live && o.rounds > 0 && pending.length < o.maxRecheck) pending.push(diff);
-    else reported.push(diff);
+    else emit(diff);
   };
   try {
     if (live) {
@@ -203,17 +211,11 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
         stats.rounds = round;
         left = await recheck(ctx, left, mapper, libraries === null ? null : source);
       }
-      for (const diff of left) reported.push(diff);
-      stats.settled = countSettled(stats, reported);
+      for (const diff of left) emit(diff);
+      stats.settled = countSettled(stats, reportedCount);
     }
   } finally {
     await Promise.all([target.close(), source?.close()]);
-  }
-  let failures = 0;
-  for (const diff of reported) {
-    stats.report(diff.problem);
-    if (!NOT_FAILURES.has(diff.problem)) failures++;
-    opts.onDifference?.(diff);
   }
   return {
     stats,
@@ -224,10 +226,10 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
   };
 }
 
-function countSettled(stats: CheckStats, reported: Difference[]): number {
+function countSettled(stats: CheckStats, reported: number): number {
   let found = 0;
   for (const v of stats.found.values()) found += v;
-  return Math.max(0, found - reported.length);
+  return Math.max(0, found - reported);
 }
 
 function safeMap(mapper: DbMapper, db: number): number | null {
@@ -254,6 +256,9 @@ async function liveDbs(source: CheckSide, asked: number[] | undefined): Promise<
   }
   return dbs.sort((a, b) => a - b);
 }
+
+/** Pages being compared at once per source master (each is two pipelined rounds on both sides). */
+const PAGES_IN_FLIGHT = 3;
 
 interface ScanSettings {
   scanCount: number;
@@ -283,7 +288,7 @@ async function scanNode(
   for (const db of dbs) {
     const tdb = mapper.map(db);
     let cursor = '0';
-    let inflight: Promise<void> | null = null;
+    const inflight: Promise<void>[] = [];
     do {
       if (s.signal?.aborted) break;
       await s.limiter.wait(s.signal);
@@ -301,12 +306,16 @@ async function scanNode(
         keys = keys.filter((_, i) => wanted.has(String(types[i]![0])));
       }
       s.limiter.charge(keys.length, 0);
-      if (inflight) await inflight;
-      inflight = keys.length > 0 ? checkKeys(ctx, db, tdb, keys, { sourceAbsent: 'vanished' }, collect) : null;
-      // Surface a failure at once when nothing awaits it yet.
-      inflight?.catch(() => {});
+      if (inflight.length >= PAGES_IN_FLIGHT) await inflight.shift();
+      if (keys.length === 0) continue;
+      const page = checkKeys(ctx, db, tdb, keys, { sourceAbsent: 'vanished' }, collect).then((bytes) =>
+        s.limiter.charge(0, bytes),
+      );
+      // Awaited in order below; a failure must not count as unhandled meanwhile.
+      page.catch(() => {});
+      inflight.push(page);
     } while (cursor !== '0');
-    if (inflight) await inflight;
+    for (const page of inflight) await page;
   }
 }
 
