@@ -2,7 +2,10 @@
  * The report: one JSON line per difference, `{"db":0,"key":"user:1","problem":"value",...detail}`, byte
  * strings (the key, members, fields, values) written as decode writes them: a JSON string when printable
  * UTF-8, else {"base64":"..."}. Function libraries: `{"db":null,"key":null,"problem":"function","library":...}`.
+ * openReport writes them to a file (`--report FILE`) or stdout (`-`).
  */
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { jsonBytes } from '../sinks/text/json-bytes.js';
 import { formatScore } from '../rewrite/score.js';
 import type { DetailValue, Difference } from './problems.js';
@@ -27,4 +30,26 @@ export function reportLine(d: Difference): string {
     out += `,${JSON.stringify(k)}:${json(v)}`;
   }
   return `${out}}\n`;
+}
+
+export interface ReportSink {
+  write(d: Difference): void;
+  close(): Promise<void>;
+}
+
+/** `-`: stdout; a path: that file (created or truncated); undefined: nothing. */
+export function openReport(path: string | undefined): ReportSink {
+  if (path === undefined) return { write: () => {}, close: async () => {} };
+  const out: NodeJS.WritableStream | WriteStream = path === '-' ? process.stdout : createWriteStream(path);
+  return {
+    write: (d) => {
+      out.write(reportLine(d));
+    },
+    close: async () => {
+      if (out === process.stdout) return;
+      const ws = out as WriteStream;
+      ws.end();
+      await once(ws, 'finish');
+    },
+  };
 }

@@ -5,7 +5,7 @@ import { Progress } from '../cli/progress.js';
 import { describeError } from '../cli/describe-error.js';
 import { failureLine, summaryLine } from '../cli/summary.js';
 import { regexFlag } from '../cli/regex-flag.js';
-import { checkSettings, verifyCopy } from '../cli/verify.js';
+import { checkSettings, verifyCopy } from '../pipelines/verify.js';
 import { connectionFromSection } from '../redis/endpoint.js';
 import { Counters } from '../core/counters.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';

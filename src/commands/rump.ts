@@ -5,7 +5,7 @@ import { failureLine, summaryLine } from '../cli/summary.js';
 import { regexFlag } from '../cli/regex-flag.js';
 import type { ShakeConfig } from '../config/schema.js';
 import { Counters } from '../core/counters.js';
-import { checkSettings, verifyCopy } from '../cli/verify.js';
+import { checkSettings, verifyCopy } from '../pipelines/verify.js';
 import { connectionFromSection } from '../redis/endpoint.js';
 import { rumpReport } from '../pipelines/rump-report.js';
 import { rump, type RumpResult } from '../pipelines/rump.js';

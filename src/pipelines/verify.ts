@@ -2,10 +2,11 @@
  * `--verify` on restore and rump: after the copy, the same comparison as `shake check` (src/pipelines/check.ts),
  * its summary on stderr, and the exit code it implies (0 equal, 1 differences, 2 could not check).
  */
-import { runCheck, type CheckOptions } from '../pipelines/check.js';
+import { openReport } from '../check/report.js';
+import { describeError } from '../cli/describe-error.js';
 import type { ShakeConfig } from '../config/schema.js';
-import { checkSummaryLines, openReport } from './check-report.js';
-import { describeError } from './describe-error.js';
+import { runCheck, type CheckOptions } from './check.js';
+import { checkSummaryLines } from './check-report.js';
 
 /** The [check] settings as runCheck options. */
 export function checkSettings(c: ShakeConfig['check']): Partial<CheckOptions> {

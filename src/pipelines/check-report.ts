@@ -1,13 +1,6 @@
-/**
- * The terminal edge of a check (shake check, and --verify on restore / rump): the summary lines for stderr
- * and the report sink (`--report FILE`, or `-` for stdout). The comparison itself is src/pipelines/check.ts.
- */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { reportLine } from '../check/report.js';
-import type { Difference } from '../check/problems.js';
+/** The summary lines a check prints on stderr (shake check, and --verify on restore / rump). */
 import { CheckStats } from '../check/stats.js';
-import type { CheckSummary } from '../pipelines/check.js';
+import type { CheckSummary } from './check.js';
 
 export function checkSummaryLines(s: CheckSummary): string[] {
   const st = s.stats;
@@ -30,26 +23,4 @@ export function checkSummaryLines(s: CheckSummary): string[] {
   }
   lines.push(s.exitCode === 0 ? 'check: source and target are equal' : 'check: DIFFERENCES FOUND');
   return lines;
-}
-
-export interface ReportSink {
-  write(d: Difference): void;
-  close(): Promise<void>;
-}
-
-/** `-`: stdout; a path: that file (created or truncated); undefined: nothing. */
-export function openReport(path: string | undefined): ReportSink {
-  if (path === undefined) return { write: () => {}, close: async () => {} };
-  const out: NodeJS.WritableStream | WriteStream = path === '-' ? process.stdout : createWriteStream(path);
-  return {
-    write: (d) => {
-      out.write(reportLine(d));
-    },
-    close: async () => {
-      if (out === process.stdout) return;
-      const ws = out as WriteStream;
-      ws.end();
-      await once(ws, 'finish');
-    },
-  };
 }
