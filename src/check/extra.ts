@@ -30,48 +30,75 @@ function text(r: RespValue | undefined): string {
   return Buffer.isBuffer(r) ? r.toString('latin1') : String(r);
 }
 
+/** Pages looked up on the source at once per target master (the next SCAN goes out meanwhile). */
+const PAGES_IN_FLIGHT = 3;
+
 export async function scanExtras(opts: ExtraScanOptions, onDifference: (d: Difference) => void): Promise<void> {
   const { target } = opts;
-  for (const node of target.server.masters()) {
-    const conn = node.conns[0]!;
-    const dbs = target.features.select ? await keyspaceDbs(target, node.conns[0]!) : [0];
-    for (const tdb of dbs) {
-      const sdbs = opts.sourceDbsFor(tdb);
-      if (sdbs.length === 0) continue;
-      let cursor = '0';
-      do {
-        if (opts.signal?.aborted) return;
-        const scan: (string | Buffer)[] = ['SCAN', cursor, 'COUNT', String(opts.scanCount)];
-        if (opts.match !== undefined) scan.push('MATCH', opts.match);
-        const replies = await conn.sendBatch(target.features.select ? [['SELECT', String(tdb)], scan] : [scan]);
-        const reply = ok(replies[replies.length - 1], 'SCAN', target) as RespValue[];
-        cursor = text(reply[0]);
-        let keys = (reply[1] as RespValue[]).map((k) => (Buffer.isBuffer(k) ? k : Buffer.from(String(k))));
-        opts.stats.targetScanned += keys.length;
-        if (opts.types && opts.types.length > 0 && keys.length > 0) {
-          const types = await target.perKey(tdb, keys, (k) => [['TYPE', k]]);
-          const wanted = new Set<string>(opts.types);
-          keys = keys.filter((_, i) => wanted.has(text(types[i]![0])));
-        }
-        let left = keys;
-        const firstDb = new Map<Buffer, number>();
-        for (const sdb of sdbs) {
-          if (left.length === 0) break;
-          const candidates = opts.nameFilter ? left.filter((k) => opts.nameFilter!(sdb, k)) : left;
-          if (candidates.length === 0) continue;
-          for (const k of candidates) if (!firstDb.has(k)) firstDb.set(k, sdb);
-          const found = await opts.has(sdb, candidates);
-          const there = new Set(candidates.filter((_, i) => found[i]));
-          left = left.filter((k) => !there.has(k));
-        }
-        for (const k of left) {
-          const sdb = firstDb.get(k);
-          if (sdb === undefined) continue;
-          opts.stats.differing('extra');
-          onDifference({ db: sdb, key: k, problem: 'extra', detail: sdb === tdb ? {} : { targetDb: tdb } });
-        }
-      } while (cursor !== '0');
-    }
+  await Promise.all(target.server.masters().map((node) => scanMaster(opts, node.conns[0]!, onDifference)));
+}
+
+async function scanMaster(
+  opts: ExtraScanOptions,
+  conn: { sendBatch(a: (string | Buffer)[][]): Promise<RespValue[]> },
+  onDifference: (d: Difference) => void,
+): Promise<void> {
+  const { target } = opts;
+  const dbs = target.features.select ? await keyspaceDbs(target, conn) : [0];
+  for (const tdb of dbs) {
+    const sdbs = opts.sourceDbsFor(tdb);
+    if (sdbs.length === 0) continue;
+    let cursor = '0';
+    const inflight: Promise<void>[] = [];
+    do {
+      if (opts.signal?.aborted) break;
+      const scan: (string | Buffer)[] = ['SCAN', cursor, 'COUNT', String(opts.scanCount)];
+      if (opts.match !== undefined) scan.push('MATCH', opts.match);
+      const replies = await conn.sendBatch(target.features.select ? [['SELECT', String(tdb)], scan] : [scan]);
+      const reply = ok(replies[replies.length - 1], 'SCAN', target) as RespValue[];
+      cursor = text(reply[0]);
+      const keys = (reply[1] as RespValue[]).map((k) => (Buffer.isBuffer(k) ? k : Buffer.from(String(k))));
+      opts.stats.targetScanned += keys.length;
+      if (inflight.length >= PAGES_IN_FLIGHT) await inflight.shift();
+      if (keys.length === 0) continue;
+      const page = lookUp(opts, tdb, sdbs, keys, onDifference);
+      page.catch(() => {}); // awaited in order; not unhandled meanwhile
+      inflight.push(page);
+    } while (cursor !== '0');
+    for (const page of inflight) await page;
+  }
+}
+
+/** One page of target keys: which of them no source db that maps there holds. */
+async function lookUp(
+  opts: ExtraScanOptions,
+  tdb: number,
+  sdbs: number[],
+  page: Buffer[],
+  onDifference: (d: Difference) => void,
+): Promise<void> {
+  let keys = page;
+  if (opts.types && opts.types.length > 0) {
+    const types = await opts.target.perKey(tdb, keys, (k) => [['TYPE', k]]);
+    const wanted = new Set<string>(opts.types);
+    keys = keys.filter((_, i) => wanted.has(text(types[i]![0])));
+  }
+  let left = keys;
+  const firstDb = new Map<Buffer, number>();
+  for (const sdb of sdbs) {
+    if (left.length === 0) break;
+    const candidates = opts.nameFilter ? left.filter((k) => opts.nameFilter!(sdb, k)) : left;
+    if (candidates.length === 0) continue;
+    for (const k of candidates) if (!firstDb.has(k)) firstDb.set(k, sdb);
+    const found = await opts.has(sdb, candidates);
+    const there = new Set(candidates.filter((_, i) => found[i]));
+    left = left.filter((k) => !there.has(k));
+  }
+  for (const k of left) {
+    const sdb = firstDb.get(k);
+    if (sdb === undefined) continue;
+    opts.stats.differing('extra');
+    onDifference({ db: sdb, key: k, problem: 'extra', detail: sdb === tdb ? {} : { targetDb: tdb } });
   }
 }
 

@@ -8,6 +8,14 @@
  * are read element by element and reported as key-start, batches, key-end.
  */
 import { fastCrc64, type RunningCrc64 } from '../encodings/crc64-wasm.js';
+
+/** The running checksum of a DUMP payload body parser: none (parseDumpPayload checks the footer). */
+const NO_CRC: RunningCrc64 = {
+  update() {
+    return NO_CRC;
+  },
+  digest: () => 0n,
+};
 import { RDB_OPCODE, RDB_TYPE } from '../constants.js';
 import { RdbError } from '../errors.js';
 import { moduleTypeName } from '../module-id.js';
@@ -71,13 +79,16 @@ export class RdbParser {
   private eofOffset = 0;
   private payload = false;
 
-  constructor(opts: RdbParserOptions = {}) {
+  /** @param payloadBody internal (forPayloadBody): no running checksum, the payload's footer carries its own. */
+  constructor(opts: RdbParserOptions = {}, payloadBody = false) {
     const batch = opts.batchSize ?? DEFAULT_BATCH;
     if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batchSize must be a positive integer: ${batch}`);
     this.batchSize = batch;
     this.verifyChecksum = opts.verifyChecksum ?? true;
     this.captureRawLimit = Math.max(0, opts.captureRawLimit ?? 0);
-    this.crc = fastCrc64();
+    // A payload body has no file checksum to keep: a WebAssembly CRC instance per payload would cost more than
+    // parsing a small value.
+    this.crc = payloadBody ? NO_CRC : fastCrc64();
     this.cur = new Cursor(opts.maxElementSize ?? DEFAULT_MAX_ELEMENT, this.crc);
     this.ctx = { cur: this.cur, batchSize: this.batchSize, emit: (event) => this.emit(event) };
     this.skipper = opts.values === false ? new SkipDecoder(this.cur) : null;
@@ -90,7 +101,7 @@ export class RdbParser {
    * @internal
    */
   static forPayloadBody(rdbVersion: number, opts: RdbParserOptions = {}): RdbParser {
-    const p = new RdbParser(opts);
+    const p = new RdbParser(opts, true);
     p.version = rdbVersion;
     p.valkey = rdbVersion >= VALKEY_RDB_VERSION_MIN;
     p.db = -1;
