@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { Errors, Flags } from '@oclif/core';
 import type { RedisType } from '@shake/rdb';
 import { BaseCommand } from '../cli/base-command.js';
+import { regexFlag } from '../cli/regex-flag.js';
 import { openReport } from '../check/report.js';
 import { checkSummaryLines } from '../pipelines/check-report.js';
 import { Progress } from '../cli/progress.js';
@@ -99,9 +100,9 @@ export default class Check extends BaseCommand<typeof Check> {
       match: f.match,
       types: f.type as RedisType[] | undefined,
       keyGlobs: f.key,
-      keyRegex: f['key-regex'] === undefined ? undefined : new RegExp(f['key-regex']),
+      keyRegex: regexFlag('key-regex', f['key-regex']),
       excludeGlobs: f.exclude,
-      excludeRegex: f['exclude-regex'] === undefined ? undefined : new RegExp(f['exclude-regex']),
+      excludeRegex: regexFlag('exclude-regex', f['exclude-regex']),
       dbMap,
       extra: c.extra,
       functions: c.functions,
