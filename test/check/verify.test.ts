@@ -1,8 +1,12 @@
 /**
- * `--verify` on restore and rump: after the copy the same check runs, its summary is printed and it sets
- * the exit code (0 equal; 1 when the target holds something else, here a key that was there before).
+ * `--verify` on restore, rump and sync (--until-caught-up): after the copy the same check runs, its summary is
+ * printed and it sets the exit code (0 equal; 1 when the target holds something else, here a key that was
+ * there before).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { runCli } from '../cli/helpers/run-cli.js';
@@ -34,6 +38,35 @@ describe('--verify on restore and rump', () => {
       assert.deepEqual(JSON.parse(bad.stdout.toString()), { db: 0, key: 'was-here-before', problem: 'extra' });
     } finally {
       c.disconnect();
+    }
+  });
+
+  test('sync --until-caught-up --verify: equal once caught up, the checkpoint key left out (exit 0)', async () => {
+    const c = target.client();
+    const cwd = mkdtempSync(join(tmpdir(), 'shake-check-sync-'));
+    try {
+      await c.flushall();
+      await c.function('FLUSH');
+      const r = await runCli(
+        [
+          'sync',
+          '--source',
+          loaded.url,
+          '--target',
+          target.url,
+          '--until-caught-up',
+          '--functions',
+          'replace',
+          '--verify',
+        ],
+        { cwd, timeoutMs: 60_000 },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok((await c.keys('__shake:*')).length > 0, 'sync keeps its checkpoint in the target');
+      assert.match(r.stderr, /verify: source and target are equal/);
+    } finally {
+      c.disconnect();
+      rmSync(cwd, { recursive: true, force: true });
     }
   });
 
