@@ -53,6 +53,17 @@ export function syncReport(r: SyncResult, elapsedMs: number): string[] {
         `${a.publishSkipped} PUBLISH not forwarded, ${a.alreadyApplied} already applied; spool peak ` +
         `${formatBytes(l.peakSpoolBytes)}${unknown ? `; NOT APPLIED (unknown to the target): ${unknown}` : ''}`,
     );
+    const e = a.expiry;
+    if (e && e.deferredKeys + e.deferredFields > 0) {
+      lines.push(
+        `  expiries applied after their time: ${e.deferredKeys} key and ${e.deferredFields} field expir(y/ies) ` +
+          `kept deferred as a replica keeps them (until the master's DEL)${
+            r.caughtUp
+              ? `; at the cut-over ${e.expiredKeys} key(s) deleted as expired, the rest given their time back`
+              : ''
+          }`,
+      );
+    }
     const rest = l.restore ? restoreReport(l.restore).map((x) => `  ${x}`) : failureLines(l.counters);
     lines.push(...rest);
   }

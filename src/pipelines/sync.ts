@@ -544,6 +544,8 @@ async function applyLoop(
         caughtUpConn ??= await connect({ ...ctx.source, db: undefined });
         const masterOffset = await sourceOffset(caughtUpConn);
         if (masterOffset !== null && applier.appliedOffset >= masterOffset) {
+          // The cut-over point: deferred expiries get their real time back (or the key goes).
+          await applier.sweepExpiries();
           link.sendAck();
           return 'caught-up';
         }

@@ -15,6 +15,13 @@
  * the commands of that db), the source's MULTI/EXEC markers (the batch transaction replaces them).
  * A command the target does not know is dropped and counted loudly; a command the target rejects inside
  * EXEC is counted as a failure with its key (the rest of the batch stands, as on a Redis replica).
+ *
+ * Expiries: a Redis replica never executes an expiry (expire.c checkAlreadyExpired() is false with a master
+ * set); the master sends DEL when the key expires. The target is a master, so an absolute expiry that has
+ * passed (or passes within the horizon, i.e. while shake lags) is written deferred (src/transforms/
+ * loading-expiry.ts): a PERSIST, SET or later PEXPIREAT the master ran before the expiry still finds the key,
+ * and the master's DEL removes it. At the cut-over point (caught up) sweepExpiries() gives every key still
+ * deferred its real expiry back, or deletes it when that has passed.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,10 +34,13 @@ import type { SinkCore } from '../sinks/redis/core.js';
 import type { DbMapper } from '../sinks/redis/db-map.js';
 import type { RedisTarget, TargetNode } from '../sinks/redis/target.js';
 import { checkpointKey, encodeCheckpoint, slotCheckpointKey, type Checkpoint } from './checkpoint.js';
+import { LoadingExpiry, type LoadingExpiryStats } from '../transforms/loading-expiry.js';
 import { clientForm } from './master-rewrite.js';
 import type { SpooledCommand } from './spool.js';
 
 export interface ApplyStats {
+  /** Expiries written deferred (the stream applied after their time) and what the cut-over sweep did. */
+  expiry?: LoadingExpiryStats;
   /** Batches applied (standalone: transactions; cluster: batches, each one transaction per slot). */
   batches: number;
   /** Source MULTI/EXEC blocks seen. */
@@ -123,6 +133,8 @@ export class BatchApplier {
   private lastBase = 0;
   private baseOffset = -1;
   private readonly warned = new Set<string>();
+  /** Expiries deferred as a replica keeps them (see the file comment). */
+  readonly expiry: LoadingExpiry;
   /** Script bodies seen in the stream (EVAL, SCRIPT LOAD) by SHA1: an EVALSHA is sent as EVAL of its body. */
   private readonly scripts = new Map<string, Buffer>();
 
@@ -130,6 +142,8 @@ export class BatchApplier {
     this.applied = { ...opts.start };
     this.db = opts.start.db;
     this.cluster = opts.target.routing !== null;
+    this.expiry = new LoadingExpiry(opts.counters);
+    this.stats.expiry = this.expiry.stats;
   }
 
   get appliedOffset(): number {
@@ -185,7 +199,7 @@ export class BatchApplier {
         });
         continue;
       }
-      const argv = this.scriptForm(clientForm(c.argv, name), name);
+      const argv = this.expiry.rewrite(this.db, this.scriptForm(clientForm(c.argv, name), name));
       // Routing by key matters on a cluster only.
       const route = this.cluster ? commandRoute(argv, name) : null;
       const op: Op = { argv, key: route?.kind === 'key' ? route.key : null, db: this.db, offset: c.offset };
@@ -434,6 +448,36 @@ export class BatchApplier {
   }
 
   /** Nothing to apply for now: bring the cluster base checkpoint up to date (no-op on standalone). */
+  /**
+   * At a cut-over point (everything the master sent is applied): one script per key still holding a deferred
+   * expiry gives it back its real one, or deletes it (counted as expired) when that has passed, as the master
+   * has or will (it no longer serves an expired key, so nothing later in the stream can revive it).
+   */
+  async sweepExpiries(): Promise<void> {
+    const sweep = this.expiry.sweep();
+    if (sweep.length === 0) return;
+    const tag: ReplyTag = {
+      onReply: (reply: RespValue, argv: Argv) => {
+        if (reply instanceof RespServerError) {
+          this.opts.counters.fail({
+            key: Buffer.isBuffer(argv[3]) ? argv[3] : null,
+            db: null,
+            message: `the expiry sweep failed: ${reply.message}`,
+          });
+        } else this.expiry.swept(reply);
+      },
+    };
+    const used = new Set<ConnWriter>();
+    for (const { db, argv } of sweep) {
+      const node = this.cluster ? this.opts.core.nodeForKey(argv[3] as Buffer) : this.opts.target.masters()[0]!;
+      const w = this.opts.core.orderedWriter(node);
+      w.push(argv, tag, this.opts.core.canSelect ? this.opts.dbs.map(db) : null);
+      used.add(w);
+      if (w.busy) await w.ready();
+    }
+    for (const w of used) await w.drain();
+  }
+
   async idle(): Promise<void> {
     if (this.cluster && this.baseOffset !== this.applied.offset) await this.writeBase();
   }

@@ -159,20 +159,40 @@ export class LoadingExpiry implements Transform {
 
   /** One sweep script per remembered key (see the file comment). */
   finish(): EntryBatch {
-    const out: Entry[] = [];
-    const now = this.now();
+    return this.sweep().map(({ db, argv }) => ({ kind: 'command', db, argv, onReply: (r) => this.swept(r) }));
+  }
+
+  /**
+   * The sweep as (source db, argv) pairs, forgetting what it covers; each reply goes to swept(). For callers
+   * that send commands themselves (sync at its cut-over point).
+   */
+  sweep(): { db: number; argv: Buffer[] }[] {
+    const out: { db: number; argv: Buffer[] }[] = [];
+    const now = b(String(this.now()));
     for (const [db, keys] of this.dbs) {
       for (const r of keys.values()) {
-        const argv = [b('EVAL'), SCRIPT_ARG, b('1'), r.key, b(r.ttl ? '1' : '0'), b(String(now))];
+        const argv = [b('EVAL'), SCRIPT_ARG, b('1'), r.key, b(r.ttl ? '1' : '0'), now];
         if (r.fields) for (const f of r.fields.values()) argv.push(f);
-        out.push({ kind: 'command', db, argv, onReply: (reply) => this.swept(reply) });
+        out.push({ db, argv });
       }
     }
     this.dbs.clear();
     return out;
   }
 
-  private swept(reply: RespValue): void {
+  /** Keys (and fields) deferred and not yet swept or deleted. */
+  get remembered(): number {
+    let n = 0;
+    for (const keys of this.dbs.values()) n += keys.size;
+    return n;
+  }
+
+  /** One command of source db `db`, rewritten where an expiry must be deferred (the same array otherwise). */
+  rewrite(db: number, argv: Buffer[]): Buffer[] {
+    return this.command({ kind: 'command', db, argv }).argv;
+  }
+
+  swept(reply: RespValue): void {
     if (reply instanceof RespServerError || !Array.isArray(reply)) return;
     const [key, fields] = reply;
     if (key === 1) {
@@ -234,6 +254,17 @@ export class LoadingExpiry implements Transform {
         if (x !== null && y !== null) this.swapDbs(x, y);
         return e;
       }
+      // Gone keys need no sweep (this keeps what a never-ending stream remembers bounded).
+      case 'del':
+      case 'unlink':
+        for (const k of argv.slice(1)) this.dbs.get(e.db)?.delete(k.toString('latin1'));
+        return e;
+      case 'flushdb':
+        this.dbs.delete(e.db);
+        return e;
+      case 'flushall':
+        this.dbs.clear();
+        return e;
       default:
         return e;
     }
