@@ -18,7 +18,8 @@
  *
  * Expiries: a Redis replica never executes an expiry (expire.c checkAlreadyExpired() is false with a master
  * set); the master sends DEL when the key expires. The target is a master, so an absolute expiry that has
- * passed (or passes within the horizon, i.e. while shake lags) is written deferred (src/transforms/
+ * passed when it is applied (shake lagging; decided by the target's own clock for expiries within a minute)
+ * is written deferred (src/transforms/
  * loading-expiry.ts): a PERSIST, SET or later PEXPIREAT the master ran before the expiry still finds the key,
  * and the master's DEL removes it. At the cut-over point (caught up) sweepExpiries() gives every key still
  * deferred its real expiry back, or deletes it when that has passed.
@@ -142,7 +143,9 @@ export class BatchApplier {
     this.applied = { ...opts.start };
     this.db = opts.start.db;
     this.cluster = opts.target.routing !== null;
-    this.expiry = new LoadingExpiry(opts.counters);
+    // Passed when the batch is built: deferred. Due within a minute: the target decides when it runs the
+    // command (it may be stalled meanwhile). Later: applied as it is.
+    this.expiry = new LoadingExpiry(opts.counters, Date.now, false, 0, 60_000);
     this.stats.expiry = this.expiry.stats;
   }
 
@@ -199,9 +202,10 @@ export class BatchApplier {
         });
         continue;
       }
-      const argv = this.expiry.rewrite(this.db, this.scriptForm(clientForm(c.argv, name), name));
-      // Routing by key matters on a cluster only.
-      const route = this.cluster ? commandRoute(argv, name) : null;
+      const sent = this.scriptForm(clientForm(c.argv, name), name);
+      const argv = this.expiry.rewrite(this.db, sent);
+      // Routing by key matters on a cluster only (an expiry the target decides is an EVAL now).
+      const route = this.cluster ? commandRoute(argv, argv === sent ? name : commandName(argv)) : null;
       const op: Op = { argv, key: route?.kind === 'key' ? route.key : null, db: this.db, offset: c.offset };
       if (this.cluster && op.key === null) yield { barrier: op };
       else yield op;

@@ -89,7 +89,24 @@ return {0, n}`;
 
 const SCRIPT_ARG = Buffer.from(SWEEP_SCRIPT);
 
+/**
+ * KEYS[1] the key; ARGV[1] the command's expiry (ms); ARGV[2] where in the command its time stands (1-based);
+ * ARGV[3] the deferred time; ARGV[4..] the command. Runs it with the deferred time when the target's clock
+ * says the expiry has passed, else as it is.
+ */
+export const DECIDE_SCRIPT = `if redis.replicate_commands then pcall(redis.replicate_commands) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local argv = {}
+for i = 4, #ARGV do argv[#argv + 1] = ARGV[i] end
+if tonumber(ARGV[1]) <= now then argv[tonumber(ARGV[2])] = ARGV[3] end
+return redis.call(unpack(argv))`;
+
+const DECIDE_ARG = Buffer.from(DECIDE_SCRIPT);
+
 export interface LoadingExpiryStats {
+  /** Expiries still due but close, sent for the target to decide when it runs them (sync). */
+  decidedOnTarget: number;
   /** Expiries in the input that had passed (or were about to) when replayed, written deferred. */
   deferredKeys: number;
   deferredFields: number;
@@ -128,7 +145,13 @@ function intArg(a: Buffer | undefined): number | null {
 
 export class LoadingExpiry implements Transform {
   readonly name = 'loading-expiry';
-  readonly stats: LoadingExpiryStats = { deferredKeys: 0, deferredFields: 0, expiredKeys: 0, expiredFields: 0 };
+  readonly stats: LoadingExpiryStats = {
+    decidedOnTarget: 0,
+    deferredKeys: 0,
+    deferredFields: 0,
+    expiredKeys: 0,
+    expiredFields: 0,
+  };
   private readonly dbs = new Map<number, Map<string, Remembered>>();
 
   /** The current RDB part is an AOF preamble or base (its expired keys are loaded, then swept). */
@@ -140,6 +163,12 @@ export class LoadingExpiry implements Transform {
     /** Every RDB part is an AOF base (a multi-part AOF's manifest says so), whatever its AUX fields. */
     private readonly allKeys = false,
     private readonly horizonMs = DEFAULT_HORIZON_MS,
+    /**
+     * Expiries due within this many ms after the horizon are decided by the target when it runs the command
+     * (a script reads its TIME), not when shake builds the batch: a stalled target must not run a command
+     * after its time and delete the key (sync). 0: off.
+     */
+    private readonly targetDecidesMs = 0,
   ) {
     this.preamble = allKeys;
   }
@@ -205,6 +234,24 @@ export class LoadingExpiry implements Transform {
   /** A key expiry (ms) that must not reach the target as it is; the deferred time to write instead. */
   private deferredAt(t: number): number | null {
     return t <= this.now() + this.horizonMs ? DEFERRED_KEY_BASE + Math.max(t, 0) : null;
+  }
+
+  /**
+   * A command whose expiry `t` (ms, at argv[timeAt]) is still due but close: the target decides when it runs it
+   * (DECIDE_SCRIPT). Null when it is not that close (or the option is off).
+   */
+  private decidedOnTarget(
+    e: CommandEntry,
+    key: Buffer,
+    t: number,
+    argv: Buffer[],
+    timeAt: number,
+  ): CommandEntry | null {
+    if (this.targetDecidesMs <= 0 || t > this.now() + this.horizonMs + this.targetDecidesMs) return null;
+    this.remember(e.db, key).ttl = true;
+    this.stats.decidedOnTarget++;
+    const head = [b('EVAL'), DECIDE_ARG, b('1'), key, b(String(t)), b(String(timeAt + 1))];
+    return { ...e, argv: [...head, b(String(DEFERRED_KEY_BASE + t)), ...argv] };
   }
 
   private keyStart(e: Extract<Entry, { kind: 'key-start' }>): Entry {
@@ -276,7 +323,11 @@ export class LoadingExpiry implements Transform {
     const key = e.argv[1];
     if (t === null || !key) return e;
     const deferred = this.deferredAt(t * unit);
-    if (deferred === null) return this.tracked(e.db, key) ? this.withoutConditions(e, 3, e.argv.length) : e;
+    if (deferred === null) {
+      const near = this.decidedOnTarget(e, key, t * unit, [PEXPIREAT, key, b(String(t * unit))], 2);
+      if (near) return near;
+      return this.tracked(e.db, key) ? this.withoutConditions(e, 3, e.argv.length) : e;
+    }
     this.remember(e.db, key).ttl = true;
     this.stats.deferredKeys++;
     return { ...e, argv: [PEXPIREAT, key, b(String(deferred))] };
@@ -309,9 +360,16 @@ export class LoadingExpiry implements Transform {
       const opt = lower(argv[i]);
       if (opt !== 'pxat' && opt !== 'exat') continue;
       const t = intArg(argv[i + 1]);
-      const deferred = t === null ? null : this.deferredAt(t * (opt === 'exat' ? 1000 : 1));
-      if (deferred === null) return e;
+      const ms = t === null ? null : t * (opt === 'exat' ? 1000 : 1);
+      const deferred = ms === null ? null : this.deferredAt(ms);
       const key = argv[1] as Buffer;
+      if (ms !== null && deferred === null) {
+        const pxat = argv.slice();
+        pxat[i] = PXAT;
+        pxat[i + 1] = b(String(ms));
+        return this.decidedOnTarget(e, key, ms, pxat, i + 1) ?? e;
+      }
+      if (deferred === null) return e;
       this.remember(e.db, key).ttl = true;
       this.stats.deferredKeys++;
       const next = argv.slice();
@@ -328,7 +386,7 @@ export class LoadingExpiry implements Transform {
     const t = intArg(argv[2]);
     if (t === null || t <= 0 || !argv.some((a, i) => i > 3 && lower(a) === 'absttl')) return e;
     const deferred = this.deferredAt(t);
-    if (deferred === null) return e;
+    if (deferred === null) return this.decidedOnTarget(e, argv[1] as Buffer, t, argv, 2) ?? e;
     this.remember(e.db, argv[1] as Buffer).ttl = true;
     this.stats.deferredKeys++;
     const next = argv.slice();
