@@ -3,6 +3,8 @@
  * (shake's own, ioredis in tests): something that sends one command and yields its reply.
  */
 
+import { addressOf } from '../redis/socket.js';
+
 export interface NodeAddress {
   host: string;
   port: number;
@@ -25,6 +27,5 @@ export interface CommandCaller {
 /** Opens (or returns a pooled) connection to a node. The router caches what it gets per host:port. */
 export type ConnectNode = (node: NodeAddress) => CommandCaller;
 
-export function addressKey(n: NodeAddress): string {
-  return n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`;
-}
+/** host:port as every message and map of shake spells it (IPv6 in brackets): the connection's own. */
+export const addressKey: (n: NodeAddress) => string = addressOf;

@@ -3,7 +3,9 @@
  * version (-> RDB version, PEXPIRETIME availability), bits, used memory, cluster mode and the keyspace
  * (dbs with their key and expiry counts, for RESIZEDB and for choosing the dbs to scan).
  */
-import { rdbVersionForRedis, rdbVersionForValkey } from '@shake/rdb';
+import { infoText, parseInfo, serverVersion } from '../redis/server-info.js';
+
+export { parseInfo };
 
 /** The part of shake's connection (src/redis/connection.ts) the scan source uses; replies may be Error values. */
 export interface ScanConnection {
@@ -25,22 +27,11 @@ export interface ServerFacts {
   keyspace: Map<number, { keys: number; expires: number }>;
 }
 
-export function parseInfo(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split('\r\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const colon = line.indexOf(':');
-    if (colon > 0) out.set(line.slice(0, colon), line.slice(colon + 1));
-  }
-  return out;
-}
-
 export async function readServerFacts(conn: ScanConnection): Promise<ServerFacts> {
   const reply = await conn.call(['INFO']);
   if (reply instanceof Error) throw new Error(`INFO failed: ${reply.message}`);
-  const info = parseInfo(Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply));
-  const redisVersion = info.get('redis_version') ?? '0.0.0';
-  const valkeyVersion = info.get('valkey_version') ?? null;
+  const info = parseInfo(infoText(reply) ?? '');
+  const { redisVersion, valkeyVersion, rdbVersion } = serverVersion(info);
   const keyspace = new Map<number, { keys: number; expires: number }>();
   for (const [k, v] of info) {
     const m = /^db(\d+)$/.exec(k);
@@ -53,8 +44,8 @@ export async function readServerFacts(conn: ScanConnection): Promise<ServerFacts
   return {
     redisVersion,
     valkeyVersion,
-    // Unknown (future) versions: the DUMP payloads' own version wins anyway once the first key is read.
-    rdbVersion: (valkeyVersion !== null ? rdbVersionForValkey(valkeyVersion) : rdbVersionForRedis(redisVersion)) ?? 12,
+    // The DUMP payloads' own version wins anyway once the first key is read.
+    rdbVersion,
     bits: Number(info.get('arch_bits') ?? 64),
     usedMemory: Number(info.get('used_memory') ?? 0),
     cluster: info.get('cluster_enabled') === '1',

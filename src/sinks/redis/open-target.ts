@@ -7,10 +7,10 @@
  */
 import { clockOffsetMs } from '../../redis/clock.js';
 import { RespServerError, type RespValue } from '@shake/resp';
-import { rdbVersionForRedis, rdbVersionForValkey } from '@shake/rdb';
 import { ClusterRouter, addressKey, keySlot, type CommandCaller, type NodeAddress } from '../../cluster/index.js';
 import { defaultConfig } from '../../config/schema.js';
 import { connect, type ConnectionOptions, type RedisConnection } from '../../redis/index.js';
+import { infoText, parseInfo, serverVersion, type ServerVersion } from '../../redis/server-info.js';
 import { featuresFor, type TargetKind } from '../../rewrite/features.js';
 import type { Argv } from '../../rewrite/key-rewriter.js';
 import type { TargetProfile } from './strategy.js';
@@ -56,37 +56,25 @@ class LazyConnection implements TargetConnection, CommandCaller {
   }
 }
 
-function infoField(info: string, name: string): string | null {
-  const m = new RegExp(`^${name}:(.*)$`, 'm').exec(info);
-  return m ? (m[1] as string).trim() : null;
-}
-
-function text(reply: RespValue): string | null {
-  if (Buffer.isBuffer(reply)) return reply.toString('utf8');
-  if (typeof reply === 'string') return reply;
-  return null;
-}
-
 export async function openTarget(opts: OpenTargetOptions): Promise<RedisTarget> {
   const base: ConnectionOptions = { ...opts.connection, db: 0, name: opts.connection.name ?? 'shake-restore' };
   const perNode = Math.max(1, opts.connections ?? defaultConfig().restore.connections);
   let kind = opts.kind;
-  let version = opts.proxyServerVersion ?? '5.0.0';
-  let valkeyVersion: string | null = null;
+  // A proxy answers no INFO: the version of the servers behind it, as given.
+  let server: ServerVersion = serverVersion(new Map(), opts.proxyServerVersion ?? '5.0.0');
   let clock = 0;
   if (kind !== 'proxy') {
     const probe = await connect({ ...base, name: undefined });
     try {
       const reply = await probe.call(['INFO', 'server']).catch((err: unknown) => err);
-      const info = reply instanceof RespServerError || reply instanceof Error ? null : text(reply as RespValue);
+      const info = infoText(reply);
       if (info === null) {
         if (kind) throw new TargetError(`INFO server failed on the target: ${String((reply as Error).message)}`);
         kind = 'proxy';
       } else {
-        version = infoField(info, 'redis_version') ?? version;
-        valkeyVersion = infoField(info, 'valkey_version');
-        const mode = infoField(info, 'redis_mode');
-        kind ??= mode === 'cluster' ? 'cluster' : 'standalone';
+        const fields = parseInfo(info);
+        server = serverVersion(fields, server.redisVersion);
+        kind ??= fields.get('redis_mode') === 'cluster' ? 'cluster' : 'standalone';
         clock = await clockOffsetMs((argv) => probe.call(argv));
       }
     } finally {
@@ -95,11 +83,10 @@ export async function openTarget(opts: OpenTargetOptions): Promise<RedisTarget> 
   }
   // A proxy (twemproxy) closes the connection on CLIENT SETNAME, as on INFO: no name there.
   if (kind === 'proxy') delete base.name;
-  const rdbVersion = (valkeyVersion ? rdbVersionForValkey(valkeyVersion) : rdbVersionForRedis(version)) ?? 6;
   const profile: TargetProfile = {
     kind: kind ?? 'standalone',
-    features: featuresFor(version, kind ?? 'standalone'),
-    rdbVersion,
+    features: featuresFor(server.redisVersion, kind ?? 'standalone'),
+    rdbVersion: server.rdbVersion,
   };
   const nodeOf = (addr: NodeAddress): TargetNode => ({
     addr: addressKey(addr),
