@@ -14,6 +14,7 @@ import { STDOUT } from '../sinks/rdb-file-output.js';
 import { manifestPath, nodeFileName, writeManifest, type DumpManifest } from '../replica/dump-files.js';
 import { ReplicationError } from '../replica/errors.js';
 import { dumpViaScan } from './dump-scan.js';
+import { perMaster } from './per-master.js';
 import { dumpSnapshot, type MasterSocket } from '../replica/snapshot-dump.js';
 
 export type DumpMode = 'auto' | 'replication' | 'scan';
@@ -115,40 +116,24 @@ export async function runDump(opts: DumpRunOptions): Promise<DumpRunResult> {
       `-o -: the source is a cluster of ${targets.length} masters, one RDB file each plus a manifest; give -o FILE`,
     );
   }
-  const inner = new AbortController();
-  const onOuterAbort = (): void => inner.abort();
-  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  try {
-    const nodes = await Promise.all(
-      targets.map((t) =>
-        dumpNode(opts, t, inner.signal).catch((err: unknown) => {
-          inner.abort();
-          const e = err as Error;
-          if (cluster && !e.message.includes(`${t.host}:${t.port}`)) e.message = `${t.host}:${t.port}: ${e.message}`;
-          throw e;
-        }),
-      ),
-    );
-    const interrupted = opts.signal?.aborted === true;
-    let manifest: string | null = null;
-    if (cluster && !interrupted) {
-      manifest = manifestPath(opts.output);
-      const doc: DumpManifest = {
-        version: 1,
-        nodes: nodes.map((n) => ({
-          id: n.id,
-          host: n.host,
-          port: n.port,
-          slots: n.slots,
-          file: basename(n.path),
-        })),
-      };
-      await writeManifest(manifest, doc);
-    }
-    return { topology: cluster ? 'cluster' : 'standalone', nodes, manifest, interrupted };
-  } finally {
-    opts.signal?.removeEventListener('abort', onOuterAbort);
+  const nodes = await perMaster(targets, opts.signal, (t, signal) => dumpNode(opts, t, signal), cluster);
+  const interrupted = opts.signal?.aborted === true;
+  let manifest: string | null = null;
+  if (cluster && !interrupted) {
+    manifest = manifestPath(opts.output);
+    const doc: DumpManifest = {
+      version: 1,
+      nodes: nodes.map((n) => ({
+        id: n.id,
+        host: n.host,
+        port: n.port,
+        slots: n.slots,
+        file: basename(n.path),
+      })),
+    };
+    await writeManifest(manifest, doc);
   }
+  return { topology: cluster ? 'cluster' : 'standalone', nodes, manifest, interrupted };
 }
 
 /** The masters to dump: the server itself, or every master of its cluster with its slot ranges. */
