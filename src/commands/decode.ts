@@ -1,14 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
-import type { RedisType } from '@shake/rdb';
 import { BaseCommand } from '../cli/base-command.js';
 import { Progress } from '../cli/progress.js';
 import { summaryLine } from '../cli/summary.js';
-import { regexFlag } from '../cli/regex-flag.js';
 import { DECODE_FORMATS } from '../config/schema.js';
 import { decode } from '../pipelines/decode.js';
-
-const TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
+import { keySelection, selectFlags } from '../cli/key-flags.js';
 
 export default class Decode extends BaseCommand<typeof Decode> {
   static override summary =
@@ -35,10 +32,7 @@ export default class Decode extends BaseCommand<typeof Decode> {
     output: Flags.string({ char: 'o', summary: 'Write to this file instead of stdout.' }),
     info: Flags.boolean({ summary: 'Summarize the file (header, aux, counts, checksum) instead of listing keys.' }),
     top: Flags.integer({ min: 1, summary: 'Memory report of the N biggest keys (implies --format memory).' }),
-    db: Flags.integer({ multiple: true, min: 0, summary: 'Only this database (repeatable).' }),
-    key: Flags.string({ multiple: true, summary: 'Only keys matching this Redis glob (repeatable).' }),
-    'key-regex': Flags.string({ summary: 'Only keys matching this regular expression (on the UTF-8 key).' }),
-    type: Flags.string({ multiple: true, options: [...TYPES], summary: 'Only keys of this type (repeatable).' }),
+    ...selectFlags,
     expired: Flags.boolean({ allowNo: true, summary: '--no-expired: drop keys already expired (relative to now).' }),
     payload: Flags.string({
       summary: 'Decode this DUMP payload (hex) instead of a file.',
@@ -88,10 +82,7 @@ export default class Decode extends BaseCommand<typeof Decode> {
       respBatch: config.decode.resp_batch,
       verifyChecksum: config.decode.verify_checksum,
       output: f.output,
-      dbs: f.db,
-      keyGlobs: f.key,
-      keyRegex: regexFlag('key-regex', f['key-regex']),
-      types: f.type as RedisType[] | undefined,
+      ...keySelection(f),
       dropExpired: f.expired === false,
       signal: this.abort.signal,
     });

@@ -1,10 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import type { RedisType } from '@shake/rdb';
 import { BaseCommand } from '../cli/base-command.js';
 import { Progress } from '../cli/progress.js';
 import { describeError } from '../cli/describe-error.js';
 import { failureLine, summaryLine } from '../cli/summary.js';
-import { regexFlag } from '../cli/regex-flag.js';
 import { checkSettings, verifyCopy } from '../pipelines/verify.js';
 import { connectionFromSection } from '../redis/endpoint.js';
 import { Counters } from '../core/counters.js';
@@ -13,8 +11,7 @@ import { openTarget } from '../sinks/redis/open-target.js';
 import { restore, type RestoreRun } from '../pipelines/restore.js';
 import { restoreReport } from '../pipelines/restore-report.js';
 import { connLimitsOf } from '../sinks/redis/conn-writer.js';
-
-const TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
+import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
 
 export default class Restore extends BaseCommand<typeof Restore> {
   static override summary =
@@ -54,12 +51,8 @@ export default class Restore extends BaseCommand<typeof Restore> {
     'flush-target': Flags.boolean({ summary: 'FLUSHALL every target master before loading. Only when you mean it.' }),
     'big-key-threshold': Flags.string({ summary: 'Values above this size go as streamed commands (default 16mb).' }),
     'db-map': Flags.string({ summary: 'Source db -> target db, e.g. 0:5,1:6 or *:0.' }),
-    db: Flags.integer({ multiple: true, min: 0, summary: 'Only this source database (repeatable).' }),
-    key: Flags.string({ multiple: true, summary: 'Only keys matching this Redis glob (repeatable).' }),
-    'key-regex': Flags.string({ summary: 'Only keys matching this regular expression (on the UTF-8 key).' }),
-    exclude: Flags.string({ multiple: true, summary: 'Leave out keys matching this Redis glob (repeatable).' }),
-    'exclude-regex': Flags.string({ summary: 'Leave out keys matching this regular expression.' }),
-    type: Flags.string({ multiple: true, options: [...TYPES], summary: 'Only keys of this type (repeatable).' }),
+    ...selectFlags,
+    ...excludeFlags,
     connections: Flags.integer({ min: 1, summary: 'Pipelined connections per master (default 2).' }),
     pipeline: Flags.integer({ min: 1, summary: 'Commands per pipelined batch (default 1024).' }),
     verify: Flags.boolean({ summary: 'After the load, check the target against the RDB input (shake check).' }),
@@ -111,12 +104,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
         dbMap,
         connLimits: connLimitsOf(r),
         flushTarget: f['flush-target'],
-        dbs: f.db,
-        keyGlobs: f.key,
-        keyRegex: regexFlag('key-regex', f['key-regex']),
-        excludeGlobs: f.exclude,
-        excludeRegex: regexFlag('exclude-regex', f['exclude-regex']),
-        types: f.type as RedisType[] | undefined,
+        ...keySelection(f),
         signal: this.abort.signal,
         onWarning: (m) => this.note(`warning: ${m}`),
         onInput: (i) => {
@@ -149,12 +137,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
             target: connection,
             targetKind: config.target.type === 'auto' ? undefined : config.target.type,
             dbMap,
-            dbs: f.db,
-            keyGlobs: f.key,
-            keyRegex: regexFlag('key-regex', f['key-regex']),
-            excludeGlobs: f.exclude,
-            excludeRegex: regexFlag('exclude-regex', f['exclude-regex']),
-            types: f.type as RedisType[] | undefined,
+            ...keySelection(f),
             signal: this.abort.signal,
             onNotice: (m) => this.note(`notice: ${m}`),
           },

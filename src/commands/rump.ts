@@ -1,8 +1,6 @@
 import { Flags } from '@oclif/core';
-import type { RedisType } from '@shake/rdb';
 import { BaseCommand } from '../cli/base-command.js';
 import { failureLine, summaryLine } from '../cli/summary.js';
-import { regexFlag } from '../cli/regex-flag.js';
 import type { ShakeConfig } from '../config/schema.js';
 import { Counters } from '../core/counters.js';
 import { checkSettings, verifyCopy } from '../pipelines/verify.js';
@@ -13,8 +11,7 @@ import { RateMeter, RumpStats, keysScanned, progressLine } from '../rump/stats.j
 import { parseDbMap } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
 import { connLimitsOf } from '../sinks/redis/conn-writer.js';
-
-const TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
+import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
 
 export default class Rump extends BaseCommand<typeof Rump> {
   static override summary =
@@ -37,13 +34,9 @@ export default class Rump extends BaseCommand<typeof Rump> {
     'target-type': Flags.string({ options: ['auto', 'standalone', 'cluster', 'proxy'], summary: 'Default: detect.' }),
     'tls-ca': Flags.string({ summary: 'CA bundle (PEM) to verify the TLS end(s) with.' }),
     'tls-insecure': Flags.boolean({ summary: 'Do not verify TLS certificates (testing only).' }),
-    db: Flags.integer({ multiple: true, min: 0, summary: 'Only this source db (repeatable; default every db).' }),
+    ...selectFlags,
     match: Flags.string({ summary: 'SCAN MATCH pattern (Redis glob).' }),
-    type: Flags.string({ multiple: true, options: [...TYPES], summary: 'Only keys of this type (repeatable).' }),
-    key: Flags.string({ multiple: true, summary: 'Only keys matching this Redis glob (repeatable).' }),
-    'key-regex': Flags.string({ summary: 'Only keys matching this regular expression (on the UTF-8 key).' }),
-    exclude: Flags.string({ multiple: true, summary: 'Leave out keys matching this Redis glob (repeatable).' }),
-    'exclude-regex': Flags.string({ summary: 'Leave out keys matching this regular expression.' }),
+    ...excludeFlags,
     'db-map': Flags.string({ summary: 'Source db -> target db, e.g. 0:5,1:6 or *:0.' }),
     count: Flags.integer({ min: 1, summary: 'SCAN COUNT and keys per DUMP page (default 1000).' }),
     rate: Flags.integer({ min: 0, summary: 'Keys/s read from each source node (default 20000; 0 = unlimited).' }),
@@ -103,13 +96,9 @@ export default class Rump extends BaseCommand<typeof Rump> {
         target,
         counters,
         stats,
+        ...keySelection(f),
         dbs,
         match: f.match,
-        types: f.type as RedisType[] | undefined,
-        keyGlobs: f.key,
-        keyRegex: regexFlag('key-regex', f['key-regex']),
-        excludeGlobs: f.exclude,
-        excludeRegex: regexFlag('exclude-regex', f['exclude-regex']),
         dbMap,
         scanCount: ru.scan_count,
         rate: ru.rate,
