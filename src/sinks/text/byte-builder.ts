@@ -54,16 +54,24 @@ export class ByteBuilder {
     const n = b.length;
     this.ensure(n + 2);
     const buf = this.buf;
-    let p = this.pos;
-    buf[p++] = QUOTE;
+    buf[this.pos] = QUOTE;
+    const p = this.plainAt(b, this.pos + 1);
+    if (p < 0) return false;
+    buf[p] = QUOTE;
+    this.pos = p + 1;
+    return true;
+  }
+
+  /** Copies `b` to position `p` when every byte is plain (see jsonPlainString): the position after it, else -1. */
+  private plainAt(b: Uint8Array, p: number): number {
+    const buf = this.buf;
+    const n = b.length;
     for (let i = 0; i < n; i++) {
       const c = b[i] as number;
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1;
       buf[p++] = c;
     }
-    buf[p++] = QUOTE;
-    this.pos = p;
-    return true;
+    return p;
   }
 
   /**
@@ -80,19 +88,13 @@ export class ByteBuilder {
     if (sep !== 0) buf[p++] = sep;
     buf[p++] = 0x5b;
     buf[p++] = QUOTE;
-    for (let i = 0; i < na; i++) {
-      const c = a[i] as number;
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
-      buf[p++] = c;
-    }
+    p = this.plainAt(a, p);
+    if (p < 0) return false;
     buf[p++] = QUOTE;
     buf[p++] = 0x2c;
     buf[p++] = QUOTE;
-    for (let i = 0; i < nb; i++) {
-      const c = b[i] as number;
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
-      buf[p++] = c;
-    }
+    p = this.plainAt(b, p);
+    if (p < 0) return false;
     buf[p++] = QUOTE;
     this.pos = p;
     return true;
