@@ -12,21 +12,14 @@ import { loadExpected } from '../helpers/load-records.js';
 import { recordId, type KeyRecord, type StreamRecord } from '../helpers/records.js';
 import { csvKeyBytes, parseCsvLine } from './helpers/csv.js';
 import { runCli } from './helpers/run-cli.js';
+import type { MemoryRow } from '../../src/sinks/text/memory.js';
 
 const fx = loadExpected('redis-7.0');
 const rdbFile = fx.rdbFile ?? '';
 const HEADER = 'database,type,key,size_in_bytes,encoding,num_elements,len_largest_element,expiry';
 
-interface Row {
-  db: number;
-  type: string;
-  key: Buffer;
-  size: number;
-  encoding: string;
-  elements: number;
-  largest: number;
-  expiry: string;
-}
+/** A CSV row as read back: the sink's row, with the expiry as the text the report prints. */
+type Row = Omit<MemoryRow, 'expireAtMs'> & { expiry: string };
 
 function rows(csv: string): Row[] {
   const lines = csv.split('\n').filter(Boolean);

@@ -5,10 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
-import { assertRecordsMatch } from '../helpers/compare-records.js';
-import { expectedAfterReload, readKeyspace } from '../helpers/keyspace.js';
 import { loadExpected } from '../helpers/load-records.js';
-import { checkRdb, loadInFreshServer, repoRoot } from './helpers.js';
+import { assertLoadsAs, checkRdb, repoRoot } from './helpers.js';
 
 function shake(args: string[], env: Record<string, string> = {}): { status: number | null; stderr: string } {
   const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'run.js'), ...args], {
@@ -37,17 +35,7 @@ describe('shake dump (CLI) against real servers', () => {
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, /notice: 127\.0\.0\.1:\d+: replication refused .*falling back to SCAN \+ DUMP/);
       assert.match(r.stderr, /via SCAN \+ DUMP \(172 keys\)/);
-      const check = checkRdb(out);
-      assert.equal(check.status, 0, check.output);
-      const loaded = await loadInFreshServer(out);
-      try {
-        assertRecordsMatch(
-          await readKeyspace({ host: loaded.host, port: loaded.port }),
-          fx.records.map(expectedAfterReload),
-        );
-      } finally {
-        await loaded.stop();
-      }
+      await assertLoadsAs(out, fx.records);
     });
 
     test('--mode replication says replication is refused, exits 1, leaves no file', () => {

@@ -6,10 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { tlsSupport } from '../harness/tls-support.js';
-import { assertRecordsMatch } from '../helpers/compare-records.js';
-import { expectedAfterReload, readKeyspace } from '../helpers/keyspace.js';
 import { loadExpected } from '../helpers/load-records.js';
-import { checkRdb, loadInFreshServer, repoRoot } from './helpers.js';
+import { assertLoadsAs, repoRoot } from './helpers.js';
 
 const support = await tlsSupport();
 
@@ -47,16 +45,7 @@ describe(
           },
         );
         assert.equal(r.status, 0, r.stderr);
-        assert.equal(checkRdb(out).status, 0);
-        const loaded = await loadInFreshServer(out);
-        try {
-          assertRecordsMatch(
-            await readKeyspace({ host: loaded.host, port: loaded.port }),
-            fx.records.map(expectedAfterReload),
-          );
-        } finally {
-          await loaded.stop();
-        }
+        await assertLoadsAs(out, fx.records);
       });
     }
 

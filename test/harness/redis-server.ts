@@ -84,6 +84,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Empties a server between tests: every db (FLUSHALL) and, where the server has them, its function libraries. */
+export async function emptyServer(server: Pick<RedisServer, 'client'>): Promise<void> {
+  const c = server.client();
+  try {
+    await c.flushall();
+    await c.function('FLUSH').catch(() => {});
+  } finally {
+    c.disconnect();
+  }
+}
+
 export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisServer> {
   const ca = opts.tls === true ? await sharedTestCA() : opts.tls || undefined;
   const dir = mkdtempSync(join(tmpdir(), 'shake-redis-'));

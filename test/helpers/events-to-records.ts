@@ -176,10 +176,9 @@ function toRecord(k: KeyState): KeyRecord {
   return rec;
 }
 
-function streamRecord(k: KeyState): StreamRecord {
-  const meta = k.meta;
-  if (!meta) throw new Error('stream without stream-meta');
-  const groups: StreamGroupRecord[] = [...k.groups]
+/** Stream consumer groups as the records hold them: sorted by name, ids as text, names in base64. */
+export function groupRecords(groups: readonly StreamGroup[]): StreamGroupRecord[] {
+  return [...groups]
     .sort((a, b) => Buffer.compare(a.name, b.name))
     .map((g) => ({
       name_b64: b64(g.name),
@@ -200,6 +199,12 @@ function streamRecord(k: KeyState): StreamRecord {
           pel: c.pel.map(idString),
         })),
     }));
+}
+
+function streamRecord(k: KeyState): StreamRecord {
+  const meta = k.meta;
+  if (!meta) throw new Error('stream without stream-meta');
+  const groups = groupRecords(k.groups);
   return {
     entries: k.entries.map((e): [string, [string, string][]] => [
       idString(e.id),

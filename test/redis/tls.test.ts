@@ -1,71 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, RedisConnectionError } from '../../src/redis/index.js';
 import { freePort, startRedis, type RedisServer } from '../harness/redis-server.js';
+import { makeTestCA } from '../harness/tls.js';
 
-/** A throwaway CA and a server certificate for 127.0.0.1 / localhost, made with openssl. */
-function makeCertificates(dir: string): { ca: string; cert: string; key: string; otherCa: string } {
-  const ssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=shake-test-ca',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-  );
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
-  const ext = join(dir, 'san.ext');
-  execFileSync('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ${ext}`]);
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    ext,
-    '-out',
-    'server.crt',
-  );
-  ssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=other-ca',
-    '-keyout',
-    'other.key',
-    '-out',
-    'other.crt',
-  );
-  return {
-    ca: join(dir, 'ca.crt'),
-    cert: join(dir, 'server.crt'),
-    key: join(dir, 'server.key'),
-    otherCa: join(dir, 'other.crt'),
-  };
+/** A throwaway CA with a server certificate for 127.0.0.1 / localhost, and a second, unrelated CA (the harness's). */
+async function makeCertificates(dir: string): Promise<{ ca: string; cert: string; key: string; otherCa: string }> {
+  const otherDir = join(dir, 'other');
+  mkdirSync(otherDir);
+  const [main, other] = await Promise.all([makeTestCA(dir), makeTestCA(otherDir)]);
+  return { ca: main.caCertFile, cert: main.serverCertFile, key: main.serverKeyFile, otherCa: other.caCertFile };
 }
 
 function opensslMissing(): string | null {
@@ -83,7 +31,7 @@ test('TLS: rediss connection with a CA, AUTH over TLS; wrong CA is refused with 
   const dir = mkdtempSync(join(tmpdir(), 'shake-tls-'));
   let server: RedisServer | null = null;
   try {
-    const certs = makeCertificates(dir);
+    const certs = await makeCertificates(dir);
     const tlsPort = await freePort();
     try {
       server = await startRedis({

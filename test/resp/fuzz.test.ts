@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RespDecoder, RespError } from '@shake/resp';
+import { prng, randomInt } from '../helpers/prng.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -11,13 +12,8 @@ const VALID = b(
     '%1\r\n+k\r\n~2\r\n:1\r\n:2\r\n>2\r\n+p\r\n:1\r\n|1\r\n+a\r\n:1\r\n+after\r\n',
 );
 
-let seed = 0x2545f491;
-function rand(n: number): number {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) % n;
-}
+const rnd = prng(0x2545f491);
+const rand = (n: number): number => randomInt(rnd, n);
 
 /** Feeds input in random chunks; returns replies seen; anything thrown must be a RespError. */
 function feed(input: Buffer, opts: { snapshot?: boolean } = {}): number {

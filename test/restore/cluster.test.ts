@@ -14,7 +14,7 @@ import { DbMapError } from '../../src/sinks/redis/db-map.js';
 import { openTarget } from '../../src/sinks/redis/open-target.js';
 import { restore } from '../../src/pipelines/restore.js';
 import { startCluster, type ClusterNode, type RedisCluster } from '../harness/cluster.js';
-import { startRedis } from '../harness/redis-server.js';
+import { startRedis, emptyServer } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace, readKeyspaceCluster } from '../helpers/keyspace.js';
 import { fixturesDir, loadExpected } from '../helpers/load-records.js';
@@ -26,12 +26,7 @@ const labels = readdirSync(join(fixturesDir, 'rdb'))
   .sort();
 
 async function flushAll(cluster: RedisCluster): Promise<void> {
-  for (const m of cluster.masters()) {
-    const c = m.server.client();
-    await c.flushall();
-    await c.function('FLUSH').catch(() => {});
-    c.disconnect();
-  }
+  for (const m of cluster.masters()) await emptyServer(m.server);
 }
 
 function ownerOf(cluster: RedisCluster, slot: number): ClusterNode {

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { startRedis, type RedisServer, emptyServer } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import { loadExpected } from '../helpers/load-records.js';
@@ -26,10 +26,7 @@ describe('restore as plain commands (every key over the big-key threshold)', () 
   for (const label of LABELS) {
     it(label, async () => {
       const fx = loadExpected(label, { aliveAt: Date.now() });
-      const c = server.client();
-      await c.flushall();
-      await c.function('FLUSH').catch(() => {});
-      c.disconnect();
+      await emptyServer(server);
       const run = await restoreInto(server, { input: fx.rdbFile as string, bigKeyThreshold: 1, onError: 'skip' });
       assert.deepEqual(run.counters.failures, []);
       assert.equal(run.counters.keysWritten, fx.records.length);

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { startRedis, type RedisServer, emptyServer } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import { fixturesDir, loadExpected } from '../helpers/load-records.js';
@@ -30,10 +30,7 @@ describe('restore every RDB fixture into redis 7.0 (standalone)', () => {
   for (const label of labels) {
     it(label, async () => {
       const fx = loadExpected(label, { aliveAt: Date.now() });
-      const c = server.client();
-      await c.flushall();
-      await c.function('FLUSH').catch(() => {});
-      c.disconnect();
+      await emptyServer(server);
       const run = await restoreInto(server, { input: fx.rdbFile as string, onConflict: 'error', onError: 'skip' });
       const c2 = run.counters;
       if (process.env.SHAKE_DEBUG) console.log(label, JSON.stringify(run.stats), JSON.stringify(c2.toJSON()));

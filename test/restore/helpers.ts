@@ -80,17 +80,15 @@ export function alignFor70(expected: KeyRecord[], actual: KeyRecord[]): { expect
   return { expected: exp, actual: act };
 }
 
+/** The records with every stream value passed through `f` (other records as they are). */
+export function mapStreams(records: KeyRecord[], f: (v: StreamRecord) => StreamRecord): KeyRecord[] {
+  return records.map((r) => (r.type === 'stream' ? { ...r, value: f(r.value as StreamRecord) } : r));
+}
+
 /** Consumer seen times cannot be set by commands (the server uses "now"): zero them on both sides. */
 export function withoutSeenTimes(records: KeyRecord[]): KeyRecord[] {
-  return records.map((r) => {
-    if (r.type !== 'stream') return r;
-    const v = r.value as StreamRecord;
-    return {
-      ...r,
-      value: {
-        ...v,
-        groups: v.groups.map((g) => ({ ...g, consumers: g.consumers.map((c) => ({ ...c, seen_time_ms: 0 })) })),
-      },
-    };
-  });
+  return mapStreams(records, (v) => ({
+    ...v,
+    groups: v.groups.map((g) => ({ ...g, consumers: g.consumers.map((c) => ({ ...c, seen_time_ms: 0 })) })),
+  }));
 }

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { startRedis, type RedisServer, emptyServer } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import { fixturesDir, loadExpected, repoRoot } from '../helpers/load-records.js';
@@ -24,12 +24,7 @@ describe('decode | restore - (JSON lines through stdin)', () => {
     await server?.stop();
   });
 
-  async function flush(): Promise<void> {
-    const c = server.client();
-    await c.flushall();
-    await c.function('FLUSH').catch(() => {});
-    c.disconnect();
-  }
+  const flush = (): Promise<void> => emptyServer(server);
 
   for (const label of ['redis-2.8', 'redis-6.2', 'redis-7.0', 'redis-7.4', 'valkey-8.0']) {
     it(label, async () => {

@@ -13,7 +13,7 @@ import { restore } from '../../src/pipelines/restore.js';
 import { openTarget } from '../../src/sinks/redis/open-target.js';
 import { singleNodeTarget, type TargetConnection } from '../../src/sinks/redis/target.js';
 import type { Argv } from '../../src/rewrite/key-rewriter.js';
-import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { startRedis, type RedisServer, emptyServer } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import { loadExpected } from '../helpers/load-records.js';
@@ -72,10 +72,7 @@ describe('transient replies from the target are retried, not failed', () => {
   for (const reply of REPLIES) {
     it(reply.split(' ')[0] as string, async () => {
       const fx = loadExpected('redis-7.0', { aliveAt: Date.now() });
-      const c = server.client();
-      await c.flushall();
-      await c.function('FLUSH').catch(() => {});
-      c.disconnect();
+      await emptyServer(server);
       const plan = { reply, from: 3, to: 3 + Math.floor(fx.records.length / 2), seen: 0, refused: 0 };
       const real = await openTarget({ connection: { host: server.host, port: server.port } });
       const node = real.masters()[0];

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Cluster } from 'ioredis';
-import { rump } from '../../src/pipelines/rump.js';
+import { rump, type RumpOptions } from '../../src/pipelines/rump.js';
 import { RumpStats } from '../../src/rump/stats.js';
 import { openTarget } from '../../src/sinks/redis/open-target.js';
 import { startCluster, type RedisCluster } from '../harness/cluster.js';
@@ -105,25 +105,21 @@ describe('rump with clusters', () => {
     assertRecordsMatch(dst, src, { approxMs: 0 });
   });
 
-  test('--live: cluster source (a subscription per master) -> cluster target, writes during the copy', async () => {
-    await flushCluster(target);
+  /** rump --live from the source cluster into the target cluster, running until `ac` aborts; `isLive` once following. */
+  async function startLive(extra: Partial<RumpOptions>) {
     const stats = new RumpStats();
     const ac = new AbortController();
     let live!: () => void;
     const isLive = new Promise<void>((r) => (live = r));
     const t = await openTarget({ connection: connectionOf(target.masters()[0]!.server) });
-    const run = rump({
-      source: seed(),
-      target: t,
-      live: true,
-      rate: 3000,
-      scanCount: 100,
-      debounceMs: 10,
-      stats,
-      signal: ac.signal,
-      onLive: live,
-    });
+    const run = rump({ source: seed(), target: t, live: true, ...extra, stats, signal: ac.signal, onLive: live });
     run.catch(() => {});
+    return { stats, ac, isLive, t, run };
+  }
+
+  test('--live: cluster source (a subscription per master) -> cluster target, writes during the copy', async () => {
+    await flushCluster(target);
+    const { stats, ac, isLive, t, run } = await startLive({ rate: 3000, scanCount: 100, debounceMs: 10 });
     const dst = target.client();
     try {
       let i = 0;
@@ -162,22 +158,7 @@ describe('rump with clusters', () => {
   test('--live --prefer-replica: key events are followed on the replicas', async () => {
     await flushCluster(target);
     await replicasListed(source);
-    const stats = new RumpStats();
-    const ac = new AbortController();
-    let live!: () => void;
-    const isLive = new Promise<void>((r) => (live = r));
-    const t = await openTarget({ connection: connectionOf(target.masters()[0]!.server) });
-    const run = rump({
-      source: seed(),
-      target: t,
-      live: true,
-      preferReplica: true,
-      rate: 0,
-      stats,
-      signal: ac.signal,
-      onLive: live,
-    });
-    run.catch(() => {});
+    const { stats, ac, isLive, t, run } = await startLive({ preferReplica: true, rate: 0 });
     const dst = target.client();
     try {
       await Promise.race([isLive, run.then(() => assert.fail('ended early'))]);

@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { alignFor70, restoreInto } from '../restore/helpers.js';
-import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { startRedis, type RedisServer, emptyServer } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import { fixturesDir, loadExpected } from '../helpers/load-records.js';
@@ -38,10 +38,7 @@ describe('rump: every fixture dataset, live source -> live 7.0 target', () => {
           const r = await restoreInto(source, { input: fx.rdbFile as string, onError: 'skip' });
           assert.equal(r.counters.keysWritten, fx.records.length, 'the dataset is in the source');
         }
-        const c = target.client();
-        await c.flushall();
-        await c.function('FLUSH');
-        c.disconnect();
+        await emptyServer(target);
         const run = await runRump(connectionOf(source), connectionOf(target));
         assert.deepEqual(run.counters.failures, []);
         assert.equal(run.counters.keysWritten, fx.records.length);

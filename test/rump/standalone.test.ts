@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { startRedis, type RedisServer, emptyServer } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { expectedAfterReload, readKeyspace } from '../helpers/keyspace.js';
 import { loadExpected } from '../helpers/load-records.js';
@@ -32,10 +32,7 @@ describe('rump standalone -> standalone', () => {
     rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(async () => {
-    const c = target.client();
-    await c.flushall();
-    await c.function('FLUSH');
-    c.disconnect();
+    await emptyServer(target);
   });
 
   test('the source refuses every replication/admin command the test relies on being absent', async () => {

@@ -22,6 +22,7 @@ import { keyOnNode, slotRouter, type SourceNode } from '../../src/rump/source-no
 import { RateMeter, RumpStats, progressLine } from '../../src/rump/stats.js';
 import { parseKeyeventChannel } from '../../src/rump/subscriber.js';
 import { loadExpected } from '../helpers/load-records.js';
+import { prng, randomInt } from '../helpers/prng.js';
 
 function fakeClock(): RateClock & { t: number; slept: number[] } {
   const c = {
@@ -219,11 +220,8 @@ describe('PayloadGate', () => {
     const counters = new Counters();
     const oldTarget = { kind: 'standalone' as const, features: featuresFor('5.0.0', 'standalone'), rdbVersion: 9 };
     const gate = new PayloadGate({ target: oldTarget, counters, bigKeyThreshold: 1 << 30 });
-    let seed = 42;
-    const rnd = (n: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed % n;
-    };
+    const random = prng(42);
+    const rnd = (n: number): number => randomInt(random, n);
     let runs = 0;
     for (const k of keys) {
       const end = k[1];

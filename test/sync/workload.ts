@@ -5,17 +5,9 @@
  * across dbs and a FLUSHDB. The same seed gives the same commands.
  */
 import type { Redis } from 'ioredis';
+import { prng as rng } from '../helpers/prng.js';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 export interface WorkloadOptions {
   seed: number;

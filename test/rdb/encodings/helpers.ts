@@ -7,10 +7,28 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RdbError, crc64, lzfDecompress } from '@shake/rdb';
+import { prng } from '../../helpers/prng.js';
 
 /** Repo root (this file runs from dist/test/rdb/encodings). */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 export const fixturesDir = join(repoRoot, '..', 'shared', 'fixtures');
+
+/**
+ * An assertion for a decoder's structure checks: `rejects(buf, /what/, offset)` passes when decoding `buf`
+ * (placed at byte `base` of its file) throws an RdbError whose message matches and whose offset is `offset`.
+ */
+export function rejectsWith(
+  decode: (buf: Buffer, base: number) => unknown,
+  base: number,
+): (buf: Buffer, re: RegExp, offset: number) => void {
+  return (buf, re, offset) => {
+    assert.throws(
+      () => decode(buf, base),
+      (e: unknown) => e instanceof RdbError && re.test(e.message) && e.offset === offset,
+      re.source,
+    );
+  };
+}
 
 export interface Cursor {
   buf: Buffer;
@@ -114,17 +132,7 @@ export function splitDump(payload: Buffer): { type: number; value: Cursor; versi
   };
 }
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 export function randomBytes(rnd: () => number, n: number): Buffer {
   const b = Buffer.allocUnsafe(n);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import { RdbError, decodeIntset, encodeIntset } from '@shake/rdb';
 import { startRedis, type RedisServer } from '../../harness/redis-server.js';
-import { buildDump, dumpBlob, encodeString, fuzz, prng, strs } from './helpers.js';
+import { buildDump, dumpBlob, encodeString, fuzz, prng, strs, rejectsWith } from './helpers.js';
 
 const RDB_TYPE_SET_INTSET = 11;
 
@@ -69,13 +69,7 @@ describe('intset against a live redis-server', () => {
 });
 
 describe('intset', () => {
-  const rejects = (buf: Buffer, re: RegExp, offset: number): void => {
-    assert.throws(
-      () => decodeIntset(buf, 10),
-      (e: unknown) => e instanceof RdbError && re.test(e.message) && e.offset === offset,
-      re.source,
-    );
-  };
+  const rejects = rejectsWith(decodeIntset, 10);
 
   test('structure checks', () => {
     const valid = encodeIntset([1n, 2n, 3n]);

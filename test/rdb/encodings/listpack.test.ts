@@ -15,6 +15,7 @@ import {
   readString,
   splitDump,
   strs,
+  rejectsWith,
 } from './helpers.js';
 
 const RDB_TYPE_HASH_LISTPACK = 16;
@@ -257,13 +258,7 @@ describe('listpack against a live redis-server', () => {
 
 describe('listpack', () => {
   const valid = (): Buffer => encodeListpack([Buffer.from('ab'), 5, Buffer.alloc(200, 'z'), -2]);
-  const rejects = (buf: Buffer, re: RegExp, offset: number): void => {
-    assert.throws(
-      () => decodeListpack(buf, 100),
-      (e: unknown) => e instanceof RdbError && re.test(e.message) && e.offset === offset,
-      re.source,
-    );
-  };
+  const rejects = rejectsWith(decodeListpack, 100);
 
   test('structure checks carry the byte offset and say what is wrong', () => {
     let b = valid();

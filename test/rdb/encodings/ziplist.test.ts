@@ -1,11 +1,21 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { RdbError, decodeZiplist, encodeZiplist } from '@shake/rdb';
-import { startRedis, type RedisServer } from '../../harness/redis-server.js';
-import { buildDump, encodeLen, encodeString, fixturesDir, fuzz, prng, randomBytes, strs } from './helpers.js';
+import { decodeZiplist, encodeZiplist } from '@shake/rdb';
+import { suiteServer } from '../../harness/suite-server.js';
+import {
+  buildDump,
+  encodeLen,
+  encodeString,
+  fixturesDir,
+  fuzz,
+  prng,
+  randomBytes,
+  strs,
+  rejectsWith,
+} from './helpers.js';
 import { walkRdb } from './rdb-blobs.js';
 
 const RDB_TYPE_LIST_ZIPLIST = 10;
@@ -33,13 +43,7 @@ describe('ziplist', () => {
   });
 
   const valid = (): Buffer => encodeZiplist([Buffer.from('ab'), 5, Buffer.alloc(300, 'z'), -2, 1000]);
-  const rejects = (buf: Buffer, re: RegExp, offset: number): void => {
-    assert.throws(
-      () => decodeZiplist(buf, 100),
-      (e: unknown) => e instanceof RdbError && re.test(e.message) && e.offset === offset,
-      re.source,
-    );
-  };
+  const rejects = rejectsWith(decodeZiplist, 100);
 
   test('structure checks carry the byte offset and say what is wrong', () => {
     // layout: hdr 10 | 00 02 'a' 'b' @10 | 04 f6 @14 | 02 41 2c z*300 @16 | fe <u32 303> fe fe @319 | 07 c0 e8 03 @326 | ff @330
@@ -124,16 +128,8 @@ describe('ziplist', () => {
 });
 
 describe('ziplist: RESTORE into a live redis-server (sanitize-dump-payload yes)', () => {
-  let server: RedisServer;
   let c: Redis;
-  before(async () => {
-    server = await startRedis({ config: { 'sanitize-dump-payload': 'yes' } });
-    c = server.client();
-  });
-  after(async () => {
-    c.disconnect();
-    await server.stop();
-  });
+  suiteServer({ config: { 'sanitize-dump-payload': 'yes' } }, (client) => (c = client));
 
   /** Random items whose decimal forms are what Redis will hand back. */
   function randomItems(rnd: () => number, n: number, prefix: string): [(Buffer | number | bigint)[], string[]] {

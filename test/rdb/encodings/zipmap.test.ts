@@ -1,9 +1,9 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
-import { RdbError, decodeZipmap } from '@shake/rdb';
-import { startRedis, type RedisServer } from '../../harness/redis-server.js';
-import { buildDump, encodeString, fuzz, prng, randomBytes, strs } from './helpers.js';
+import { decodeZipmap } from '@shake/rdb';
+import { suiteServer } from '../../harness/suite-server.js';
+import { buildDump, encodeString, fuzz, prng, randomBytes, strs, rejectsWith } from './helpers.js';
 
 const RDB_TYPE_HASH_ZIPMAP = 9;
 
@@ -26,16 +26,8 @@ function buildZipmap(pairs: [Buffer, Buffer, number][], count?: number): Buffer 
 }
 
 describe('zipmap against a live redis-server (RESTORE type 9, sanitize-dump-payload yes)', () => {
-  let server: RedisServer;
   let c: Redis;
-  before(async () => {
-    server = await startRedis({ config: { 'sanitize-dump-payload': 'yes' } });
-    c = server.client();
-  });
-  after(async () => {
-    c.disconnect();
-    await server.stop();
-  });
+  suiteServer({ config: { 'sanitize-dump-payload': 'yes' } }, (client) => (c = client));
 
   test('zipmaps with short and long (>= 254) lengths and free bytes: decode equals what Redis loads', async () => {
     const rnd = prng(70);
@@ -67,13 +59,7 @@ describe('zipmap', () => {
     [Buffer.from('ab'), Buffer.from('xyz'), 2],
     [Buffer.from('k'), Buffer.alloc(300, 'v'), 0],
   ];
-  const rejects = (buf: Buffer, re: RegExp, offset: number): void => {
-    assert.throws(
-      () => decodeZipmap(buf, 100),
-      (e: unknown) => e instanceof RdbError && re.test(e.message) && e.offset === offset,
-      re.source,
-    );
-  };
+  const rejects = rejectsWith(decodeZipmap, 100);
 
   test('structure checks carry the byte offset and say what is wrong', () => {
     // layout: 02 | 02 'ab' 03 02 'xyz' ee ee @1 | 01 'k' fe <u32 300> 00 v*300 @11 | ff @319

@@ -74,17 +74,7 @@ export function parseInSteps(data: Buffer, step: number, opts?: RdbParserOptions
   return parseSplit(data, cuts, opts);
 }
 
-/** A deterministic PRNG (mulberry32) so failures reproduce. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../../helpers/prng.js';
 
 /** A canonical, comparable rendering of events (Buffers as hex, bigints as strings). */
 export function canonical(events: RdbEvent[]): string {

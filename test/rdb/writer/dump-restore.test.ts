@@ -5,7 +5,7 @@
  * scores) and ZSET_2, hashes, streams v1 (type 15) and v2 (type 19).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import {
   RDB_TYPE,
@@ -16,7 +16,7 @@ import {
   splitDumpPayload,
   type KeyHeader,
 } from '@shake/rdb';
-import { startRedis, type RedisServer } from '../../harness/redis-server.js';
+import { suiteServer } from '../../harness/suite-server.js';
 import { readKeyspace } from '../../helpers/keyspace.js';
 import type { KeyRecord } from '../../helpers/records.js';
 import { assertSameRecords } from './compare.js';
@@ -35,16 +35,8 @@ function encode(s: Sample, target: number, h: KeyHeader = s.header, count?: numb
 }
 
 describe('writer: DUMP payloads RESTOREd into redis 7.0', () => {
-  let server: RedisServer;
   let c: Redis;
-  before(async () => {
-    server = await startRedis({ config: { 'enable-debug-command': 'yes' } });
-    c = server.client();
-  });
-  after(async () => {
-    c.disconnect();
-    await server.stop();
-  });
+  suiteServer({ config: { 'enable-debug-command': 'yes' } }, (client) => (c = client));
 
   for (const target of [6, 7, 8, 9, 10]) {
     it(`every type, target RDB ${target}: RESTORE and read back equal`, async () => {

@@ -4,6 +4,8 @@
  */
 import type { HashEntry, KeyHeader, RedisType, StreamEntry, StreamGroup, StreamId, ValueEvent } from '@shake/rdb';
 import type { KeyRecord, StreamRecord } from '../../helpers/records.js';
+import { groupRecords } from '../../helpers/events-to-records.js';
+import { prng } from '../../helpers/prng.js';
 
 export interface Sample {
   header: KeyHeader;
@@ -17,17 +19,7 @@ const b64 = (b: Buffer): string => b.toString('base64');
 export const buf = (s: string | Buffer): Buffer => (typeof s === 'string' ? Buffer.from(s) : s);
 export const idText = (id: StreamId): string => `${id.ms}-${id.seq}`;
 
-/** A deterministic pseudo-random generator (tests must not depend on Math.random). */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 export function header(type: RedisType, key: string | Buffer, expireAtMs: number | null = null, db = 0): KeyHeader {
   return { db, key: buf(key), type, rdbType: -1, encoding: '', expireAtMs, offset: 0 };
@@ -138,27 +130,7 @@ export function streamSample(key: string, s: StreamInput, expireAtMs: number | n
     first_id: first ? idText(first) : '0-0',
     max_deleted_entry_id: idText(s.maxDeletedEntryId ?? { ms: 0n, seq: 0n }),
     entries_added: s.entriesAdded ?? s.entries.length,
-    groups: [...groups]
-      .sort((a, b) => Buffer.compare(a.name, b.name))
-      .map((g) => ({
-        name_b64: b64(g.name),
-        last_delivered_id: idText(g.lastId),
-        entries_read: g.entriesRead,
-        pel: g.pel.map((p): [string, string, number, number] => [
-          idText(p.id),
-          b64(p.consumer ?? Buffer.alloc(0)),
-          p.deliveryTimeMs,
-          p.deliveryCount,
-        ]),
-        consumers: [...g.consumers]
-          .sort((a, b) => Buffer.compare(a.name, b.name))
-          .map((c) => ({
-            name_b64: b64(c.name),
-            seen_time_ms: c.seenTimeMs,
-            active_time_ms: c.activeTimeMs,
-            pel: c.pel.map(idText),
-          })),
-      })),
+    groups: groupRecords(groups),
   };
   return { header: h, events, expected: record(h, value) };
 }
