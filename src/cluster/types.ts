@@ -3,6 +3,7 @@
  * (shake's own, ioredis in tests): something that sends one command and yields its reply.
  */
 
+import type { RedisCaller } from '../redis/caller.js';
 import { addressOf } from '../redis/socket.js';
 
 export interface NodeAddress {
@@ -17,12 +18,11 @@ export interface SlotNode extends NodeAddress {
 }
 
 /**
- * One connection to one node. `call` resolves with the reply; a server error reply may either reject
- * (ioredis style) or resolve as an Error value (@shake/resp's RespServerError): both are understood.
+ * One connection to one node, as the router uses it (the `call` of the one connection contract,
+ * src/redis/caller.ts): a server error reply may either reject (ioredis style) or resolve as an Error value
+ * (@shake/resp's RespServerError): both are understood.
  */
-export interface CommandCaller {
-  call(argv: readonly (string | Buffer)[]): Promise<unknown>;
-}
+export type CommandCaller = Pick<RedisCaller, 'call'>;
 
 /** Opens (or returns a pooled) connection to a node. The router caches what it gets per host:port. */
 export type ConnectNode = (node: NodeAddress) => CommandCaller;

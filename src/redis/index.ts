@@ -1,3 +1,4 @@
+export type { CallerArgv, RedisCaller } from './caller.js';
 export * from './connection.js';
 export { connect } from './connect.js';
 export * from './errors.js';

@@ -6,12 +6,11 @@
  */
 import { discoverTopology, keySlot, CLUSTER_SLOTS, addressKey, type NodeAddress } from '../cluster/index.js';
 import { connect, type ConnectionOptions } from '../redis/index.js';
-import type { ScanConnection } from '../sources/scan.js';
+import type { RedisCaller } from '../redis/caller.js';
 import { readServerFacts, type ServerFacts } from '../sources/scan-server.js';
 
-export interface SourceConnection extends ScanConnection {
-  close(): Promise<void>;
-}
+/** A source node's connection: the whole connection contract (src/redis/caller.ts). */
+export type SourceConnection = RedisCaller;
 
 export type ConnectSource = (opts: ConnectionOptions) => Promise<SourceConnection>;
 

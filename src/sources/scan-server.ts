@@ -3,15 +3,13 @@
  * version (-> RDB version, PEXPIRETIME availability), bits, used memory, cluster mode and the keyspace
  * (dbs with their key and expiry counts, for RESIZEDB and for choosing the dbs to scan).
  */
+import type { RedisCaller } from '../redis/caller.js';
 import { infoText, parseInfo, serverVersion } from '../redis/server-info.js';
 
 export { parseInfo };
 
-/** The part of shake's connection (src/redis/connection.ts) the scan source uses; replies may be Error values. */
-export interface ScanConnection {
-  call(argv: ReadonlyArray<string | Buffer>): Promise<unknown>;
-  sendBatch(argvs: ReadonlyArray<ReadonlyArray<string | Buffer>>): Promise<unknown[]>;
-}
+/** The part of the connection contract (src/redis/caller.ts) the scan source uses; replies may be Error values. */
+export type ScanConnection = Pick<RedisCaller, 'call' | 'sendBatch'>;
 
 export interface ServerFacts {
   /** redis_version (Valkey reports a compatible redis_version too). */

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { RdbParser, buildDumpPayloadBuffer } from '@shake/rdb';
-import { RespServerError } from '@shake/resp';
+import { RespServerError, type RespValue } from '@shake/resp';
 import type { SourceConnection } from '../../src/rump/source-nodes.js';
 import { compileGlob } from '../../src/transforms/glob.js';
 
@@ -54,7 +54,7 @@ export function newerSourceFromRdb(file: string, info: { redisVersion: string; v
       let db = 0;
       const byName = (): Map<string, FakeKey> => new Map((dbs.get(db) ?? []).map((k) => [k.key.toString('latin1'), k]));
       let index = byName();
-      const one = (argv: ReadonlyArray<string | Buffer>): unknown => {
+      const one = (argv: ReadonlyArray<string | Buffer>): RespValue => {
         const name = String(argv[0]).toUpperCase();
         const arg = (i: number): Buffer => Buffer.from(argv[i] ?? '');
         switch (name) {

@@ -4,16 +4,13 @@
  * open-target.ts builds these over src/redis/connection.ts and src/cluster; tests may build them over
  * anything that speaks the same interface (e.g. a fault-injecting server).
  */
-import type { RespServerError, RespValue } from '@shake/resp';
+import type { RespServerError } from '@shake/resp';
 import type { RouteState } from '../../cluster/index.js';
-import type { Argv } from '../../rewrite/key-rewriter.js';
+import type { RedisCaller } from '../../redis/caller.js';
 import type { TargetProfile } from './strategy.js';
 
-export interface TargetConnection {
-  /** Writes the commands in one go; resolves with one reply per command (error replies as values). */
-  sendBatch(argvs: readonly Argv[]): Promise<RespValue[]>;
-  close(): Promise<void>;
-}
+/** A pipelined target connection: the batch half of the connection contract (src/redis/caller.ts). */
+export type TargetConnection = Pick<RedisCaller, 'sendBatch' | 'close'>;
 
 export interface TargetNode {
   /** host:port */
