@@ -13,7 +13,7 @@
  *   - a body larger than the big-key threshold (never one giant RESTORE: streamed as commands).
  * A payload this parser cannot read fails that key (counted, reported), never the run.
  */
-import { RdbError, RdbParser, type KeyHeader, type RdbEvent } from '@shake/rdb';
+import { RdbError, dumpBodyEvents, type KeyHeader, type RdbEvent } from '@shake/rdb';
 import type { Counters } from '../core/counters.js';
 import type { Entry, EntryBatch, Transform } from '../core/entry.js';
 import { planForPayload, type TargetProfile } from '../sinks/redis/strategy.js';
@@ -83,12 +83,7 @@ export class PayloadGate implements Transform {
 
 /** The value events of a DUMP body, under the key's own header (db, name, expiry). */
 function decodeBody(h: KeyHeader, raw: Buffer, version: number, batchSize: number): RdbEvent[] {
-  const parser = RdbParser.forPayloadBody(version, { batchSize, verifyChecksum: false });
-  const parsed = [...parser.push(Buffer.of(h.rdbType)), ...parser.push(raw)];
-  if (!parser.done) parsed.push(...parser.end());
-  if (parser.offset !== raw.length + 1) {
-    throw new RdbError(`${raw.length + 1 - parser.offset} unexpected bytes after the value`, parser.offset);
-  }
+  const parsed = [...dumpBodyEvents(h.rdbType, raw, version, { batchSize, verifyChecksum: false })].flat();
   const out: RdbEvent[] = [];
   let header: KeyHeader = h;
   for (const ev of parsed) {

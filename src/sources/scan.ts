@@ -11,7 +11,15 @@
  * are counted as skipped ('vanished'), never silently lost.
  */
 import { clockOffsetMs } from '../redis/clock.js';
-import { Crc64, type KeyHeader, type RdbEvent, type RedisType } from '@shake/rdb';
+import {
+  DUMP_FOOTER_SIZE,
+  RdbError,
+  splitDumpPayload,
+  type DumpPayloadParts,
+  type KeyHeader,
+  type RdbEvent,
+  type RedisType,
+} from '@shake/rdb';
 import type { Counters } from '../core/counters.js';
 import type { Entry, EntryBatch } from '../core/entry.js';
 import { printableKey } from '../core/printable-key.js';
@@ -70,8 +78,6 @@ export interface ScanSourceInfo {
   /** Keys SCAN returned more than once (dropped after the first). */
   duplicates: number;
 }
-
-const DUMP_TRAILER = 10;
 
 export class ScanSource implements AsyncIterable<EntryBatch> {
   readonly info: ScanSourceInfo = { facts: null, rdbVersion: null, functions: 0, duplicates: 0 };
@@ -260,7 +266,7 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
         this.opts.onVanished?.(db, key);
         continue;
       }
-      if (!Buffer.isBuffer(dump) || dump.length < 1 + DUMP_TRAILER) {
+      if (!Buffer.isBuffer(dump) || dump.length < 1 + DUMP_FOOTER_SIZE) {
         throw new Error(`DUMP ${printableKey(key)}: unexpected reply`);
       }
       const ttl = Number(ttlReply);
@@ -273,20 +279,20 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
   }
 
   private keyEntries(db: number, key: Buffer, payload: Buffer, expireAtMs: number | null): RdbEvent[] {
-    const end = payload.length - DUMP_TRAILER;
-    const rdbVersion = payload.readUInt16LE(end);
-    if (this.opts.verifyPayloads !== false) {
-      const stored = payload.readBigUInt64LE(end + 2);
-      const computed = new Crc64().update(payload, 0, end + 2).digest();
-      if (stored !== computed) throw new Error(`DUMP ${printableKey(key)}: payload checksum mismatch`);
+    let parts: DumpPayloadParts;
+    try {
+      parts = splitDumpPayload(payload, this.opts.verifyPayloads !== false);
+    } catch (err) {
+      if (err instanceof RdbError) throw new Error(`DUMP ${printableKey(key)}: ${err.message}`);
+      throw err;
     }
+    const { rdbType, rdbVersion, body } = parts;
     if (this.info.rdbVersion === null) this.info.rdbVersion = rdbVersion;
     else if (rdbVersion !== this.info.rdbVersion) {
       throw new Error(
         `DUMP ${printableKey(key)}: payload RDB version ${rdbVersion} differs from ${this.info.rdbVersion} (mixed-version source?)`,
       );
     }
-    const rdbType = payload[0]!;
     const t = scanTypeOfRdbType(rdbType);
     const header: KeyHeader = {
       db,
@@ -299,7 +305,7 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
     };
     return [
       { kind: 'key-start', header },
-      { kind: 'key-end', header, raw: payload.subarray(1, end) },
+      { kind: 'key-end', header, raw: body },
     ];
   }
 }

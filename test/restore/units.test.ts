@@ -4,11 +4,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildDumpPayloadBuffer, splitDumpPayload, type KeyHeader } from '@shake/rdb';
+import { buildDumpPayload, buildDumpPayloadBuffer, splitDumpPayload, type KeyHeader } from '@shake/rdb';
 import { featuresFor } from '../../src/rewrite/features.js';
 import { formatScore } from '../../src/rewrite/format.js';
 import { DbMapError, DbMapper, parseDbMap } from '../../src/sinks/redis/db-map.js';
-import { restorePayload } from '../../src/sinks/redis/payload.js';
 import { planAtEnd, planAtStart, type TargetProfile } from '../../src/sinks/redis/strategy.js';
 import { jsonlSource } from '../../src/sources/jsonl.js';
 import { detectKind } from '../../src/sources/manifest.js';
@@ -31,15 +30,16 @@ const header = (type: KeyHeader['type'], rdbType: number): KeyHeader => ({
 const opts = { bigKeyThreshold: 1 << 20, bigKeyElements: 1000 };
 
 describe('restore units', () => {
-  it('restorePayload is the DUMP payload @shake/rdb builds', () => {
+  it('the one-allocation DUMP payload restore sends equals the chunk-list payload (both @shake/rdb)', () => {
     for (const body of [Buffer.alloc(0), Buffer.from('abc'), Buffer.alloc(70_000, 0x5a)]) {
       for (const [type, version] of [
         [0, 10],
         [18, 12],
         [4, 6],
       ] as const) {
-        const mine = restorePayload(type, body, version);
-        assert.deepEqual(mine, buildDumpPayloadBuffer(type, body, version));
+        const mine = buildDumpPayloadBuffer(type, body, version);
+        assert.deepEqual(mine, Buffer.concat(buildDumpPayload(type, body, version)));
+        assert.deepEqual(buildDumpPayloadBuffer(type, [body.subarray(0, 1), body.subarray(1)], version), mine);
         assert.equal(splitDumpPayload(mine).rdbVersion, version);
       }
     }

@@ -9,13 +9,12 @@
  * Expired keys are skipped and counted; TTLs are absolute (RESTORE ... ABSTTL, PEXPIREAT).
  */
 import {
-  ChunkWriter,
   RdbError,
-  RdbParser,
-  ValueEncoder,
-  buildDumpPayload,
+  buildDumpPayloadBuffer,
+  dumpBodyEvents,
+  encodeValueEvents,
+  isValueEvent,
   type KeyHeader,
-  type RdbEvent,
   type ValueEvent,
 } from '@shake/rdb';
 import { KeyRewriter, type Argv, type RewriteLimits, type RewriteReport } from '../../rewrite/key-rewriter.js';
@@ -23,12 +22,8 @@ import type { ConnWriter } from './conn-writer.js';
 import type { SinkCore } from './core.js';
 import type { DbMapper } from './db-map.js';
 import { KeyWrite } from './key-write.js';
-import { restorePayload } from './payload.js';
 import { Prechecks } from './precheck.js';
 import { isBig, planAtEnd, planAtStart } from './strategy.js';
-
-/** Bytes of a captured body handed to the payload parser at a time. */
-const RAW_SLICE = 64 * 1024;
 
 interface CurrentKey {
   header: KeyHeader;
@@ -64,7 +59,6 @@ export class KeyLoader {
    */
   valuesFromRaw = false;
   readonly prechecks: Prechecks;
-  private readonly encoder: ValueEncoder;
   private readonly absTtl: boolean;
   private readonly replace: boolean;
 
@@ -74,7 +68,6 @@ export class KeyLoader {
     private readonly opts: KeyLoaderOptions,
   ) {
     this.prechecks = new Prechecks(core);
-    this.encoder = new ValueEncoder({ targetRdbVersion: core.target.profile.rdbVersion });
     this.absTtl = core.target.profile.features.restoreAbsTtl;
     this.replace = core.onConflict === 'replace';
   }
@@ -168,7 +161,7 @@ export class KeyLoader {
       case 'restore-raw':
         // planAtEnd checked that the target loads this type id: restamp the body for its RDB version.
         this.core.stats.restoreRaw++;
-        return this.restore(cur, restorePayload(cur.header.rdbType, raw as Buffer, profile.rdbVersion));
+        return this.restore(cur, buildDumpPayloadBuffer(cur.header.rdbType, raw as Buffer, profile.rdbVersion));
       case 'restore-encode': {
         const payload = this.encode(cur);
         if (payload) {
@@ -193,20 +186,15 @@ export class KeyLoader {
   private async fromRaw(cur: CurrentKey, raw: Buffer): Promise<void> {
     cur.replayed = true;
     this.cur = cur;
-    const parser = RdbParser.forPayloadBody(this.sourceRdbVersion ?? this.core.target.profile.rdbVersion, {
-      batchSize: 1024,
-    });
     if (cur.bigAtStart) await this.streamAsCommands(cur);
-    const feed = async (events: RdbEvent[]): Promise<void> => {
+    const version = this.sourceRdbVersion ?? this.core.target.profile.rdbVersion;
+    for (const events of dumpBodyEvents(cur.header.rdbType, raw, version, { batchSize: 1024 })) {
       for (const ev of events) {
-        if (ev.kind === 'key-start' || ev.kind === 'key-end') continue;
-        const p = this.value(ev as ValueEvent);
+        if (!isValueEvent(ev)) continue;
+        const p = this.value(ev);
         if (p) await p;
       }
-    };
-    await feed(parser.push(Buffer.from([cur.header.rdbType])));
-    for (let at = 0; at < raw.length; at += RAW_SLICE) await feed(parser.push(raw.subarray(at, at + RAW_SLICE)));
-    await feed(parser.end());
+    }
     const p = this.end(undefined);
     if (p) await p;
   }
@@ -214,22 +202,13 @@ export class KeyLoader {
   /** Keys whose value was too big to capture and came without events: the sink reads them again. */
   readonly deferred: KeyHeader[] = [];
 
+  /** The buffered value re-encoded for the target's RDB version as one DUMP payload; null when it cannot be. */
   private encode(cur: CurrentKey): Buffer | null {
-    const chunks: Buffer[] = [];
-    let writer: ChunkWriter | null = null;
+    const target = this.core.target.profile.rdbVersion;
     try {
-      this.encoder.start(
-        cur.header,
-        {
-          begin: () => (writer = new ChunkWriter((c) => chunks.push(c), 16 * 1024)),
-        },
-        cur.length,
-      );
-      for (const ev of cur.events) this.encoder.add(ev);
-      const r = this.encoder.finish();
-      (writer as ChunkWriter | null)?.flush();
+      const r = encodeValueEvents(cur.header, cur.events, { targetRdbVersion: target, length: cur.length });
       if (r.droppedFieldTtls > 0) return null;
-      return Buffer.concat(buildDumpPayload(r.rdbType, chunks, this.core.target.profile.rdbVersion));
+      return buildDumpPayloadBuffer(r.rdbType, r.body, target);
     } catch (err) {
       if (err instanceof RdbError) return null;
       throw err;

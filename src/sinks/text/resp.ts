@@ -6,7 +6,7 @@
  * The per-type value -> commands rewrite is src/rewrite's (the one restore uses), for a target that has
  * every feature (a recent Redis). Every command is described in docs/decode.md.
  */
-import { crc64, type KeyHeader, type ModuleValue } from '@shake/rdb';
+import { buildDumpPayloadBuffer, type KeyHeader, type ModuleValue } from '@shake/rdb';
 import type { Entry, EntryBatch, Sink } from '../../core/entry.js';
 import { featuresFor } from '../../rewrite/features.js';
 import { KeyRewriter, type RewriteLimits } from '../../rewrite/key-rewriter.js';
@@ -105,16 +105,9 @@ export class RespSink implements Sink {
     this.rewriter = h.type === 'module' ? null : new KeyRewriter(h, EVERYTHING, this.limits, this.emit, -Infinity);
   }
 
-  /** A DUMP payload for RESTORE: type byte, the value as the RDB holds it, RDB version (LE16), CRC64 (LE). */
+  /** A DUMP payload for RESTORE: the module value as the RDB holds it, stamped with the file's RDB version. */
   private modulePayload(m: ModuleValue): Buffer {
-    const type = this.key?.rdbType ?? 7;
-    const body = Buffer.allocUnsafe(1 + m.raw.length + 2 + 8);
-    body[0] = type;
-    m.raw.copy(body, 1);
-    body.writeUInt16LE(this.rdbVersion || 9, 1 + m.raw.length);
-    const crc = crc64(body.subarray(0, 1 + m.raw.length + 2));
-    body.writeBigUInt64LE(crc, 1 + m.raw.length + 2);
-    return body;
+    return buildDumpPayloadBuffer(this.key?.rdbType ?? 7, m.raw, this.rdbVersion || 9);
   }
 
   async close(): Promise<void> {

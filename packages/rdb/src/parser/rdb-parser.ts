@@ -97,7 +97,7 @@ export class RdbParser {
 
   /**
    * A parser for one DUMP payload body (type byte + value, no header, no opcodes, no key), written by a
-   * server of this RDB version. The caller checks the payload's footer. Used by parseDumpPayload.
+   * server of this RDB version. The caller checks the payload's footer. Used by dump-payload.ts (dumpBodyEvents).
    * @internal
    */
   static forPayloadBody(rdbVersion: number, opts: RdbParserOptions = {}): RdbParser {

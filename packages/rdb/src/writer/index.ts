@@ -1,5 +1,4 @@
 export * from './serialize.js';
 export * from './value-encoder.js';
-export * from './dump-payload.js';
 export * from './rdb-writer.js';
 export * from './encode-value.js';

@@ -19,7 +19,7 @@ import { Crc64 } from '../encodings/index.js';
 import { RdbError } from '../errors.js';
 import type { KeyHeader, RdbEvent } from '../types.js';
 import { isTypeLoadableBy, isValkeyRdbVersion, rdbHeaderFor } from '../versions.js';
-import { splitDumpPayload } from './dump-payload.js';
+import { splitDumpPayload } from '../dump-payload.js';
 import { ChunkWriter } from './serialize.js';
 import {
   ValueEncoder,
