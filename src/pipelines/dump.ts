@@ -7,14 +7,13 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { discoverTopology } from '../cluster/index.js';
 import { Counters } from '../core/counters.js';
 import { connect, type ConnectionOptions } from '../redis/index.js';
 import { STDOUT } from '../sinks/rdb-file-output.js';
 import { manifestPath, nodeFileName, writeManifest, type DumpManifest } from '../replica/dump-files.js';
 import { ReplicationError } from '../replica/errors.js';
 import { dumpViaScan } from './dump-scan.js';
-import { perMaster } from './per-master.js';
+import { perMaster, sourceTopology } from './per-master.js';
 import { dumpSnapshot, type MasterSocket } from '../replica/snapshot-dump.js';
 
 export type DumpMode = 'auto' | 'replication' | 'scan';
@@ -139,33 +138,23 @@ export async function runDump(opts: DumpRunOptions): Promise<DumpRunResult> {
 /** The masters to dump: the server itself, or every master of its cluster with its slot ranges. */
 async function listTargets(opts: DumpRunOptions): Promise<{ cluster: boolean; targets: Target[] }> {
   const c = opts.connection;
-  const conn = await connect({ ...c, db: undefined });
-  try {
-    const topo = await discoverTopology(conn, { host: c.host, port: c.port }).catch((err: Error) => {
-      const hint = /^NOAUTH/.test(err.message)
-        ? ' (give the password in SHAKE_SOURCE_PASSWORD, the URL or [source] password)'
-        : '';
-      throw new Error(`${conn.address}: ${err.message}${hint}`);
-    });
-    if (topo.mode === 'standalone') {
-      return { cluster: false, targets: [{ host: c.host, port: c.port, id: '', slots: [], path: opts.output }] };
-    }
-    const byMaster = new Map<string, Target>();
-    for (const r of topo.table.ranges()) {
-      const key = `${r.master.host}:${r.master.port}`;
-      let t = byMaster.get(key);
-      if (!t) {
-        const id = r.master.id ?? '';
-        t = { host: r.master.host, port: r.master.port, id, slots: [], path: '' };
-        t.path = join(dirname(opts.output), nodeFileName(opts.output, t));
-        byMaster.set(key, t);
-      }
-      t.slots.push([r.start, r.end]);
-    }
-    return { cluster: true, targets: [...byMaster.values()] };
-  } finally {
-    await conn.close().catch(() => {});
+  const topo = await sourceTopology(c);
+  if (topo.mode === 'standalone') {
+    return { cluster: false, targets: [{ host: c.host, port: c.port, id: '', slots: [], path: opts.output }] };
   }
+  const byMaster = new Map<string, Target>();
+  for (const r of topo.table.ranges()) {
+    const key = `${r.master.host}:${r.master.port}`;
+    let t = byMaster.get(key);
+    if (!t) {
+      const id = r.master.id ?? '';
+      t = { host: r.master.host, port: r.master.port, id, slots: [], path: '' };
+      t.path = join(dirname(opts.output), nodeFileName(opts.output, t));
+      byMaster.set(key, t);
+    }
+    t.slots.push([r.start, r.end]);
+  }
+  return { cluster: true, targets: [...byMaster.values()] };
 }
 
 async function dumpNode(opts: DumpRunOptions, t: Target, signal: AbortSignal): Promise<NodeDumpResult> {

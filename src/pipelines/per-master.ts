@@ -1,9 +1,29 @@
 /**
- * Running one task per source master in parallel (dump, sync: a cluster source has several): the first
- * failure aborts the others (they see `signal`) and is thrown with the master's host:port in front; the
+ * What the subcommands that read a live source master by master (dump, sync) share: finding the masters
+ * (the server itself, or every master of its cluster) and running one task per master in parallel, where the
+ * first failure aborts the others (they see `signal`) and is thrown with the master's host:port in front; the
  * caller's own signal aborts them all.
  */
-import type { NodeAddress } from '../cluster/index.js';
+import { discoverTopology, type NodeAddress, type Topology } from '../cluster/index.js';
+import { connect, type ConnectionOptions } from '../redis/index.js';
+
+/** What is behind the source address (standalone, or a cluster with its slot map); errors name the address. */
+export async function sourceTopology(
+  c: ConnectionOptions,
+  makeError: (message: string) => Error = (m) => new Error(m),
+): Promise<Topology> {
+  const conn = await connect({ ...c, db: undefined });
+  try {
+    return await discoverTopology(conn, { host: c.host, port: c.port }).catch((err: Error) => {
+      const hint = /^NOAUTH/.test(err.message)
+        ? ' (give the password in SHAKE_SOURCE_PASSWORD, the URL or [source] password)'
+        : '';
+      throw makeError(`${conn.address}: ${err.message}${hint}`);
+    });
+  } finally {
+    await conn.close().catch(() => {});
+  }
+}
 
 export async function perMaster<M extends NodeAddress, R>(
   masters: readonly M[],

@@ -114,8 +114,9 @@ class TxTag implements ReplyTag {
   }
 }
 
-export class BatchApplier {
-  readonly stats: ApplyStats = {
+/** Statistics of an applier that has applied nothing yet. */
+export function emptyApplyStats(): ApplyStats {
+  return {
     batches: 0,
     transactions: 0,
     splitTransactions: 0,
@@ -124,6 +125,10 @@ export class BatchApplier {
     alreadyApplied: 0,
     unknown: new Map(),
   };
+}
+
+export class BatchApplier {
+  readonly stats: ApplyStats = emptyApplyStats();
   /** The checkpoint the target holds (what was applied): replid, offset, source db there. */
   readonly applied: Checkpoint;
   /** Source db SELECTed by the stream at the end of what was read so far. */
