@@ -6,6 +6,7 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import chalk from 'chalk';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { ShakeConfig } from '../config/schema.js';
 import { describeError } from './describe-error.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -68,6 +69,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       names[path] = `--${flag}`;
     }
     return { values, names };
+  }
+
+  /** Ends with the one-line error every subcommand gives when the source or target address is missing. */
+  protected requireEndpoint(config: ShakeConfig, end: 'source' | 'target'): void {
+    if (!config[end].url) this.error(`give the ${end} with --${end} redis://host:port (or [${end}] url)`, { exit: 1 });
   }
 
   /** One line on stderr unless --quiet. */

@@ -3,6 +3,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { formatBytes, Progress } from '../cli/progress.js';
 import { DumpProgress, runDump, type DumpMode, type NodeDumpResult } from '../pipelines/dump.js';
 import { connectionFromSection } from '../redis/endpoint.js';
+import { SOURCE_KEYS, sourceFlags } from '../cli/endpoint-flags.js';
 
 export default class Dump extends BaseCommand<typeof Dump> {
   static override summary = 'Save an RDB file of a live Redis: as a replica (PSYNC/SYNC), or with SCAN + DUMP.';
@@ -18,8 +19,7 @@ export default class Dump extends BaseCommand<typeof Dump> {
   ];
 
   static override flags = {
-    source: Flags.string({ char: 's', summary: 'Source URL: redis://[user@]host:port, rediss:// for TLS.' }),
-    'source-user': Flags.string({ summary: 'ACL user (password: SHAKE_SOURCE_PASSWORD or the config file).' }),
+    ...sourceFlags,
     output: Flags.string({
       char: 'o',
       summary: 'RDB file to write, - for standard output (for a cluster: the stem of the per-node files).',
@@ -33,24 +33,14 @@ export default class Dump extends BaseCommand<typeof Dump> {
 
   public async run(): Promise<void> {
     const f = this.flags;
-    const { config } = this.loadConfig(
-      {
-        'source.url': f.source,
-        'source.user': f['source-user'],
-        'dump.mode': f.mode,
-        'dump.timeout_ms': f['timeout-ms'],
-        'dump.scan_count': f['scan-count'],
-      },
-      {
-        'source.url': '--source',
-        'source.user': '--source-user',
-        'dump.mode': '--mode',
-        'dump.timeout_ms': '--timeout-ms',
-        'dump.scan_count': '--scan-count',
-      },
-    );
-    if (!config.source.url)
-      this.error('give the source with --source redis://host:port (or [source] url)', { exit: 1 });
+    const { values, names } = this.flagSettings({
+      ...SOURCE_KEYS,
+      'dump.mode': 'mode',
+      'dump.timeout_ms': 'timeout-ms',
+      'dump.scan_count': 'scan-count',
+    });
+    const { config } = this.loadConfig(values, names);
+    this.requireEndpoint(config, 'source');
     const d = config.dump;
     const progress = new DumpProgress();
     const bar = Progress.wanted(f.quiet, config.log.progress)

@@ -12,6 +12,7 @@ import { restore, type RestoreRun } from '../pipelines/restore.js';
 import { restoreReport } from '../pipelines/restore-report.js';
 import { connLimitsOf } from '../sinks/redis/conn-writer.js';
 import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
+import { TARGET_KEYS, targetFlags } from '../cli/endpoint-flags.js';
 
 export default class Restore extends BaseCommand<typeof Restore> {
   static override summary =
@@ -36,8 +37,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
   };
 
   static override flags = {
-    target: Flags.string({ char: 't', summary: 'Target URL: redis://[user@]host:port, rediss:// for TLS.' }),
-    'target-user': Flags.string({ summary: 'ACL user (password: SHAKE_TARGET_PASSWORD or the config file).' }),
+    ...targetFlags,
     'target-type': Flags.string({ options: ['auto', 'standalone', 'cluster', 'proxy'], summary: 'Default: detect.' }),
     'on-conflict': Flags.string({
       options: ['replace', 'skip', 'error'],
@@ -62,9 +62,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
   public async run(): Promise<void> {
     const f = this.flags;
     const { values, names } = this.flagSettings({
-      'target.url': 'target',
-      'target.user': 'target-user',
-      'target.type': 'target-type',
+      ...TARGET_KEYS,
       'restore.on_conflict': 'on-conflict',
       'restore.on_error': 'on-error',
       'restore.functions': 'functions',
@@ -75,8 +73,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
     });
     const { config } = this.loadConfig(values, names);
     const r = config.restore;
-    if (!config.target.url)
-      this.error('give the target with --target redis://host:port (or [target] url)', { exit: 1 });
+    this.requireEndpoint(config, 'target');
     const connection = connectionFromSection(config.target);
     const dbMap = parseDbMap(r.db_map);
     if (connection.db && r.db_map === '') dbMap.rest = connection.db;

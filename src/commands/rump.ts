@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { Progress } from '../cli/progress.js';
 import { failureLine, summaryLine } from '../cli/summary.js';
 import type { ShakeConfig } from '../config/schema.js';
 import { Counters } from '../core/counters.js';
@@ -12,6 +13,7 @@ import { parseDbMap } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
 import { connLimitsOf } from '../sinks/redis/conn-writer.js';
 import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
+import { SOURCE_KEYS, TARGET_KEYS, sourceFlags, targetFlags } from '../cli/endpoint-flags.js';
 
 export default class Rump extends BaseCommand<typeof Rump> {
   static override summary =
@@ -27,10 +29,8 @@ export default class Rump extends BaseCommand<typeof Rump> {
   ];
 
   static override flags = {
-    source: Flags.string({ char: 's', summary: 'Source URL: redis://[user@]host:port, rediss:// for TLS.' }),
-    'source-user': Flags.string({ summary: 'Source ACL user (password: SHAKE_SOURCE_PASSWORD or the config).' }),
-    target: Flags.string({ char: 't', summary: 'Target URL: redis://[user@]host:port, rediss:// for TLS.' }),
-    'target-user': Flags.string({ summary: 'Target ACL user (password: SHAKE_TARGET_PASSWORD or the config).' }),
+    ...sourceFlags,
+    ...targetFlags,
     'target-type': Flags.string({ options: ['auto', 'standalone', 'cluster', 'proxy'], summary: 'Default: detect.' }),
     'tls-ca': Flags.string({ summary: 'CA bundle (PEM) to verify the TLS end(s) with.' }),
     'tls-insecure': Flags.boolean({ summary: 'Do not verify TLS certificates (testing only).' }),
@@ -69,10 +69,8 @@ export default class Rump extends BaseCommand<typeof Rump> {
       names[`${end}.tls_insecure`] = '--tls-insecure';
     }
     const { config } = this.loadConfig(values, names);
-    if (!config.source.url)
-      this.error('give the source with --source redis://host:port (or [source] url)', { exit: 1 });
-    if (!config.target.url)
-      this.error('give the target with --target redis://host:port (or [target] url)', { exit: 1 });
+    this.requireEndpoint(config, 'source');
+    this.requireEndpoint(config, 'target');
     const r = config.restore;
     const ru = config.rump;
     const targetConn = connectionFromSection(config.target);
@@ -157,29 +155,20 @@ export default class Rump extends BaseCommand<typeof Rump> {
   private drawProgress(stats: RumpStats, counters: Counters, config: ShakeConfig): () => void {
     if (this.flags.quiet || config.log.progress === 'never') return () => {};
     const meter = new RateMeter();
-    const tty = process.stderr.isTTY === true;
-    const timer = setInterval(
-      () => {
-        const line = progressLine(stats, counters, meter.update(keysScanned(counters) + stats.live.recopied));
-        process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-      },
-      tty ? 250 : 30_000,
-    );
-    timer.unref();
-    return () => {
-      clearInterval(timer);
-      if (tty) process.stderr.write('\r\x1b[2K');
-    };
+    const bar = new Progress({
+      done: () => 0,
+      total: () => null,
+      keys: () => keysScanned(counters),
+      detail: () => progressLine(stats, counters, meter.update(keysScanned(counters) + stats.live.recopied)),
+    }).start(process.stderr.isTTY === true ? 250 : 30_000);
+    return () => bar.stop();
   }
 }
 
 /** Each flag and the config key it sets (`section.key` -> flag), once. */
 const FLAG_KEYS: Record<string, string> = {
-  'source.url': 'source',
-  'source.user': 'source-user',
-  'target.url': 'target',
-  'target.user': 'target-user',
-  'target.type': 'target-type',
+  ...SOURCE_KEYS,
+  ...TARGET_KEYS,
   'rump.rate': 'rate',
   'rump.rate_bytes': 'rate-bytes',
   'rump.scan_count': 'count',

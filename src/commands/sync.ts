@@ -8,6 +8,7 @@ import { connLimitsOf } from '../sinks/redis/conn-writer.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
 import { sync, SyncProgress, type SyncResult } from '../pipelines/sync.js';
+import { SOURCE_KEYS, TARGET_KEYS, sourceFlags, targetFlags } from '../cli/endpoint-flags.js';
 
 export default class Sync extends BaseCommand<typeof Sync> {
   static override summary = 'Copy a live Redis by acting as its replica: snapshot, then every write, exactly once.';
@@ -23,10 +24,8 @@ export default class Sync extends BaseCommand<typeof Sync> {
   ];
 
   static override flags = {
-    source: Flags.string({ char: 's', summary: 'Source URL (any node of a cluster): redis://[user@]host:port.' }),
-    'source-user': Flags.string({ summary: 'ACL user (password: SHAKE_SOURCE_PASSWORD or the config file).' }),
-    target: Flags.string({ char: 't', summary: 'Target URL: redis://[user@]host:port, rediss:// for TLS.' }),
-    'target-user': Flags.string({ summary: 'ACL user (password: SHAKE_TARGET_PASSWORD or the config file).' }),
+    ...sourceFlags,
+    ...targetFlags,
     'target-type': Flags.string({ options: ['auto', 'standalone', 'cluster'], summary: 'Default: detect.' }),
     'on-conflict': Flags.string({
       options: ['replace', 'error'],
@@ -53,10 +52,8 @@ export default class Sync extends BaseCommand<typeof Sync> {
     const f = this.flags;
     const { values, names } = this.flagSettings(FLAG_KEYS);
     const { config } = this.loadConfig(values, names);
-    if (!config.source.url)
-      this.error('give the source with --source redis://host:port (or [source] url)', { exit: 1 });
-    if (!config.target.url)
-      this.error('give the target with --target redis://host:port (or [target] url)', { exit: 1 });
+    this.requireEndpoint(config, 'source');
+    this.requireEndpoint(config, 'target');
     const r = config.restore;
     const s = config.sync;
     const targetConn = connectionFromSection(config.target);
@@ -135,11 +132,8 @@ export default class Sync extends BaseCommand<typeof Sync> {
 
 /** `section.key` -> flag, once. */
 const FLAG_KEYS: Record<string, string> = {
-  'source.url': 'source',
-  'source.user': 'source-user',
-  'target.url': 'target',
-  'target.user': 'target-user',
-  'target.type': 'target-type',
+  ...SOURCE_KEYS,
+  ...TARGET_KEYS,
   'sync.on_conflict': 'on-conflict',
   'sync.functions': 'functions',
   'sync.forward_publish': 'forward-publish',
