@@ -1,6 +1,7 @@
 /**
- * A progress line on stderr (bytes read of total, rate, keys), redrawn a few times a second, only when
- * stderr is a terminal. The pipeline knows nothing of it: it reads counters through the getters given.
+ * A progress line on stderr (bytes read of total, rate, keys), redrawn a few times a second on a terminal;
+ * on anything else (a log file), when a subcommand asks for it, printed as a plain line now and then. The
+ * pipeline knows nothing of it: it reads counters through the getters given.
  */
 import chalk from 'chalk';
 
@@ -64,6 +65,10 @@ export class Progress {
   }
 
   private draw(): void {
+    if (this.stream.isTTY !== true) {
+      this.stream.write(`${this.line()}\n`);
+      return;
+    }
     this.stream.write(`\r\x1b[2K${this.line()}`);
     this.drawn = true;
   }
