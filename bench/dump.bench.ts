@@ -13,44 +13,11 @@ import { connect } from '../src/redis/index.js';
 import { dumpSnapshot } from '../src/replica/snapshot-dump.js';
 import { startRedis } from '../test/harness/redis-server.js';
 import { cli, opt } from './lib/args.js';
+import { fill, keyCount } from './lib/live-source.js';
 import { median, timed, type Timed } from './lib/timing.js';
 
 const KEYS = opt('keys', 1_000_000);
 const RUNS = opt('runs', 3);
-async function fill(port: number): Promise<void> {
-  const conn = await connect({ host: '127.0.0.1', port });
-  const strings = Math.round(KEYS * 0.6);
-  await conn.callOrThrow(['DEBUG', 'POPULATE', String(strings), 'str', '64']);
-  const per = Math.floor((KEYS - strings) / 4);
-  const kinds = ['hash', 'list', 'set', 'zset'] as const;
-  let batch: (string | Buffer)[][] = [];
-  for (const kind of kinds) {
-    for (let i = 0; i < per; i++) {
-      const key = `${kind}:${i}`;
-      const argv: string[] =
-        kind === 'hash'
-          ? ['HSET', key]
-          : kind === 'list'
-            ? ['RPUSH', key]
-            : kind === 'set'
-              ? ['SADD', key]
-              : ['ZADD', key];
-      for (let j = 0; j < 20; j++) {
-        if (kind === 'hash') argv.push(`field:${j}`, `value:${i}:${j}:${'x'.repeat(j)}`);
-        else if (kind === 'zset') argv.push(String(i * 0.5 + j), `member:${i}:${j}`);
-        else argv.push(`element:${i}:${j}`);
-      }
-      batch.push(argv);
-      if (i % 10 === 0) batch.push(['PEXPIREAT', key, String(4102444800000 + i)]);
-      if (batch.length >= 2000) {
-        await conn.sendBatch(batch);
-        batch = [];
-      }
-    }
-  }
-  if (batch.length > 0) await conn.sendBatch(batch);
-  await conn.close();
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'shake-dump-bench-'));
@@ -59,11 +26,11 @@ async function main(): Promise<void> {
   });
   try {
     const t0 = Date.now();
-    await fill(server.port);
     const admin = await connect({ host: '127.0.0.1', port: server.port });
-    const dbsize = await admin.callOrThrow(['DBSIZE']);
+    await fill(admin, KEYS);
+    const dbsize = await keyCount(server.port);
     console.log(
-      `dataset: ${String(dbsize)} keys (60% strings, 10% each hash/list/set/zset of 20 elements, TTLs) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      `dataset: ${dbsize} keys (bench/lib/live-source.ts: 55% strings, 9% each hash/list/set/zset of 10 elements, streams, TTLs) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     );
     const rows: string[] = [];
     for (const diskless of [true, false]) {

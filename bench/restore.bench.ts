@@ -12,9 +12,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { connect } from '../src/redis/index.js';
 import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
 import { args, cli, opt } from './lib/args.js';
+import { keyCount } from './lib/live-source.js';
 import { ensureMixedRdb } from './lib/mixed-rdb.js';
 import { median, parseTimeLine } from './lib/timing.js';
 
@@ -49,15 +49,7 @@ function timedPipe(script: string): Timed {
   return { secs: Number(process.hrtime.bigint() - t) / 1e9, cpu: null, rssMb: null };
 }
 
-async function dbsize(server: RedisServer): Promise<number> {
-  const c = await connect({ host: server.host, port: server.port });
-  try {
-    const info = String(await c.callOrThrow(['INFO', 'keyspace']));
-    return [...info.matchAll(/keys=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
-  } finally {
-    await c.close();
-  }
-}
+const dbsize = (server: RedisServer): Promise<number> => keyCount(server.port);
 
 async function main(): Promise<void> {
   const rdbPath = await ensureMixedRdb(KEYS, args.includes('--rebuild'));

@@ -19,7 +19,7 @@ import { openTarget } from '../src/sinks/redis/open-target.js';
 import { restore } from '../src/pipelines/restore.js';
 import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
 import { cli, opt } from './lib/args.js';
-import { fill, replicate } from './lib/live-source.js';
+import { fill, keyCount, replicate } from './lib/live-source.js';
 import { timed } from './lib/timing.js';
 
 interface LatencyResult {
@@ -84,14 +84,7 @@ async function info(port: number, section: string): Promise<string> {
   }
 }
 
-async function dbsize(port: number): Promise<number> {
-  const c = await connect({ host: '127.0.0.1', port });
-  try {
-    return Number(await c.callOrThrow(['DBSIZE']));
-  } finally {
-    await c.close();
-  }
-}
+const dbsize = keyCount;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 

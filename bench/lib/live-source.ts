@@ -1,6 +1,7 @@
 /**
- * The live source the replication benches share (rump, sync): the mixed >= 1M-key dataset written into a running
- * server, and a native replica (REPLICAOF) timed until its link is up and the snapshot loaded.
+ * The live source the benches share (dump, rump, sync): the one mixed >= 1M-key dataset recipe written into a
+ * running server, the one key count (every db), and a native replica (REPLICAOF) timed until its link is up and
+ * the snapshot loaded.
  */
 import { connect, type RedisConnection } from '../../src/redis/index.js';
 import { startRedis, type RedisServer } from '../../test/harness/redis-server.js';
@@ -43,6 +44,17 @@ export async function fill(conn: RedisConnection, keys: number): Promise<void> {
     }
   }
   if (batch.length > 0) await conn.sendBatch(batch);
+}
+
+/** Keys in every db of the server at `port` (INFO keyspace): the one key count of the benches. */
+export async function keyCount(port: number): Promise<number> {
+  const c = await connect({ host: '127.0.0.1', port });
+  try {
+    const info = String(await c.callOrThrow(['INFO', 'keyspace']));
+    return [...info.matchAll(/keys=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  } finally {
+    await c.close();
+  }
 }
 
 /** Seconds from REPLICAOF until the replica's link is up and the snapshot is loaded (a fresh replica). */
