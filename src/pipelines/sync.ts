@@ -16,6 +16,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RespServerError, type RespValue } from '@shake/resp';
+import { discoverTopology } from '../cluster/index.js';
 import { Counters } from '../core/counters.js';
 import { connect, RedisAuthError, RedisConnectionError, type ConnectionOptions } from '../redis/index.js';
 import { ReplicationError } from '../replica/errors.js';
@@ -28,11 +29,10 @@ import { DEFAULT_CONN_LIMITS, type ConnLimits } from '../sinks/redis/conn-writer
 import { defaultConfig } from '../config/schema.js';
 import { SinkCore, type ConflictPolicy } from '../sinks/redis/core.js';
 import { DbMapper, type DbMapSpec } from '../sinks/redis/db-map.js';
-import { perMaster, sourceTopology } from './per-master.js';
 import { flushTarget, restore, type RestoreRun } from './restore.js';
 import { emptyStats } from '../sinks/redis/stats.js';
 import type { RedisTarget, TargetNode } from '../sinks/redis/target.js';
-import { BatchApplier, emptyApplyStats, type ApplyStats } from '../sync/apply.js';
+import { BatchApplier, type ApplyStats } from '../sync/apply.js';
 import {
   checkpointKey,
   CHECKPOINT_PREFIX,
@@ -149,19 +149,47 @@ export class SyncError extends Error {
 export async function sync(opts: SyncOptions): Promise<SyncResult> {
   mkdirSync(opts.stateDir, { recursive: true });
   const masters = await sourceMasters(opts.source);
-  const links = await perMaster(masters, opts.signal, (m, signal) => syncMaster(opts, m, signal));
-  return {
-    links,
-    caughtUp: opts.untilCaughtUp === true && !opts.signal?.aborted,
-    interrupted: opts.signal?.aborted === true,
-  };
+  const inner = new AbortController();
+  const onOuter = (): void => inner.abort();
+  opts.signal?.addEventListener('abort', onOuter, { once: true });
+  try {
+    const links = await Promise.all(
+      masters.map((m) =>
+        syncMaster(opts, m, inner.signal).catch((err: unknown) => {
+          inner.abort();
+          const e = err as Error;
+          if (masters.length > 1 && !e.message.includes(`${m.host}:${m.port}`)) {
+            e.message = `${m.host}:${m.port}: ${e.message}`;
+          }
+          throw e;
+        }),
+      ),
+    );
+    return {
+      links,
+      caughtUp: opts.untilCaughtUp === true && !opts.signal?.aborted,
+      interrupted: opts.signal?.aborted === true,
+    };
+  } finally {
+    opts.signal?.removeEventListener('abort', onOuter);
+  }
 }
 
 /** The source's masters: itself, or every master of its cluster. */
 async function sourceMasters(c: ConnectionOptions): Promise<ConnectionOptions[]> {
-  const topo = await sourceTopology(c, (m) => new SyncError(m));
-  if (topo.mode === 'standalone') return [{ ...c, db: undefined }];
-  return topo.table.masters().map((m) => ({ ...c, host: m.host, port: m.port, db: undefined }));
+  const conn = await connect({ ...c, db: undefined });
+  try {
+    const topo = await discoverTopology(conn, { host: c.host, port: c.port }).catch((err: Error) => {
+      const hint = /^NOAUTH/.test(err.message)
+        ? ' (give the password in SHAKE_SOURCE_PASSWORD, the URL or [source] password)'
+        : '';
+      throw new SyncError(`${conn.address}: ${err.message}${hint}`);
+    });
+    if (topo.mode === 'standalone') return [{ ...c, db: undefined }];
+    return topo.table.masters().map((m) => ({ ...c, host: m.host, port: m.port, db: undefined }));
+  } finally {
+    await conn.close().catch(() => {});
+  }
 }
 
 function safeName(name: string): string {
@@ -255,6 +283,18 @@ async function syncMaster(opts: SyncOptions, source: ConnectionOptions, signal: 
 
 /** Defaults for library callers that give none: the schema's ([sync] in conf/shake.conf). */
 const DEFAULTS = defaultConfig().sync;
+
+function emptyApplyStats(): ApplyStats {
+  return {
+    batches: 0,
+    transactions: 0,
+    splitTransactions: 0,
+    splitCommands: 0,
+    publishSkipped: 0,
+    alreadyApplied: 0,
+    unknown: new Map(),
+  };
+}
 
 interface SessionContext {
   opts: SyncOptions;
