@@ -82,10 +82,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** Exit 1 with the one line that says why: written even with --quiet (which silences only the summaries). */
-  protected exitFailed(line: string): never {
+  protected exitFailed(line: string, code = 1): never {
     const color = process.stderr.isTTY ? chalk.red : (s: string) => s;
     process.stderr.write(`${color('error:')} ${line}\n`);
-    this.exit(1);
+    this.exit(code);
   }
 
   protected override async catch(err: Error & { exitCode?: number }): Promise<never> {

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { failureLine } from '../cli/summary.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { Progress } from '../cli/progress.js';
 import { syncProgressLine, syncReport } from '../pipelines/sync-report.js';
@@ -126,7 +127,16 @@ export default class Sync extends BaseCommand<typeof Sync> {
       );
       code = Math.max(code, v);
     }
-    if (code !== 0) this.exit(code);
+    if (code !== 0) {
+      // One line that says why, also with --quiet.
+      const link = result.links.find((l) => l.counters.failed > 0);
+      const line = link ? failureLine(link.counters, null, false) : null;
+      if (link && line) this.exitFailed(`${link.name}: ${line}`, code);
+      this.exitFailed(
+        code === 2 ? 'verify: the copy could not be checked' : 'verify: the target differs from the source',
+        code,
+      );
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The spool keeps the replica link drained: a target throttled by DEBUG SLEEP falls far behind a source whose
- * `client-output-buffer-limit replica` is 2 MB, yet the source never drops shake (no reconnect, one full sync)
+ * `client-output-buffer-limit replica` is 4 MB, yet the source never drops shake (no reconnect, one full sync)
  * and the target ends equal. Plus the spool's own unit behaviour (order, offsets, segments, the size bound) and
  * the master-only command rewrites.
  */
@@ -112,7 +112,7 @@ describe('sync into a throttled target: the spool keeps the source from dropping
     [source, target] = await Promise.all([
       startRedis({
         config: {
-          'client-output-buffer-limit': 'replica 2mb 2mb 1',
+          'client-output-buffer-limit': 'replica 4mb 4mb 1',
           'repl-backlog-size': '1mb',
           'enable-debug-command': 'yes',
         },
@@ -142,7 +142,7 @@ describe('sync into a throttled target: the spool keeps the source from dropping
       const p = src.pipeline();
       for (let i = 0; i < 300; i++) p.set(`k:${round}:${i}`, value).incr('counter');
       await p.exec();
-      await sleep(15); // paced: a reader that is not starved of CPU keeps the source's buffer under its limit
+      await sleep(25); // paced: a reader that is not starved of CPU keeps the source's buffer under its limit
     }
     await asleep;
     sleeper.disconnect();
@@ -150,7 +150,7 @@ describe('sync into a throttled target: the spool keeps the source from dropping
     const result = await run.stop();
     const link = result.links[0]!;
     assert.equal(link.reconnects, 0);
-    assert.ok(link.peakSpoolBytes > 4 << 20, `spool peak ${link.peakSpoolBytes} (the source allows shake 2 MB)`);
+    assert.ok(link.peakSpoolBytes > 4 << 20, `spool peak ${link.peakSpoolBytes} (the source allows shake 4 MB)`);
     const after = await syncStats(src);
     assert.equal(after.full, before.full + 1, 'the source never dropped shake (one full sync)');
     assert.equal(await dst.dbsize(), (await src.dbsize()) + 1);
