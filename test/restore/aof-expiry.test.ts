@@ -9,7 +9,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,8 +17,7 @@ import { encodeCommandToBuffer } from '@shake/resp';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';
-import type { KeyRecord } from '../helpers/records.js';
-import { restoreInto } from './helpers.js';
+import { loadedByRedis, restoreInto } from './helpers.js';
 
 const DAY = 86_400_000;
 type Cmd = (string | Buffer | number)[];
@@ -101,25 +100,6 @@ function commands(past: number, future: number, soon: number, payload: Buffer): 
     // the keys of the RDB part
     ['PERSIST', 'base:persisted'],
   ];
-}
-
-/** What redis-server 7.0 holds after loading `files` (copied into a fresh dir) at start-up. */
-async function loadedByRedis(files: { from: string; to: string }[]): Promise<KeyRecord[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'shake-aof-ref-'));
-  try {
-    for (const f of files) {
-      mkdirSync(join(dir, f.to, '..'), { recursive: true });
-      copyFileSync(f.from, join(dir, f.to));
-    }
-    const s = await startRedis({ config: { dir, appendonly: 'yes' } });
-    try {
-      return await readKeyspace({ host: s.host, port: s.port });
-    } finally {
-      await s.stop();
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 describe('AOF replay: expiries as redis-server loading the AOF', () => {

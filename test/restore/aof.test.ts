@@ -6,8 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AofCommandParser, AofError, type AofCommand } from '../../src/sources/aof-commands.js';
 import { aofSource } from '../../src/sources/aof.js';
@@ -18,7 +17,7 @@ import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import { fixturesDir, loadExpected } from '../helpers/load-records.js';
 import { aliveAt, type KeyRecord, type StreamRecord } from '../helpers/records.js';
-import { alignFor70, restoreInto } from './helpers.js';
+import { alignFor70, loadedByRedis, restoreInto } from './helpers.js';
 
 const MULTIPART = join(fixturesDir, 'aof', 'redis-7.0-multipart');
 const PREAMBLE = join(fixturesDir, 'aof', 'redis-6.2-preamble');
@@ -148,21 +147,11 @@ describe('AOF source', () => {
   });
 });
 
-/** What redis-server 7.0 itself holds after loading the same AOF at start-up (the reference for replay). */
-async function loadedByRedis(input: string): Promise<KeyRecord[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'shake-aof-'));
-  try {
-    if (input.endsWith('appendonly.aof')) copyFileSync(input, join(dir, 'appendonly.aof'));
-    else cpSync(join(MULTIPART, 'appendonlydir'), join(dir, 'appendonlydir'), { recursive: true });
-    const s = await startRedis({ config: { dir, appendonly: 'yes' } });
-    try {
-      return await readKeyspace({ host: s.host, port: s.port });
-    } finally {
-      await s.stop();
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** The files redis-server loads for `input`: a single appendonly.aof, or the multi-part appendonlydir. */
+function aofFiles(input: string): { from: string; to: string }[] {
+  if (input.endsWith('appendonly.aof')) return [{ from: input, to: 'appendonly.aof' }];
+  const dir = join(MULTIPART, 'appendonlydir');
+  return readdirSync(dir).map((f) => ({ from: join(dir, f), to: join('appendonlydir', f) }));
 }
 
 describe('restore AOF fixtures into redis 7.0', () => {
@@ -200,7 +189,7 @@ describe('restore AOF fixtures into redis 7.0', () => {
       const actual = await readKeyspace({ host: server.host, port: server.port });
       // 1. Exactly what redis-server 7.0 holds after loading the same AOF itself, at `now` (replayed XCLAIMs set
       //    the consumer's seen time to the time of loading, so those are compared within 2 s).
-      const reloaded = aliveAt(await loadedByRedis(input), now).map((r) =>
+      const reloaded = aliveAt(await loadedByRedis(aofFiles(input)), now).map((r) =>
         r.type === 'stream' ? { ...r, times_approx: true } : r,
       );
       // Through commands, a group whose source (RDB 9) stored no entries_read stays unknown, where redis-server's

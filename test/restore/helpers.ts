@@ -4,6 +4,11 @@
  */
 import { openTarget, type OpenTargetOptions } from '../../src/sinks/redis/open-target.js';
 import { restore, type RestoreOptions, type RestoreRun } from '../../src/pipelines/restore.js';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRedis } from '../harness/redis-server.js';
+import { readKeyspace } from '../helpers/keyspace.js';
 import type { KeyRecord, StreamRecord } from '../helpers/records.js';
 
 export type RestoreArgs = Omit<RestoreOptions, 'target' | 'input'> & {
@@ -91,4 +96,26 @@ export function withoutSeenTimes(records: KeyRecord[]): KeyRecord[] {
     ...v,
     groups: v.groups.map((g) => ({ ...g, consumers: g.consumers.map((c) => ({ ...c, seen_time_ms: 0 })) })),
   }));
+}
+
+/**
+ * What redis-server 7.0 itself holds after loading these files at start-up (an AOF, a preamble file, or an
+ * appendonlydir with its manifest), each copied to `to` in a fresh dir: the reference for any replay.
+ */
+export async function loadedByRedis(files: { from: string; to: string }[]): Promise<KeyRecord[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'shake-aof-ref-'));
+  try {
+    for (const f of files) {
+      mkdirSync(join(dir, f.to, '..'), { recursive: true });
+      copyFileSync(f.from, join(dir, f.to));
+    }
+    const s = await startRedis({ config: { dir, appendonly: 'yes' } });
+    try {
+      return await readKeyspace({ host: s.host, port: s.port });
+    } finally {
+      await s.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
