@@ -26,7 +26,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: BaseFlags<T>;
   protected args!: BaseArgs<T>;
-  /** Aborted on the first Ctrl-C (pipelines drain and report); a second Ctrl-C exits at once. */
+  /** Aborted on the first Ctrl-C or SIGTERM (pipelines drain and report); a second one exits at once. */
   protected readonly abort = new AbortController();
 
   public override async init(): Promise<void> {
@@ -39,10 +39,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     });
     this.flags = flags as BaseFlags<T>;
     this.args = args as BaseArgs<T>;
-    process.once('SIGINT', () => {
+    // SIGTERM (a container stop, systemd, kill) is Ctrl-C: stop reading, drain, report, clean up. A second
+    // signal of either kind exits at once.
+    const first = (): void => {
+      process.removeListener('SIGINT', first);
+      process.removeListener('SIGTERM', first);
       this.abort.abort();
       process.once('SIGINT', () => process.exit(130));
-    });
+      process.once('SIGTERM', () => process.exit(143));
+    };
+    process.once('SIGINT', first);
+    process.once('SIGTERM', first);
   }
 
   /** Config from --config (or ./shake.conf), the environment, and these flag values (`section.key` -> value). */

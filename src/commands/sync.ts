@@ -61,7 +61,6 @@ export default class Sync extends BaseCommand<typeof Sync> {
     const dbMap = parseDbMap(r.db_map);
     if (targetConn.db && r.db_map === '') dbMap.rest = targetConn.db;
     const kind = config.target.type === 'auto' ? undefined : config.target.type;
-    process.once('SIGTERM', () => this.abort.abort());
     const progress = new SyncProgress();
     const started = Date.now();
     const bar = Progress.wanted(f.quiet, config.log.progress)

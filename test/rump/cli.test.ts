@@ -90,34 +90,37 @@ describe('shake rump (CLI): TLS source, minimal ACL user, ElastiCache-like', { s
     assertRecordsMatch(dst, src, { approxMs: 0 });
   });
 
-  test('--live checks notifications with probe writes (CONFIG refused), follows writes, stops on SIGINT with a summary', async (t) => {
-    if (!tlsOk) return t.skip('no TLS support in this redis-server');
-    const child = spawn(
-      process.execPath,
-      [binRun, 'rump', '--source', sourceUrl(), '--tls-ca', source.tls!.caCertFile, '--target', target.url, '--live'],
-      { cwd: repoRoot, env: cleanEnv(env()), stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on('close', r));
-    try {
-      await waitFor('the first pass', () => stderr.includes('following the source'), 30_000);
-      const c = source.client({ password: 'admin-secret' });
-      const d = target.client();
-      await c.set('written-live', 'yes');
-      await c.del('k:7');
-      await waitFor(
-        'the live write',
-        async () => (await d.get('written-live')) === 'yes' && (await d.exists('k:7')) === 0,
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    test(`--live checks notifications with probe writes (CONFIG refused), follows writes, stops on ${signal} with a summary`, async (t) => {
+      if (!tlsOk) return t.skip('no TLS support in this redis-server');
+      const child = spawn(
+        process.execPath,
+        [binRun, 'rump', '--source', sourceUrl(), '--tls-ca', source.tls!.caCertFile, '--target', target.url, '--live'],
+        { cwd: repoRoot, env: cleanEnv(env()), stdio: ['ignore', 'ignore', 'pipe'] },
       );
-      c.disconnect();
-      d.disconnect();
-      child.kill('SIGINT');
-      assert.equal(await exited, 0, stderr);
-      assert.match(stderr, /notifications: 127.0.0.1:\d+: probe writes ok/);
-      assert.match(stderr, /live: \d+ key events, \d+ re-copies, 1 deletions/);
-    } finally {
-      child.kill('SIGKILL');
-    }
-  });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on('close', r));
+      try {
+        await waitFor('the first pass', () => stderr.includes('following the source'), 30_000);
+        const c = source.client({ password: 'admin-secret' });
+        const d = target.client();
+        // Keys of this run's own (the two runs share the servers).
+        const gone = signal === 'SIGINT' ? 'k:7' : 'k:8';
+        await c.set(`written-live:${signal}`, 'yes');
+        await c.del(gone);
+        await waitFor(
+          'the live write',
+          async () => (await d.get(`written-live:${signal}`)) === 'yes' && (await d.exists(gone)) === 0,
+        );
+        c.disconnect();
+        d.disconnect();
+        child.kill(signal);
+        assert.equal(await exited, 0, stderr);
+        assert.match(stderr, /notifications: 127.0.0.1:\d+: probe writes ok/);
+        assert.match(stderr, /live: \d+ key events, \d+ re-copies, 1 deletions/);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    });
 });
