@@ -17,7 +17,7 @@ const TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as c
 export default class Check extends BaseCommand<typeof Check> {
   static override summary = 'Verify that a target holds exactly what the source holds: keys, types, values, TTLs.';
   static override description =
-    'The source is a live Redis (standalone or cluster) or an RDB file; the target standalone, cluster or proxy. ' +
+    'The source is a live Redis (standalone or cluster), an RDB file or a shake dump manifest; the target standalone, cluster or proxy. ' +
     'Exit 0: equal; 1: differences found; 2: could not check. See docs/check.md.';
   static override examples = [
     '<%= config.bin %> check --source redis://10.0.0.5:6379 --target redis://127.0.0.1:6380 --report diff.jsonl',
@@ -26,7 +26,10 @@ export default class Check extends BaseCommand<typeof Check> {
   ];
 
   static override flags = {
-    source: Flags.string({ char: 's', summary: 'Source: redis://host:port (rediss:// for TLS), or an RDB file.' }),
+    source: Flags.string({
+      char: 's',
+      summary: 'Source: redis://host:port (rediss:// for TLS), an RDB file, or a dump manifest.',
+    }),
     'source-user': Flags.string({ summary: 'Source ACL user (password: SHAKE_SOURCE_PASSWORD or the config).' }),
     target: Flags.string({ char: 't', summary: 'Target URL: redis://[user@]host:port, rediss:// for TLS.' }),
     'target-user': Flags.string({ summary: 'Target ACL user (password: SHAKE_TARGET_PASSWORD or the config).' }),

@@ -123,14 +123,15 @@ export default class Restore extends BaseCommand<typeof Restore> {
     const failure = failureLine(run.counters, run.stopped, false);
     if (failure) this.exitFailed(failure);
     if (f.verify && !run.interrupted) {
-      if (run.kind !== 'rdb' || run.files.length !== 1 || this.args.input === '-') {
-        this.note(`verify: needs one RDB file as the input (this one is ${run.kind}); not checked`);
+      const rdbInput = (run.kind === 'rdb' && run.files.length === 1) || run.kind === 'dump-manifest';
+      if (!rdbInput || this.args.input === '-') {
+        this.note(`verify: needs an RDB file or a dump manifest as the input (this one is ${run.kind}); not checked`);
         this.exit(2);
       } else {
         const v = await verifyCopy(
           {
             ...checkSettings(config.check),
-            source: { rdbFile: run.files[0]! },
+            source: { rdbFile: run.kind === 'dump-manifest' ? this.args.input! : run.files[0]! },
             target: connection,
             targetKind: config.target.type === 'auto' ? undefined : config.target.type,
             dbMap,

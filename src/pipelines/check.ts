@@ -3,14 +3,15 @@
  * calls, and restore / rump / sync call for `--verify` (runCheck: source and target in, summary out).
  *
  * A live source (standalone or cluster) is scanned master by master, each master by its own worker, pages
- * checked pipelined on both sides (src/check/key-check.ts); an RDB file source is read once (rdb-source.ts).
+ * checked pipelined on both sides (src/check/key-check.ts); an RDB file source is read once (rdb-source.ts), a
+ * `shake dump` manifest (a cluster's dump) file by file.
  * Then the keys only on the target (extra.ts), the function libraries (functions.ts), and for a live source
  * the re-check rounds: the keys that differed are compared again after `intervalMs`, up to `rounds` times,
  * and only the differences that persist are reported (the others count as settled).
  */
 import type { RedisType } from '@shake/rdb';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkRdbFile } from '../check/rdb-source.js';
+import { checkRdbFile, type RdbCheckResult } from '../check/rdb-source.js';
 import { compareFunctions, liveLibraries } from '../check/functions.js';
 import { liveLookup, scanExtras, type SourceLookup } from '../check/extra.js';
 import { checkKeys, type KeyCheckContext } from '../check/key-check.js';
@@ -24,11 +25,12 @@ import { nameFilter } from '../rump/filters.js';
 import { RateLimiter } from '../rump/rate-limit.js';
 import { DbMapper, type DbMapSpec } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
+import { resolveInput } from '../sources/manifest.js';
 import { parseInfo } from '../sources/scan-server.js';
 import type { RespValue } from '@shake/resp';
 
 export interface CheckOptions {
-  /** A live source (any node of a cluster), or an RDB file. */
+  /** A live source (any node of a cluster), or an RDB file or the manifest of a cluster dump. */
   source: ConnectionOptions | { rdbFile: string };
   target: ConnectionOptions;
   targetKind?: TargetKind;
@@ -170,11 +172,19 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
       lookup = liveLookup(source);
       libraries = opts.functions === false ? null : await liveLibraries(source);
     } else {
-      const file = (opts.source as { rdbFile: string }).rdbFile;
-      const r = await checkRdbFile({ file, ctxOf, target, mapper, filters, names, signal: opts.signal }, collect);
-      sourceDbs = r.dbs;
-      lookup = r.lookup;
-      libraries = r.libraries;
+      // One RDB file, or the manifest `shake dump` writes for a cluster: each node's file checked in turn.
+      const results: RdbCheckResult[] = [];
+      for (const file of rdbFilesOf((opts.source as { rdbFile: string }).rdbFile)) {
+        if (opts.signal?.aborted) break;
+        results.push(await checkRdbFile({ file, ctxOf, target, mapper, filters, names, signal: opts.signal }, collect));
+      }
+      sourceDbs = [...new Set(results.flatMap((r) => r.dbs))].sort((a, b) => a - b);
+      lookup = async (db, ks) => {
+        const found = ks.map(() => false);
+        for (const r of results) (await r.lookup(db, ks)).forEach((has, i) => (found[i] ||= has));
+        return found;
+      };
+      libraries = new Map(results.flatMap((r) => [...r.libraries]));
     }
     if (opts.extra !== false && !opts.signal?.aborted) {
       const maxDb = Math.max(15, ...sourceDbs);
@@ -224,6 +234,18 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
     elapsedMs: Date.now() - started,
     interrupted: opts.signal?.aborted === true,
   };
+}
+
+/** The RDB files behind a file source: the file itself, or every node's file of a `shake dump` manifest. */
+function rdbFilesOf(path: string): string[] {
+  let input;
+  try {
+    input = resolveInput(path);
+  } catch (err) {
+    throw new CheckError((err as Error).message);
+  }
+  if (input.kind === 'rdb' || input.kind === 'dump-manifest') return input.files;
+  throw new CheckError(`${path}: a ${input.kind} file; check reads an RDB file or a shake dump manifest`);
 }
 
 function countSettled(stats: CheckStats, reported: number): number {

@@ -8,7 +8,11 @@ import type { Cluster, Redis } from 'ioredis';
 import { startCluster, type RedisCluster } from '../harness/cluster.js';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { loadExpected } from '../helpers/load-records.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCheck } from '../../src/pipelines/check.js';
+import { runDump } from '../../src/pipelines/dump.js';
 import type { Difference } from '../../src/check/problems.js';
 import { check, triples } from './helpers.js';
 
@@ -95,7 +99,7 @@ describe('shake check: cluster source vs standalone target (and back), db map, f
   const clusterConn = (): { host: string; port: number } => ({ host: '127.0.0.1', port: cluster.masters()[0]!.port });
 
   async function run(
-    source: { host: string; port: number },
+    source: Parameters<typeof runCheck>[0]['source'],
     target: { host: string; port: number },
     extra: Partial<Parameters<typeof runCheck>[0]> = {},
   ): Promise<Difference[]> {
@@ -119,6 +123,33 @@ describe('shake check: cluster source vs standalone target (and back), db map, f
     // Without the key filter, other:1 is missing on the target.
     const all = await run(clusterConn(), single3, { dbMap: map.dbMap });
     assert.deepEqual(triples(all), [[0, 'other:1', 'missing']]);
+  });
+
+  test('a shake dump manifest of the cluster as the source: equal, then a changed and an extra key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shake-check-manifest-'));
+    try {
+      const dumped = await runDump({ connection: clusterConn(), output: join(dir, 'dump.rdb'), mode: 'replication' });
+      assert.equal(dumped.nodes.length, 3);
+      const manifest = { rdbFile: join(dir, 'dump.manifest.json') };
+      const equal = await run(manifest, clusterConn());
+      assert.deepEqual(triples(equal), []);
+      await cc.hset('user:5', 'name', 'changed');
+      await cc.set('only-on-target', 'x');
+      try {
+        const got = triples(await run(manifest, clusterConn())).sort((a, b) =>
+          String(a[1]).localeCompare(String(b[1])),
+        );
+        assert.deepEqual(got, [
+          [0, 'only-on-target', 'extra'],
+          [0, 'user:5', 'value'],
+        ]);
+      } finally {
+        await cc.hset('user:5', 'name', 'n5');
+        await cc.del('only-on-target');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('standalone db 3 -> cluster: extra key on the cluster found on its master, TTL moved', async () => {

@@ -98,8 +98,10 @@ describe('shake dump of a 3-master cluster: one RDB per master + manifest, resto
       // shake restore takes the manifest: everything lands in one standalone server.
       const target = await startRedis();
       try {
-        const rr = shake(['restore', manifestFile, '--target', target.url]);
+        // --verify checks the target against every node's file of the manifest (shake check's file source).
+        const rr = shake(['restore', manifestFile, '--target', target.url, '--verify']);
         assert.equal(rr.status, 0, rr.stderr);
+        assert.match(rr.stderr, /verify: 3000 keys compared, 3000 equal/);
         assertRecordsMatch(await readKeyspace({ host: target.host, port: target.port }), records);
       } finally {
         await target.stop();
