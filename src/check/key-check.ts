@@ -120,6 +120,7 @@ export async function checkKeys(
       diff(key, { problem: 'missing', detail: {} });
       continue;
     }
+    if (opts.sourceAbsent === 'vanished') stats.present.set(tgtDb, (stats.present.get(tgtDb) ?? 0) + 1);
     const bytes = Math.max(memoryOf(source, s[1], ctx.onNotice), memoryOf(target, t[1], ctx.onNotice));
     pending.push({ key, srcExpire, tgtExpire, big: bytes > ctx.bigKeyThreshold, bytes });
   }

@@ -169,6 +169,7 @@ async function checkPage(
     keys.forEach((k, i) => {
       stats.compared++;
       const [ttl, dump] = replies[i]!;
+      if (int(ttl) !== -2 && Buffer.isBuffer(dump)) stats.present.set(tdb, (stats.present.get(tdb) ?? 0) + 1);
       const finding = compareOne(ctx, k, ttl, dump, now, rdbVersion);
       if (finding) {
         stats.differing(finding.problem);

@@ -13,6 +13,10 @@ export class CheckStats {
   bigKeys = 0;
   /** Target keys looked at by the extra-keys scan. */
   targetScanned = 0;
+  /** Target dbs whose extra-keys scan was not needed: their key count is the number of source keys found there. */
+  extraScanSkipped = 0;
+  /** First pass: source keys found on the target, by target db (the extra-keys scan's shortcut, extra.ts). */
+  readonly present = new Map<number, number>();
   /** Bytes of DUMP payloads and chunks read, both sides. */
   bytesRead = 0;
   /** Keys that differed in the first pass and were equal in a re-check. */

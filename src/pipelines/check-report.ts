@@ -13,6 +13,9 @@ export function checkSummaryLines(s: CheckSummary): string[] {
   if (st.rounds > 0 || st.settled > 0) more.push(`${st.settled} settled after ${st.rounds} re-check round(s)`);
   if (st.vanished > 0) more.push(`${st.vanished} vanished from the source while read`);
   if (st.targetScanned > 0) more.push(`${st.targetScanned} target keys scanned for extras`);
+  if (st.extraScanSkipped > 0) {
+    more.push(`${st.extraScanSkipped} target db(s) not scanned for extras (key count = source keys found there)`);
+  }
   if (st.bigKeys > 0) more.push(`${st.bigKeys} big keys compared in chunks`);
   if (st.functions > 0) more.push(`${st.functions} function libraries`);
   if (more.length > 0) lines.push(`check: ${more.join(', ')}`);

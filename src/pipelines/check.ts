@@ -13,7 +13,7 @@ import type { RedisType } from '@shake/rdb';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkRdbFile, type RdbCheckResult } from '../check/rdb-source.js';
 import { compareFunctions, liveLibraries } from '../check/functions.js';
-import { liveLookup, scanExtras, type SourceLookup } from '../check/extra.js';
+import { liveLookup, scanExtras, targetKeyCounts, type SourceLookup } from '../check/extra.js';
 import { checkKeys, type KeyCheckContext } from '../check/key-check.js';
 import { NOT_FAILURES, type Difference } from '../check/problems.js';
 import { CheckError, CheckSide, ok } from '../check/side.js';
@@ -144,6 +144,10 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
       stats,
       onNotice: opts.onNotice,
     });
+    // The extra-keys scan's shortcut (extra.ts targetKeyCounts): key counts before the pass, compared after it.
+    const countable =
+      opts.extra !== false && names === null && !(opts.types && opts.types.length > 0) && opts.match === undefined;
+    const countsBefore = countable ? await targetKeyCounts(target) : null;
     let sourceDbs: number[];
     let lookup: SourceLookup;
     let libraries: Map<string, Buffer> | null;
@@ -190,10 +194,21 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
       const maxDb = Math.max(15, ...sourceDbs);
       const candidates = opts.dbs && opts.dbs.length > 0 ? opts.dbs : Array.from({ length: maxDb + 1 }, (_, i) => i);
       const single = !(source ? source.features.select : true);
+      const sourceDbsFor = (tdb: number): number[] =>
+        candidates.filter((s) => (!single || s === 0) && safeMap(mapper, s) === tdb);
+      const countsAfter = countsBefore ? await targetKeyCounts(target) : null;
+      const noExtras = new Set<number>();
+      for (const [tdb, n] of countsAfter ?? []) {
+        const same = countsBefore!.get(tdb) === n && (stats.present.get(tdb) ?? 0) === n;
+        if (same && sourceDbsFor(tdb).length === 1) noExtras.add(tdb);
+      }
+      stats.extraScanSkipped = noExtras.size;
+      const skipDb = (tdb: number): boolean => noExtras.has(tdb);
       await scanExtras(
         {
           target,
-          sourceDbsFor: (tdb) => candidates.filter((s) => (!single || s === 0) && safeMap(mapper, s) === tdb),
+          sourceDbsFor,
+          skipDb,
           has: lookup,
           nameFilter: names,
           types: opts.types,

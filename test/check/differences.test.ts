@@ -65,6 +65,27 @@ describe('shake check: standalone vs standalone, one difference at a time', () =
     assert.equal(summary.stats.equal, dbsize);
     assert.ok(summary.stats.payloadEqual > 0);
     assert.equal(summary.stats.functions, 1);
+    // Every target db holds exactly the source keys found there: no db needs the extra-keys scan.
+    const dbs = (await tgt.info('keyspace')).match(/^db\d+:/gm)!.length;
+    assert.equal(summary.stats.extraScanSkipped, dbs);
+    assert.equal(summary.stats.targetScanned, 0);
+  });
+
+  test('extra and missing in one db: the target key count equals the source count, yet the scan runs', async () => {
+    const r = await scenario(
+      ['ck:gone', 'ck:new'],
+      (c) => c.set('ck:gone', 'v'),
+      async () => {
+        await tgt.del('ck:gone');
+        await tgt.set('ck:new', 'x');
+      },
+    );
+    const got = triples(r.diffs).sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+    assert.deepEqual(got, [
+      [0, 'ck:gone', 'missing'],
+      [0, 'ck:new', 'extra'],
+    ]);
+    assert.ok(r.summary.stats.targetScanned > 0);
   });
 
   test('missing: a key deleted on the target', async () => {
