@@ -4,14 +4,12 @@
  * in the middle of the check. Each with a one-line message on stderr.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
-import { binRun, cleanEnv, runCli } from '../cli/helpers/run-cli.js';
-import { repoRoot } from '../helpers/load-records.js';
+import { runCli, spawnCli } from '../cli/helpers/run-cli.js';
 
 describe('shake check (CLI)', () => {
   let source: RedisServer;
@@ -97,16 +95,14 @@ describe('shake check (CLI)', () => {
       await d.sadd(`big:${i}`, ...members);
     }
     d.disconnect();
-    const child = spawn(
-      process.execPath,
-      [binRun, 'check', '--source', source.url, '--target', doomed.url, '--big-key-threshold', '1', '--rounds', '0'],
-      { cwd: repoRoot, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] },
+    const run = spawnCli(
+      ['check', '--source', source.url, '--target', doomed.url, '--big-key-threshold', '1', '--rounds', '0'],
+      { env },
     );
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     await new Promise((r) => setTimeout(r, 700));
     await doomed.stop();
-    const code = await new Promise<number | null>((r) => child.on('close', r));
+    const code = await run.exit;
+    const stderr = run.stderr();
     for (let i = 0; i < 300; i += 100) {
       await s.del(...Array.from({ length: 100 }, (_, j) => `big:${i + j}`));
     }

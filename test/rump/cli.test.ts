@@ -5,14 +5,12 @@
  * from the environment, --live stopped with Ctrl-C (SIGINT) and a summary.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { tlsSupported } from '../harness/tls-support.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';
-import { binRun, cleanEnv, runCli } from '../cli/helpers/run-cli.js';
-import { repoRoot } from '../helpers/load-records.js';
+import { runCli, spawnCli } from '../cli/helpers/run-cli.js';
 import { fillMixed, waitFor } from './helpers.js';
 
 /** What `rump --live` needs and nothing more (docs/rump.md, "ACL"). */
@@ -93,16 +91,12 @@ describe('shake rump (CLI): TLS source, minimal ACL user, ElastiCache-like', { s
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     test(`--live checks notifications with probe writes (CONFIG refused), follows writes, stops on ${signal} with a summary`, async (t) => {
       if (!tlsOk) return t.skip('no TLS support in this redis-server');
-      const child = spawn(
-        process.execPath,
-        [binRun, 'rump', '--source', sourceUrl(), '--tls-ca', source.tls!.caCertFile, '--target', target.url, '--live'],
-        { cwd: repoRoot, env: cleanEnv(env()), stdio: ['ignore', 'ignore', 'pipe'] },
+      const run = spawnCli(
+        ['rump', '--source', sourceUrl(), '--tls-ca', source.tls!.caCertFile, '--target', target.url, '--live'],
+        { env: env() },
       );
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const exited = new Promise<number | null>((r) => child.on('close', r));
       try {
-        await waitFor('the first pass', () => stderr.includes('following the source'), 30_000);
+        await waitFor('the first pass', () => run.stderr().includes('following the source'), 30_000);
         const c = source.client({ password: 'admin-secret' });
         const d = target.client();
         // Keys of this run's own (the two runs share the servers).
@@ -115,12 +109,12 @@ describe('shake rump (CLI): TLS source, minimal ACL user, ElastiCache-like', { s
         );
         c.disconnect();
         d.disconnect();
-        child.kill(signal);
-        assert.equal(await exited, 0, stderr);
-        assert.match(stderr, /notifications: 127.0.0.1:\d+: probe writes ok/);
-        assert.match(stderr, /live: \d+ key events, \d+ re-copies, 1 deletions/);
+        run.child.kill(signal);
+        assert.equal(await run.exit, 0, run.stderr());
+        assert.match(run.stderr(), /notifications: 127.0.0.1:\d+: probe writes ok/);
+        assert.match(run.stderr(), /live: \d+ key events, \d+ re-copies, 1 deletions/);
       } finally {
-        child.kill('SIGKILL');
+        run.child.kill('SIGKILL');
       }
     });
 });

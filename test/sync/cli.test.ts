@@ -6,24 +6,22 @@
  * errors.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { binRun, cleanEnv, runCli } from '../cli/helpers/run-cli.js';
-import { startRedis, type RedisServer } from '../harness/redis-server.js';
-import { masterOffset, nameOf, sleep, standaloneCheckpoint, stateDir, syncStats, waitApplied } from './helpers.js';
-
-function spawnSync(
-  args: string[],
-  cwd: string,
-): { child: ChildProcess; exit: Promise<number | null>; err: () => string } {
-  const child = spawn(process.execPath, [binRun, 'sync', ...args], { cwd, env: cleanEnv(), stdio: 'pipe' });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdout!.resume();
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, exit, err: () => err };
-}
+import { runCli, spawnCli } from '../cli/helpers/run-cli.js';
+import { startRedis } from '../harness/redis-server.js';
+import { serverPair } from '../harness/server-pair.js';
+import {
+  assertSameDigest,
+  masterOffset,
+  nameOf,
+  pairCheckpoint,
+  sleep,
+  stateDir,
+  syncStats,
+  waitApplied,
+  waitCheckpoint,
+} from './helpers.js';
 
 /** INCR / LPUSH / INCRBYFLOAT, single and in MULTI/EXEC, until stopped. */
 function traffic(c: Redis): { stop: () => Promise<number> } {
@@ -57,45 +55,28 @@ function traffic(c: Redis): { stop: () => Promise<number> } {
 }
 
 describe('shake sync (CLI)', () => {
-  let source: RedisServer;
-  let target: RedisServer;
-  let src: Redis;
-  let dst: Redis;
-  before(async () => {
-    [source, target] = await Promise.all([
-      startRedis({ config: { 'repl-backlog-size': '32mb', 'enable-debug-command': 'yes' } }),
-      startRedis({ config: { 'enable-debug-command': 'yes' } }),
-    ]);
-    src = source.client();
-    dst = target.client();
-  });
-  after(async () => {
-    src?.disconnect();
-    dst?.disconnect();
-    await Promise.all([source?.stop(), target?.stop()]);
-  });
+  const p = serverPair(
+    { config: { 'repl-backlog-size': '32mb', 'enable-debug-command': 'yes' } },
+    { config: { 'enable-debug-command': 'yes' } },
+  );
 
   test('kill -9 during the stream, then the same command line resumes exactly once (--until-caught-up)', async () => {
+    const { source, src } = p;
     const cwd = stateDir();
-    const args = ['--source', source.url, '--target', target.url];
+    const args = ['sync', '--source', source.url, '--target', p.target.url];
     await src.call('DEBUG', 'POPULATE', '2000', 'k', '32');
     const before = await syncStats(src);
-    const first = spawnSync(args, cwd);
+    const first = spawnCli(args, { cwd });
     const load = traffic(src);
     // Let it load the snapshot and apply part of the stream.
-    const checkpoint = standaloneCheckpoint(dst, nameOf(source));
-    const deadline = Date.now() + 20_000;
-    while ((await checkpoint()) <= 0) {
-      assert.ok(Date.now() < deadline, `no checkpoint: ${first.err()}`);
-      await sleep(50);
-    }
+    await waitCheckpoint(pairCheckpoint(p), 1, first.stderr);
     await sleep(500);
     first.child.kill('SIGKILL');
     await first.exit;
     await sleep(300);
     await load.stop();
     await src.set('after-kill', 'yes');
-    const second = await runCli(['sync', ...args, '--until-caught-up'], { cwd, timeoutMs: 60_000 });
+    const second = await runCli([...args, '--until-caught-up'], { cwd, timeoutMs: 60_000 });
     assert.equal(second.code, 0, second.stderr);
     const [name, replid, offset] = second.stdout.toString().trim().split(' ');
     assert.equal(name, nameOf(source));
@@ -105,19 +86,20 @@ describe('shake sync (CLI)', () => {
     assert.equal(after.full, before.full + 1, 'one snapshot only (the first run)');
     assert.equal(after.partialOk, before.partialOk + 1, 'the second run resumed with PSYNC');
     assert.match(second.stderr, /full syncs 0, partial 1/);
-    await dst.del(`__shake:sync:${nameOf(source)}`);
-    assert.equal(await dst.call('DEBUG', 'DIGEST'), await src.call('DEBUG', 'DIGEST'));
+    await assertSameDigest(p);
   });
 
   test('SIGTERM stops cleanly: exit 0, checkpoint at what the target holds, summary', async () => {
-    const cwd = stateDir();
+    const { src, dst } = p;
     await dst.flushall();
-    const run = spawnSync(['--source', source.url, '--target', target.url, '--flush-target'], cwd);
+    const run = spawnCli(['sync', '--source', p.source.url, '--target', p.target.url, '--flush-target'], {
+      cwd: stateDir(),
+    });
     await src.incr('n:sigterm');
-    await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)));
+    await waitApplied(src, pairCheckpoint(p));
     run.child.kill('SIGTERM');
-    assert.equal(await run.exit, 0, run.err());
-    assert.match(run.err(), /sync stopped after/);
+    assert.equal(await run.exit, 0, run.stderr());
+    assert.match(run.stderr(), /sync stopped after/);
     assert.equal(await dst.get('n:sigterm'), await src.get('n:sigterm'));
   });
 
@@ -127,7 +109,7 @@ describe('shake sync (CLI)', () => {
       const c = other.client();
       await c.set('someone-else', 'x');
       c.disconnect();
-      const r = await runCli(['sync', '--source', source.url, '--target', other.url], { cwd: stateDir() });
+      const r = await runCli(['sync', '--source', p.source.url, '--target', other.url], { cwd: stateDir() });
       assert.equal(r.code, 1);
       assert.match(r.stderr, /^error: the target is not empty \(1 keys\): give --flush-target/m);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -139,7 +121,7 @@ describe('shake sync (CLI)', () => {
   test('a source that refuses SYNC/PSYNC (ElastiCache-like): the error names shake rump --live', async () => {
     const ec = await startRedis({ elasticache: true });
     try {
-      const r = await runCli(['sync', '--source', ec.url, '--target', target.url, '--flush-target'], {
+      const r = await runCli(['sync', '--source', ec.url, '--target', p.target.url, '--flush-target'], {
         cwd: stateDir(),
       });
       assert.equal(r.code, 1);

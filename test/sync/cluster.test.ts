@@ -11,17 +11,18 @@ import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace, readKeyspaceCluster } from '../helpers/keyspace.js';
 import {
+  assertNoFailures,
+  assertSynced,
   nameOf,
   sleep,
   standaloneCheckpoint,
   startSync,
   stateDir,
+  stopWhenApplied,
   syncStats,
   userKeys,
   waitApplied,
   waitStreaming,
-  withoutEntriesRead,
-  STREAM_TIMES,
 } from './helpers.js';
 import { runWorkload } from './workload.js';
 
@@ -47,9 +48,7 @@ describe('sync 7.0 standalone -> 7.0 cluster (3 masters)', () => {
   async function appliedOffset(): Promise<number> {
     const c = cluster.client();
     try {
-      const v = await c.get(`__shake:sync:${nameOf(source)}`);
-      const m = v ? /^\S+ (\d+) \d+$/.exec(v) : null;
-      return m ? Number(m[1]) : -1;
+      return await standaloneCheckpoint(c, nameOf(source))();
     } finally {
       c.disconnect();
     }
@@ -63,16 +62,10 @@ describe('sync 7.0 standalone -> 7.0 cluster (3 masters)', () => {
     await src.mset('a{1}', '1', 'b{2}', '2', 'c{3}', '3');
     await src.del('a{1}', 'b{2}');
     await sleep(500); // short TTLs pass
-    await waitApplied(src, appliedOffset, 30_000, run);
-    const result = await run.stop();
-    const link = result.links[0]!;
-    assert.equal(link.counters.failed, 0, JSON.stringify(link.counters.failures));
+    const link = (await stopWhenApplied(run, src, appliedOffset)).links[0]!;
+    assertNoFailures(link);
     assert.ok(link.apply.splitCommands >= 2, `${link.apply.splitCommands} split commands`);
-    assertRecordsMatch(
-      withoutEntriesRead(userKeys(await readKeyspaceCluster(cluster))),
-      withoutEntriesRead(await readKeyspace(source)),
-      STREAM_TIMES,
-    );
+    assertSynced(await readKeyspaceCluster(cluster), await readKeyspace(source));
   });
 
   test('restart: PSYNC +CONTINUE, equal again', async () => {
@@ -81,17 +74,11 @@ describe('sync 7.0 standalone -> 7.0 cluster (3 masters)', () => {
     const run = startSync(source, cluster.masters()[0]!.server, { stateDir: dir });
     await runWorkload(src, { seed: 44, ops: 500, singleDb: true });
     await sleep(500);
-    await waitApplied(src, appliedOffset, 30_000, run);
-    const result = await run.stop();
-    assert.equal(result.links[0]!.counters.failed, 0, JSON.stringify(result.links[0]!.counters.failures));
+    assertNoFailures((await stopWhenApplied(run, src, appliedOffset)).links[0]!);
     const after = await syncStats(src);
     assert.equal(after.partialOk, before.partialOk + 1);
     assert.equal(after.full, before.full);
-    assertRecordsMatch(
-      withoutEntriesRead(userKeys(await readKeyspaceCluster(cluster))),
-      withoutEntriesRead(await readKeyspace(source)),
-      STREAM_TIMES,
-    );
+    assertSynced(await readKeyspaceCluster(cluster), await readKeyspace(source));
   });
 });
 
@@ -127,7 +114,7 @@ describe('sync 7.0 cluster source (3 masters) -> 7.0 standalone: one link per ma
       }
       const result = await run.stop();
       assert.equal(result.links.length, 3);
-      for (const l of result.links) assert.equal(l.counters.failed, 0, JSON.stringify(l.counters.failures));
+      for (const l of result.links) assertNoFailures(l);
       assertRecordsMatch(userKeys(await readKeyspace(target)), await readKeyspaceCluster(cluster));
       assert.equal((await dst.keys('__shake:sync:*')).length, 3);
     } finally {

@@ -6,7 +6,7 @@
  * Times are taken from the servers' own clock (TIME), never from a date.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { Counters } from '../../src/core/counters.js';
 import { DbMapper } from '../../src/sinks/redis/db-map.js';
@@ -15,8 +15,8 @@ import { SinkCore } from '../../src/sinks/redis/core.js';
 import { openTarget } from '../../src/sinks/redis/open-target.js';
 import { emptyStats } from '../../src/sinks/redis/stats.js';
 import { BatchApplier } from '../../src/sync/apply.js';
-import { startRedis, type RedisServer } from '../harness/redis-server.js';
-import { nameOf, sleep, standaloneCheckpoint, startSync, waitApplied } from './helpers.js';
+import { serverPair } from '../harness/server-pair.js';
+import { assertSameDigest, blockTarget, syncPair, waitCheckpoint } from './helpers.js';
 
 async function serverMs(c: Redis): Promise<number> {
   const [s, us] = (await c.time()) as unknown as [string, string];
@@ -24,31 +24,14 @@ async function serverMs(c: Redis): Promise<number> {
 }
 
 describe('sync: expiries applied after their time (shake lagging)', () => {
-  let source: RedisServer;
-  let target: RedisServer;
-  let src: Redis;
-  let dst: Redis;
-  before(async () => {
-    [source, target] = await Promise.all([
-      startRedis({ config: { 'enable-debug-command': 'yes' } }),
-      startRedis({ config: { 'enable-debug-command': 'yes' } }),
-    ]);
-    src = source.client();
-    dst = target.client();
-  });
-  after(async () => {
-    src?.disconnect();
-    dst?.disconnect();
-    await Promise.all([source?.stop(), target?.stop()]);
-  });
+  const debug = { config: { 'enable-debug-command': 'yes' } };
+  const p = serverPair(debug, debug);
 
   test('PERSIST and a later PEXPIREAT the master ran before the expiry still find the key; expired keys go by DEL', async () => {
-    const run = startSync(source, target);
-    const checkpoint = standaloneCheckpoint(dst, nameOf(source));
-    while ((await checkpoint()) < 0) await sleep(20);
-    const sleeper = target.client();
-    const asleep = sleeper.call('DEBUG', 'SLEEP', '2.5');
-    await sleep(100);
+    const { src, dst } = p;
+    const run = syncPair(p);
+    await waitCheckpoint(run.checkpoint);
+    const blocked = await blockTarget(p.target, 2.5);
     const later = (await serverMs(src)) + 3_600_000;
     await src.set('persisted', 'v', 'PX', 400);
     await src.persist('persisted');
@@ -58,12 +41,10 @@ describe('sync: expiries applied after their time (shake lagging)', () => {
     await src.incr('counter');
     await src.persist('counter');
     await src.set('gone', 'v', 'PX', 300);
-    await asleep;
-    sleeper.disconnect();
+    await blocked.awake;
     // By now every PX above has passed: the target applies them late. The master expires `gone` (and says DEL).
     assert.equal(await src.exists('gone'), 0);
-    await waitApplied(src, checkpoint, 30_000, run);
-    const result = await run.stop();
+    const result = await run.finish();
     const e = result.links[0]!.apply.expiry!;
     assert.ok(e.deferredKeys > 0, 'some expiries were applied after their time');
     assert.equal(await dst.get('persisted'), 'v');
@@ -72,13 +53,13 @@ describe('sync: expiries applied after their time (shake lagging)', () => {
     assert.equal(await dst.pttl('counter'), -1);
     assert.equal(Number(await dst.call('PEXPIRETIME', 'later')), later);
     assert.equal(await dst.exists('gone'), 0);
-    await dst.del(`__shake:sync:${nameOf(source)}`);
-    assert.equal(await dst.call('DEBUG', 'DIGEST'), await src.call('DEBUG', 'DIGEST'));
+    await assertSameDigest(p);
   });
 
   test('at the cut-over point, keys still deferred get their time back or go as expired', async () => {
+    const { dst } = p;
     await dst.flushall();
-    const t = await openTarget({ connection: { host: target.host, port: target.port } });
+    const t = await openTarget({ connection: { host: p.target.host, port: p.target.port } });
     try {
       const counters = new Counters();
       const core = new SinkCore(t, counters, emptyStats(), DEFAULT_CONN_LIMITS, 'replace', 'skip');

@@ -1,4 +1,9 @@
-/** Shared pieces of the sync tests: run the pipeline in-process, wait until the target holds the source's offset. */
+/**
+ * Shared pieces of the sync tests: run the pipeline in-process, wait until the target holds the source's offset,
+ * compare the two sides (value by value, or by the servers' own DEBUG DIGEST). The servers come from
+ * test/harness (serverPair for a source and a target).
+ */
+import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +11,11 @@ import type { Redis } from 'ioredis';
 import { sync, SyncProgress, type SyncOptions, type SyncResult } from '../../src/pipelines/sync.js';
 import { openTarget } from '../../src/sinks/redis/open-target.js';
 import type { RedisServer } from '../harness/redis-server.js';
+import type { ServerPair } from '../harness/server-pair.js';
+import { assertRecordsMatch } from '../helpers/compare-records.js';
 import type { KeyRecord } from '../helpers/records.js';
+
+export type SyncLink = SyncResult['links'][number];
 
 export function conn(s: { host: string; port: number }): { host: string; port: number } {
   return { host: s.host, port: s.port };
@@ -74,13 +83,87 @@ export async function waitApplied(
   }
 }
 
-/** The offset in a standalone target's checkpoint key. */
-export function standaloneCheckpoint(target: Redis, name: string): () => Promise<number> {
+/** The offset in a standalone target's checkpoint key (a cluster client reads the base checkpoint). */
+export function standaloneCheckpoint(
+  target: { get(key: string): Promise<string | null> },
+  name: string,
+): () => Promise<number> {
   return async () => {
     const v = await target.get(`__shake:sync:${name}`);
     const m = v ? /^\S+ (\d+) \d+$/.exec(v) : null; // not "loading <replid>"
     return m ? Number(m[1]) : -1;
   };
+}
+
+/** The checkpoint a pair's target holds for the pair's source. */
+export function pairCheckpoint(p: ServerPair): () => Promise<number> {
+  return standaloneCheckpoint(p.dst, nameOf(p.source));
+}
+
+/** A run between a pair's source and target (startSync), with the checkpoint the target holds for the source. */
+export interface PairRun extends Running {
+  checkpoint: () => Promise<number>;
+  /** Waits until the target holds the source's offset, then stops the run: its result. */
+  finish(timeoutMs?: number): Promise<SyncResult>;
+}
+
+export function syncPair(p: ServerPair, extra: Partial<SyncOptions> = {}): PairRun {
+  const run = startSync(p.source, p.target, extra);
+  const checkpoint = pairCheckpoint(p);
+  return { ...run, checkpoint, finish: (timeoutMs = 30_000) => stopWhenApplied(run, p.src, checkpoint, timeoutMs) };
+}
+
+/** Waits until the checkpoint is at `atLeast` (0: the snapshot is loaded); `context` explains a timeout. */
+export async function waitCheckpoint(
+  checkpoint: () => Promise<number>,
+  atLeast = 0,
+  context: () => string = () => '',
+): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while ((await checkpoint()) < atLeast) {
+    assert.ok(Date.now() < deadline, `no checkpoint at ${atLeast}: ${context()}`);
+    await sleep(20);
+  }
+}
+
+/** Waits until the target holds the source's offset, then stops the run: its result. */
+export async function stopWhenApplied(
+  run: Running,
+  source: Redis,
+  checkpoint: () => Promise<number>,
+  timeoutMs = 30_000,
+): Promise<SyncResult> {
+  await waitApplied(source, checkpoint, timeoutMs, run);
+  return run.stop();
+}
+
+export function assertNoFailures(link: SyncLink): void {
+  assert.equal(link.counters.failed, 0, JSON.stringify(link.counters.failures));
+}
+
+/**
+ * The target (without shake's own keys) equals the source value by value, as a native replica would hold it
+ * (see withoutEntriesRead and STREAM_TIMES).
+ */
+export function assertSynced(target: KeyRecord[], source: KeyRecord[]): void {
+  assertRecordsMatch(withoutEntriesRead(userKeys(target)), withoutEntriesRead(source), STREAM_TIMES);
+}
+
+/** The servers' own DEBUG DIGEST agree once shake's checkpoint key is taken off the target. */
+export async function assertSameDigest(p: ServerPair): Promise<void> {
+  await p.dst.del(`__shake:sync:${nameOf(p.source)}`);
+  assert.equal(await p.dst.call('DEBUG', 'DIGEST'), await p.src.call('DEBUG', 'DIGEST'));
+}
+
+/**
+ * Blocks the target for `seconds` (DEBUG SLEEP on a connection of its own) so that shake falls behind; `awake`
+ * resolves when the target answers again.
+ */
+export async function blockTarget(target: RedisServer, seconds: number): Promise<{ awake: Promise<void> }> {
+  const c = target.client();
+  const awake = c.call('DEBUG', 'SLEEP', String(seconds)).then(() => c.disconnect());
+  await sleep(100); // the server has begun to sleep
+  return { awake };
 }
 
 /** Records without shake's own keys. */

@@ -6,14 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import { clientForm } from '../../src/sync/master-rewrite.js';
 import { Spool, SpoolFullError } from '../../src/sync/spool.js';
 import { parseCheckpoint, slotCheckpointKey } from '../../src/sync/checkpoint.js';
 import { keySlot } from '../../src/cluster/index.js';
-import { startRedis, type RedisServer } from '../harness/redis-server.js';
-import { nameOf, sleep, standaloneCheckpoint, startSync, stateDir, syncStats, waitApplied } from './helpers.js';
+import { serverPair } from '../harness/server-pair.js';
+import { assertSameDigest, blockTarget, sleep, stateDir, syncPair, syncStats, waitCheckpoint } from './helpers.js';
 
 const b = (s: string): Buffer => Buffer.from(s);
 const text = (argv: Buffer[]): string => argv.map((a) => a.toString()).join(' ');
@@ -104,50 +103,33 @@ describe('master-only commands rewritten for a client connection', () => {
 });
 
 describe('sync into a throttled target: the spool keeps the source from dropping shake', () => {
-  let source: RedisServer;
-  let target: RedisServer;
-  let src: Redis;
-  let dst: Redis;
-  before(async () => {
-    [source, target] = await Promise.all([
-      startRedis({
-        config: {
-          'client-output-buffer-limit': 'replica 4mb 4mb 1',
-          'repl-backlog-size': '1mb',
-          'enable-debug-command': 'yes',
-        },
-      }),
-      startRedis({ config: { 'enable-debug-command': 'yes' } }),
-    ]);
-    src = source.client();
-    dst = target.client();
-  });
-  after(async () => {
-    src?.disconnect();
-    dst?.disconnect();
-    await Promise.all([source?.stop(), target?.stop()]);
-  });
+  const p = serverPair(
+    {
+      config: {
+        'client-output-buffer-limit': 'replica 4mb 4mb 1',
+        'repl-backlog-size': '1mb',
+        'enable-debug-command': 'yes',
+      },
+    },
+    { config: { 'enable-debug-command': 'yes' } },
+  );
 
   test('writes far above the target rate: no disconnect, no loss, spool peak above the buffer limit', async () => {
+    const { src, dst } = p;
     const before = await syncStats(src);
-    const run = startSync(source, target);
-    const checkpoint = standaloneCheckpoint(dst, nameOf(source));
-    while ((await checkpoint()) < 0) await sleep(20);
+    const run = syncPair(p);
+    await waitCheckpoint(run.checkpoint);
     // The target is blocked (DEBUG SLEEP) while the source takes ~12 MB of writes: shake falls far behind.
-    const sleeper = target.client();
-    const asleep = sleeper.call('DEBUG', 'SLEEP', '3');
-    await sleep(100);
+    const blocked = await blockTarget(p.target, 3);
     const value = 'v'.repeat(1000);
     for (let round = 0; round < 40; round++) {
-      const p = src.pipeline();
-      for (let i = 0; i < 300; i++) p.set(`k:${round}:${i}`, value).incr('counter');
-      await p.exec();
+      const batch = src.pipeline();
+      for (let i = 0; i < 300; i++) batch.set(`k:${round}:${i}`, value).incr('counter');
+      await batch.exec();
       await sleep(25); // paced: a reader that is not starved of CPU keeps the source's buffer under its limit
     }
-    await asleep;
-    sleeper.disconnect();
-    await waitApplied(src, checkpoint, 60_000, run);
-    const result = await run.stop();
+    await blocked.awake;
+    const result = await run.finish(60_000);
     const link = result.links[0]!;
     assert.equal(link.reconnects, 0);
     assert.ok(link.peakSpoolBytes > 4 << 20, `spool peak ${link.peakSpoolBytes} (the source allows shake 4 MB)`);
@@ -155,32 +137,29 @@ describe('sync into a throttled target: the spool keeps the source from dropping
     assert.equal(after.full, before.full + 1, 'the source never dropped shake (one full sync)');
     assert.equal(await dst.dbsize(), (await src.dbsize()) + 1);
     assert.equal(await dst.get('counter'), '12000');
-    await dst.del(`__shake:sync:${nameOf(source)}`);
-    assert.equal(await dst.call('DEBUG', 'DIGEST'), await src.call('DEBUG', 'DIGEST'));
+    await assertSameDigest(p);
   });
 
   test('a gap the backlog no longer covers: +FULLRESYNC rebuilds the target exactly, nothing left over', async () => {
+    const { src, dst } = p;
     const dir = stateDir();
     await dst.flushall();
-    let run = startSync(source, target, { stateDir: dir });
+    let run = syncPair(p, { stateDir: dir });
     await src.set('first', '1');
-    await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)), 30_000, run);
-    await run.stop();
+    await run.finish();
     // More than the 1 MB backlog while shake is away, a key deleted on the source, a stray key on the target.
-    const p = src.pipeline();
-    for (let i = 0; i < 3000; i++) p.set(`gap:${i}`, 'g'.repeat(1000));
-    p.del('first');
-    await p.exec();
+    const gap = src.pipeline();
+    for (let i = 0; i < 3000; i++) gap.set(`gap:${i}`, 'g'.repeat(1000));
+    gap.del('first');
+    await gap.exec();
     await dst.set('stray', 'only on the target');
     const before = await syncStats(src);
-    run = startSync(source, target, { stateDir: dir });
-    await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)), 30_000, run);
-    const link = (await run.stop()).links[0]!;
+    run = syncPair(p, { stateDir: dir });
+    const link = (await run.finish()).links[0]!;
     assert.equal(link.fullSyncs, 1);
     const after = await syncStats(src);
     assert.equal(after.partialErr, before.partialErr + 1, 'the source refused the partial resync');
     assert.equal(await dst.exists('stray', 'first'), 0);
-    await dst.del(`__shake:sync:${nameOf(source)}`);
-    assert.equal(await dst.call('DEBUG', 'DIGEST'), await src.call('DEBUG', 'DIGEST'));
+    await assertSameDigest(p);
   });
 });

@@ -5,23 +5,18 @@
  * with PSYNC (+CONTINUE, the source's sync_partial_ok counts it) and takes no second snapshot.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '../harness/redis-server.js';
-import { assertRecordsMatch } from '../helpers/compare-records.js';
+import { before, describe, test } from 'node:test';
+import { serverPair } from '../harness/server-pair.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import {
-  nameOf,
+  assertNoFailures,
+  assertSynced,
   sleep,
-  standaloneCheckpoint,
-  startSync,
   stateDir,
+  syncPair,
   syncStats,
-  userKeys,
   waitApplied,
   waitStreaming,
-  withoutEntriesRead,
-  STREAM_TIMES,
 } from './helpers.js';
 import { runWorkload } from './workload.js';
 
@@ -29,47 +24,31 @@ const SOURCE_CONFIG = { 'repl-backlog-size': '16mb', 'enable-debug-command': 'ye
 
 for (const diskless of [false, true]) {
   describe(`sync 7.0 -> 7.0 standalone, ${diskless ? 'diskless' : 'disk'} snapshot`, () => {
-    let source: RedisServer;
-    let target: RedisServer;
-    let src: Redis;
-    let dst: Redis;
     const dir = stateDir();
+    const p = serverPair(
+      { config: { ...SOURCE_CONFIG, 'repl-diskless-sync': diskless ? 'yes' : 'no', 'repl-diskless-sync-delay': '0' } },
+      { config: { 'enable-debug-command': 'yes' } },
+    );
     before(async () => {
-      [source, target] = await Promise.all([
-        startRedis({
-          config: {
-            ...SOURCE_CONFIG,
-            'repl-diskless-sync': diskless ? 'yes' : 'no',
-            'repl-diskless-sync-delay': '0',
-          },
-        }),
-        startRedis({ config: { 'enable-debug-command': 'yes' } }),
-      ]);
-      src = source.client();
-      dst = target.client();
-      await src.call('DEBUG', 'POPULATE', '3000', 'pop', '64');
-      await runWorkload(src, { seed: diskless ? 11 : 12, ops: 1500 });
-    });
-    after(async () => {
-      src?.disconnect();
-      dst?.disconnect();
-      await Promise.all([source?.stop(), target?.stop()]);
+      await p.src.call('DEBUG', 'POPULATE', '3000', 'pop', '64');
+      await runWorkload(p.src, { seed: diskless ? 11 : 12, ops: 1500 });
     });
 
     test('snapshot + stream under a random workload: the target equals the source', async () => {
+      const { src } = p;
       const before = await syncStats(src);
-      const run = startSync(source, target, { stateDir: dir });
+      const run = syncPair(p, { stateDir: dir });
       // Writes while the snapshot is made, sent and loaded, then while the stream is applied.
       await runWorkload(src, { seed: diskless ? 21 : 22, ops: 1500 });
       await waitStreaming(run.progress);
       await runWorkload(src, { seed: diskless ? 23 : 24, ops: 2500 });
       await sleep(400); // the short TTLs pass; the source sends their DELs
-      await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)), 30_000, run);
+      await waitApplied(src, run.checkpoint, 30_000, run);
       // REPLCONF ACK (once a second) reports what the target applied: the source sees shake at its offset.
       // (Read both each time: the master's PING, every 10 s, moves both on.)
       const deadline = Date.now() + 10_000;
       for (;;) {
-        const applied = await standaloneCheckpoint(dst, nameOf(source))();
+        const applied = await run.checkpoint();
         const info = await src.info('replication');
         if (new RegExp(`^slave\\d+:.*offset=${applied},`, 'm').test(info)) break;
         assert.ok(Date.now() < deadline, `no ACK of offset ${applied}: ${info}`);
@@ -80,22 +59,19 @@ for (const diskless of [false, true]) {
       assert.equal(result.interrupted, true);
       assert.equal(link.fullSyncs, 1);
       assert.equal(link.snapshot?.form, diskless ? 'diskless' : 'disk');
-      assert.equal(link.counters.failed, 0, JSON.stringify(link.counters.failures));
+      assertNoFailures(link);
       assert.ok(link.counters.commandsWritten > 1000, `${link.counters.commandsWritten} commands applied`);
       assert.ok(link.apply.transactions > 0);
       assert.ok(link.apply.publishSkipped > 0, 'PUBLISH is not re-published by default');
-      assertRecordsMatch(
-        withoutEntriesRead(userKeys(await readKeyspace(target))),
-        withoutEntriesRead(await readKeyspace(source)),
-        STREAM_TIMES,
-      );
+      assertSynced(await readKeyspace(p.target), await readKeyspace(p.source));
       const after = await syncStats(src);
       assert.equal(after.full, before.full + 1);
     });
 
     test('the source drops the link twice (CLIENT KILL TYPE replica): resumed with PSYNC, nothing lost', async () => {
+      const { src } = p;
       const before = await syncStats(src);
-      const run = startSync(source, target, { stateDir: dir });
+      const run = syncPair(p, { stateDir: dir });
       await waitStreaming(run.progress);
       for (let i = 0; i < 2; i++) {
         await runWorkload(src, { seed: 60 + i, ops: 500 });
@@ -104,40 +80,30 @@ for (const diskless of [false, true]) {
         await sleep(300);
       }
       await sleep(400);
-      await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)), 30_000, run);
-      const link = (await run.stop()).links[0]!;
+      const link = (await run.finish()).links[0]!;
       assert.equal(link.reconnects, 2);
-      assert.equal(link.counters.failed, 0, JSON.stringify(link.counters.failures));
+      assertNoFailures(link);
       const after = await syncStats(src);
       assert.equal(after.full, before.full);
       assert.equal(after.partialOk, before.partialOk + 3);
-      assertRecordsMatch(
-        withoutEntriesRead(userKeys(await readKeyspace(target))),
-        withoutEntriesRead(await readKeyspace(source)),
-        STREAM_TIMES,
-      );
+      assertSynced(await readKeyspace(p.target), await readKeyspace(p.source));
     });
 
     test('a second run in the same directory resumes with PSYNC (+CONTINUE), no new snapshot', async () => {
+      const { src } = p;
       const before = await syncStats(src);
       await runWorkload(src, { seed: 31, ops: 1000 });
-      const run = startSync(source, target, { stateDir: dir });
+      const run = syncPair(p, { stateDir: dir });
       await runWorkload(src, { seed: 32, ops: 1000 });
       await sleep(400);
-      await waitApplied(src, standaloneCheckpoint(dst, nameOf(source)), 30_000, run);
-      const result = await run.stop();
-      const link = result.links[0]!;
+      const link = (await run.finish()).links[0]!;
       assert.equal(link.fullSyncs, 0);
       assert.equal(link.partialSyncs, 1);
-      assert.equal(link.counters.failed, 0, JSON.stringify(link.counters.failures));
+      assertNoFailures(link);
       const after = await syncStats(src);
       assert.equal(after.full, before.full);
       assert.equal(after.partialOk, before.partialOk + 1);
-      assertRecordsMatch(
-        withoutEntriesRead(userKeys(await readKeyspace(target))),
-        withoutEntriesRead(await readKeyspace(source)),
-        STREAM_TIMES,
-      );
+      assertSynced(await readKeyspace(p.target), await readKeyspace(p.source));
     });
   });
 }

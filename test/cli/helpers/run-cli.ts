@@ -1,5 +1,5 @@
 /** Runs the built CLI (`node bin/run.js ...`) as a child process and collects its output. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../../helpers/load-records.js';
 
@@ -30,24 +30,48 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   return env;
 }
 
-export function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binRun, ...args], {
-      cwd: opts.cwd ?? repoRoot,
-      env: cleanEnv(opts.env),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out), stderr: err });
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(opts.stdin ?? '');
+export interface RunningCli {
+  child: ChildProcessWithoutNullStreams;
+  /** The exit code, once the process has closed. */
+  exit: Promise<number | null>;
+  /** What it has written to stdout so far. */
+  stdout(): Buffer;
+  /** What it has written to stderr so far. */
+  stderr(): string;
+}
+
+/**
+ * Starts the built CLI and returns at once (for tests that signal or kill it while it runs); stdin stays open
+ * until the caller ends it (`child.stdin.end()`).
+ */
+export function spawnCli(args: string[], opts: Omit<RunCliOptions, 'stdin' | 'timeoutMs'> = {}): RunningCli {
+  const child = spawn(process.execPath, [binRun, ...args], {
+    cwd: opts.cwd ?? repoRoot,
+    env: cleanEnv(opts.env),
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  const out: Buffer[] = [];
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => out.push(d));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdin.on('error', () => {});
+  const exit = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code));
+  });
+  exit.catch(() => {}); // a caller that never awaits it must not see an unhandled rejection
+  return { child, exit, stdout: () => Buffer.concat(out), stderr: () => err };
+}
+
+/** Runs the built CLI to its end (killed after `timeoutMs`, default 60 s). */
+export async function runCli(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
+  const run = spawnCli(args, opts);
+  const timer = setTimeout(() => run.child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+  run.child.stdin.end(opts.stdin ?? '');
+  try {
+    const code = await run.exit;
+    return { code, stdout: run.stdout(), stderr: run.stderr() };
+  } finally {
+    clearTimeout(timer);
+  }
 }
