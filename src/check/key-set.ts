@@ -32,8 +32,8 @@ export class KeyHashSet {
   has(db: number, key: Buffer): boolean {
     const a = hash(db, key, 0x811c9dc5) || 1;
     const b = hash(db, key, 0x2545f491);
-    const slots = this.table.length / 2;
-    for (let i = (a ^ b) % slots; ; i = (i + 1) % slots) {
+    const mask = this.table.length / 2 - 1;
+    for (let i = (a ^ b) & mask; ; i = (i + 1) & mask) {
       const x = this.table[2 * i]!;
       if (x === 0) return false;
       if (x === a && this.table[2 * i + 1] === b) return true;
@@ -41,8 +41,9 @@ export class KeyHashSet {
   }
 
   private insert(a: number, b: number): void {
-    const slots = this.table.length / 2;
-    for (let i = (a ^ b) % slots; ; i = (i + 1) % slots) {
+    // Slots are a power of two: the mask keeps the start in range (a ^ b is a signed 32-bit number).
+    const mask = this.table.length / 2 - 1;
+    for (let i = (a ^ b) & mask; ; i = (i + 1) & mask) {
       const x = this.table[2 * i]!;
       if (x === a && this.table[2 * i + 1] === b) return;
       if (x === 0) {

@@ -24,6 +24,7 @@ export function checkSummaryLines(s: CheckSummary): string[] {
       'check: field-ttl-unsupported: hash field expiries the target cannot hold (before Redis 7.4); not counted as failures',
     );
   }
-  lines.push(s.exitCode === 0 ? 'check: source and target are equal' : 'check: DIFFERENCES FOUND');
+  if (s.interrupted) lines.push('check: INTERRUPTED: not every key was compared (nothing is known of the others)');
+  else lines.push(s.exitCode === 0 ? 'check: source and target are equal' : 'check: DIFFERENCES FOUND');
   return lines;
 }

@@ -84,6 +84,35 @@ describe('shake check (CLI)', () => {
     assert.match(r.stderr, /nope\.rdb: no such file/);
   });
 
+  test('Ctrl-C during the check: exit 2, the summary says it was interrupted (never "equal")', async () => {
+    const s = source.client({ password: 's3cret' });
+    const t = target.client();
+    const keys = Array.from({ length: 400 }, (_, i) => `slow:${i}`);
+    for (const c of [s, t]) await c.mset(...keys.flatMap((k) => [k, 'v']));
+    // 50 keys/s: the check is still reading when SIGINT comes.
+    const child = spawn(
+      process.execPath,
+      [binRun, 'check', '--source', source.url, '--target', target.url, '--key', 'slow:*', '--rate', '50'],
+      { cwd: repoRoot, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    // Once the check holds its connection to the target (named shake-check), it is reading at 50 keys/s.
+    for (let i = 0; i < 200 && !String(await t.client('LIST')).includes('name=shake-check'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    for (const c of [s, t]) {
+      await c.del(...keys);
+      c.disconnect();
+    }
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /check: INTERRUPTED/);
+    assert.doesNotMatch(stderr, /source and target are equal/);
+  });
+
   test('the target goes away during the check: exit 2 and a message naming it', async () => {
     const doomed = await startRedis();
     const s = source.client({ password: 's3cret' });
