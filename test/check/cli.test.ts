@@ -90,20 +90,17 @@ describe('shake check (CLI)', () => {
     const keys = Array.from({ length: 400 }, (_, i) => `slow:${i}`);
     for (const c of [s, t]) await c.mset(...keys.flatMap((k) => [k, 'v']));
     // 50 keys/s: the check is still reading when SIGINT comes.
-    const child = spawn(
-      process.execPath,
-      [binRun, 'check', '--source', source.url, '--target', target.url, '--key', 'slow:*', '--rate', '50'],
-      { cwd: repoRoot, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const run = spawnCli(['check', '--source', source.url, '--target', target.url, '--key', 'slow:*', '--rate', '50'], {
+      env,
+    });
     // Once the check holds its connection to the target (named shake-check), it is reading at 50 keys/s.
     for (let i = 0; i < 200 && !String(await t.client('LIST')).includes('name=shake-check'); i++) {
       await new Promise((r) => setTimeout(r, 50));
     }
     await new Promise((r) => setTimeout(r, 300));
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => child.on('close', r));
+    run.child.kill('SIGINT');
+    const code = await run.exit;
+    const stderr = run.stderr();
     for (const c of [s, t]) {
       await c.del(...keys);
       c.disconnect();
