@@ -52,7 +52,10 @@ export async function compareFunctions(source: Map<string, Buffer> | null, targe
     out.push({ db: null, key: null, problem: 'function', detail: { library, what, ...(node ? { node } : {}) } });
   };
   if (!target.features.functions) {
-    for (const name of src.keys()) diff(name, 'the target cannot hold functions (before Redis 7.0)');
+    const why = target.proxy
+      ? 'a proxy target cannot hold functions'
+      : 'the target cannot hold functions (before Redis 7.0)';
+    for (const name of src.keys()) diff(name, why);
     return out;
   }
   const replies = await target.everyMaster(['FUNCTION', 'LIST', 'WITHCODE']);

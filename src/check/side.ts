@@ -15,14 +15,24 @@ export class CheckError extends Error {
 
 export class CheckSide {
   private turn = 0;
-  /** MEMORY USAGE answers (false after the first refusal: every key is then taken as small). */
-  memoryUsage = true;
+  /**
+   * MEMORY USAGE answers (false after the first refusal: every key is then taken as small). A proxy (twemproxy)
+   * closes the connection on it: never sent there; the source's answer alone sorts the keys into small and big.
+   */
+  memoryUsage: boolean;
 
   constructor(
     /** 'source' or 'target', for messages. */
     readonly name: string,
     readonly server: RedisTarget,
-  ) {}
+  ) {
+    this.memoryUsage = !this.proxy;
+  }
+
+  /** A proxy (twemproxy): per-key commands only (no INFO, SCAN, SELECT, MEMORY, FUNCTION, PEXPIRETIME). */
+  get proxy(): boolean {
+    return this.server.profile.kind === 'proxy';
+  }
 
   get features(): TargetFeatures {
     return this.server.profile.features;
@@ -35,7 +45,7 @@ export class CheckSide {
   /** PEXPIRETIME (7.0+) gives absolute expiries; else PTTL, compared with a tolerance. */
   get absoluteTtl(): boolean {
     const v = this.features.version;
-    return v[0] >= 7;
+    return v[0] >= 7 && !this.proxy;
   }
 
   /**

@@ -145,8 +145,15 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
       onNotice: opts.onNotice,
     });
     // The extra-keys scan's shortcut (extra.ts targetKeyCounts): key counts before the pass, compared after it.
-    const countable =
-      opts.extra !== false && names === null && !(opts.types && opts.types.length > 0) && opts.match === undefined;
+    // A proxy (twemproxy) answers no SCAN or INFO: the keys only on the target cannot be looked for there.
+    const extra = opts.extra !== false && !target.proxy;
+    if (opts.extra !== false && target.proxy) {
+      opts.onNotice?.(
+        'the target is a proxy (no SCAN through it): keys only on the target are not looked for; ' +
+          'check each server behind it as a target for those',
+      );
+    }
+    const countable = extra && names === null && !(opts.types && opts.types.length > 0) && opts.match === undefined;
     const countsBefore = countable ? await targetKeyCounts(target) : null;
     let sourceDbs: number[];
     let lookup: SourceLookup;
@@ -190,7 +197,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
       };
       libraries = new Map(results.flatMap((r) => [...r.libraries]));
     }
-    if (opts.extra !== false && !opts.signal?.aborted) {
+    if (extra && !opts.signal?.aborted) {
       const maxDb = Math.max(15, ...sourceDbs);
       const candidates = opts.dbs && opts.dbs.length > 0 ? opts.dbs : Array.from({ length: maxDb + 1 }, (_, i) => i);
       const single = !(source ? source.features.select : true);
