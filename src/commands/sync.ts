@@ -10,6 +10,7 @@ import { parseDbMap } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
 import { sync, SyncProgress, type SyncResult } from '../pipelines/sync.js';
 import { SOURCE_KEYS, TARGET_KEYS, sourceFlags, targetFlags } from '../cli/endpoint-flags.js';
+import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
 
 export default class Sync extends BaseCommand<typeof Sync> {
   static override summary = 'Copy a live Redis by acting as its replica: snapshot, then every write, exactly once.';
@@ -27,6 +28,8 @@ export default class Sync extends BaseCommand<typeof Sync> {
   static override flags = {
     ...sourceFlags,
     ...targetFlags,
+    ...selectFlags,
+    ...excludeFlags,
     'target-type': Flags.string({ options: ['auto', 'standalone', 'cluster'], summary: 'Default: detect.' }),
     'on-conflict': Flags.string({
       options: ['replace', 'error'],
@@ -61,6 +64,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
     const dbMap = parseDbMap(r.db_map);
     if (targetConn.db && r.db_map === '') dbMap.rest = targetConn.db;
     const kind = config.target.type === 'auto' ? undefined : config.target.type;
+    const selection = keySelection(f);
     const progress = new SyncProgress();
     const started = Date.now();
     const bar = Progress.wanted(f.quiet, config.log.progress)
@@ -84,6 +88,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
         functions: s.functions,
         bigKeyThreshold: r.big_key_threshold,
         dbMap,
+        filter: selection,
         connLimits: connLimitsOf(r),
         forwardPublish: s.forward_publish,
         untilCaughtUp: f['until-caught-up'],
@@ -117,7 +122,8 @@ export default class Sync extends BaseCommand<typeof Sync> {
           target: targetConn,
           targetKind: kind,
           dbMap,
-          excludeGlobs: ['__shake:*'],
+          ...selection,
+          excludeGlobs: ['__shake:*', ...(selection.excludeGlobs ?? [])],
           signal: this.abort.signal,
           onNotice: (m) => this.note(`notice: ${m}`),
         },

@@ -53,6 +53,14 @@ export function syncReport(r: SyncResult, elapsedMs: number): string[] {
         `${a.publishSkipped} PUBLISH not forwarded, ${a.alreadyApplied} already applied; spool peak ` +
         `${formatBytes(l.peakSpoolBytes)}${unknown ? `; NOT APPLIED (unknown to the target): ${unknown}` : ''}`,
     );
+    if (a.filtered + a.filterCut + a.filterMixed > 0) {
+      lines.push(
+        `  key selection: ${a.filtered} commands left out, ${a.filterCut} cut to their selected keys, ` +
+          `${a.filterMixed} applied as they are though they name keys outside the selection${
+            a.filterMixed > 0 ? ' (what they wrote may differ from the source)' : ''
+          }`,
+      );
+    }
     const e = a.expiry;
     if (e && e.deferredKeys + e.deferredFields > 0) {
       lines.push(

@@ -29,10 +29,11 @@ import { DEFAULT_CONN_LIMITS, type ConnLimits } from '../sinks/redis/conn-writer
 import { defaultConfig } from '../config/schema.js';
 import { SinkCore, type ConflictPolicy } from '../sinks/redis/core.js';
 import { DbMapper, type DbMapSpec } from '../sinks/redis/db-map.js';
-import { flushTarget, restore, type RestoreRun } from './restore.js';
+import { flushTarget, restore, type RestoreOptions, type RestoreRun } from './restore.js';
 import { emptyStats } from '../sinks/redis/stats.js';
 import type { RedisTarget, TargetNode } from '../sinks/redis/target.js';
-import { BatchApplier, type ApplyStats } from '../sync/apply.js';
+import { BatchApplier, emptyApplyStats, type ApplyStats } from '../sync/apply.js';
+import { commandSelector } from '../transforms/filter.js';
 import {
   checkpointKey,
   CHECKPOINT_PREFIX,
@@ -57,6 +58,11 @@ export interface SyncOptions {
   functions?: ConflictPolicy;
   bigKeyThreshold?: number;
   dbMap?: DbMapSpec;
+  /**
+   * Which keys to copy (dbs, globs, regex, exclusions, types; shake restore's filter): the snapshot through the
+   * restore pipeline's key filter, the stream through its command form (commandSelector).
+   */
+  filter?: Pick<RestoreOptions, 'dbs' | 'keyGlobs' | 'keyRegex' | 'excludeGlobs' | 'excludeRegex' | 'types'>;
   connLimits?: ConnLimits;
   /** Re-publish PUBLISH commands of the stream on the target (default false). */
   forwardPublish?: boolean;
@@ -284,18 +290,6 @@ async function syncMaster(opts: SyncOptions, source: ConnectionOptions, signal: 
 /** Defaults for library callers that give none: the schema's ([sync] in conf/shake.conf). */
 const DEFAULTS = defaultConfig().sync;
 
-function emptyApplyStats(): ApplyStats {
-  return {
-    batches: 0,
-    transactions: 0,
-    splitTransactions: 0,
-    splitCommands: 0,
-    publishSkipped: 0,
-    alreadyApplied: 0,
-    unknown: new Map(),
-  };
-}
-
 interface SessionContext {
   opts: SyncOptions;
   source: ConnectionOptions;
@@ -433,6 +427,7 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
         functions: opts.functions ?? DEFAULTS.functions,
         bigKeyThreshold: opts.bigKeyThreshold,
         dbMap: opts.dbMap,
+        ...opts.filter,
         connLimits: opts.connLimits,
         onWarning: opts.onWarning,
         signal: ctx.signal,
@@ -454,6 +449,7 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
       slotOffsets,
       forwardPublish: opts.forwardPublish === true,
       knownCommands: ctx.known,
+      select: commandSelector(opts.filter ?? {}),
       onWarning: opts.onWarning,
     });
     freshWriters(core, target);

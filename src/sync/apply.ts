@@ -29,13 +29,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RespServerError, type RespValue } from '@shake/resp';
 import type { Counters } from '../core/counters.js';
 import type { Argv } from '../rewrite/key-rewriter.js';
-import { commandName, commandRoute } from '../sinks/redis/command-keys.js';
+import { commandName, commandRoute } from '../redis/command-keys.js';
 import type { ConnWriter, ReplyTag } from '../sinks/redis/conn-writer.js';
 import type { SinkCore } from '../sinks/redis/core.js';
 import type { DbMapper } from '../sinks/redis/db-map.js';
 import type { RedisTarget, TargetNode } from '../sinks/redis/target.js';
 import { checkpointKey, encodeCheckpoint, slotCheckpointKey, type Checkpoint } from './checkpoint.js';
 import { LoadingExpiry, type LoadingExpiryStats } from '../transforms/loading-expiry.js';
+import type { CommandSelector } from '../transforms/filter.js';
+import { printableKey } from '../core/printable-key.js';
 import { clientForm } from './master-rewrite.js';
 import type { SpooledCommand } from './spool.js';
 
@@ -56,6 +58,11 @@ export interface ApplyStats {
   alreadyApplied: number;
   /** Commands dropped because the target does not know them, by name. */
   unknown: Map<string, number>;
+  /** Key selection (--db, --key, --type ...): commands left out, cut to their selected keys, applied though they
+   * also name keys outside the selection (see commandSelector in transforms/filter.ts). */
+  filtered: number;
+  filterCut: number;
+  filterMixed: number;
 }
 
 export interface ApplierOptions {
@@ -71,6 +78,8 @@ export interface ApplierOptions {
   forwardPublish: boolean;
   /** Lowercase command names the target knows (null: do not check). */
   knownCommands: ReadonlySet<string> | null;
+  /** The key selection on stream commands (null: every command). */
+  select?: CommandSelector | null;
   onWarning?: (message: string) => void;
 }
 
@@ -124,6 +133,9 @@ export function emptyApplyStats(): ApplyStats {
     publishSkipped: 0,
     alreadyApplied: 0,
     unknown: new Map(),
+    filtered: 0,
+    filterCut: 0,
+    filterMixed: 0,
   };
 }
 
@@ -182,7 +194,7 @@ export class BatchApplier {
   /** Turns stream commands into ops: SELECT tracked, PING/markers dropped, rewrites, unknown commands counted. */
   private *ops(cmds: SpooledCommand[]): Generator<Op | { barrier: Op } | { tx: 'start' | 'end' }> {
     for (const c of cmds) {
-      const name = commandName(c.argv);
+      let name = commandName(c.argv);
       if (NOT_APPLIED.has(name)) {
         if (name === 'select') this.db = Number(c.argv[1]?.toString('latin1') ?? '0');
         else if (name === 'multi') {
@@ -192,6 +204,9 @@ export class BatchApplier {
         continue;
       }
       this.opts.counters.commandsRead++;
+      const selected = this.selected(c.argv, name);
+      if (selected === null) continue;
+      if (selected !== c.argv) name = commandName(selected);
       if ((name === 'publish' || name === 'spublish') && !this.opts.forwardPublish) {
         this.stats.publishSkipped++;
         continue;
@@ -207,13 +222,41 @@ export class BatchApplier {
         });
         continue;
       }
-      const sent = this.scriptForm(clientForm(c.argv, name), name);
+      const sent = this.scriptForm(clientForm(selected, name), name);
       const argv = this.expiry.rewrite(this.db, sent);
       // Routing by key matters on a cluster only (an expiry the target decides is an EVAL now).
       const route = this.cluster ? commandRoute(argv, argv === sent ? name : commandName(argv)) : null;
       const op: Op = { argv, key: route?.kind === 'key' ? route.key : null, db: this.db, offset: c.offset };
       if (this.cluster && op.key === null) yield { barrier: op };
       else yield op;
+    }
+  }
+
+  /** The command as the key selection keeps it (cut to its selected keys, guarded), or null when left out. */
+  private selected(argv: Buffer[], name: string): Buffer[] | null {
+    const select = this.opts.select;
+    if (!select) return argv;
+    const v = select(this.db, argv, name);
+    switch (v.keep) {
+      case 'all':
+        return argv;
+      case 'none':
+        this.stats.filtered++;
+        return null;
+      case 'some':
+        this.stats.filterCut++;
+        return v.argv;
+      case 'guarded':
+        return v.argv;
+      case 'mixed':
+        this.stats.filterMixed++;
+        this.warnOnce(
+          `${name.toUpperCase()} names keys inside and outside the key selection (db ${this.db}` +
+            `${v.key ? `, e.g. ${printableKey(v.key)} left out` : ''}): applied as it is, so what it writes may ` +
+            'differ from the source (counted in the summary)',
+          name,
+        );
+        return argv;
     }
   }
 
@@ -502,9 +545,9 @@ export class BatchApplier {
     this.lastBase = Date.now();
   }
 
-  warnOnce(message: string): void {
-    if (this.warned.has(message)) return;
-    this.warned.add(message);
+  warnOnce(message: string, id = message): void {
+    if (this.warned.has(id)) return;
+    this.warned.add(id);
     this.opts.onWarning?.(message);
   }
 }

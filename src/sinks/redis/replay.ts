@@ -7,7 +7,7 @@
 import { RespServerError, type RespValue } from '@shake/resp';
 import type { CommandEntry } from '../../core/entry.js';
 import type { Argv } from '../../rewrite/key-rewriter.js';
-import { commandName, commandRoute } from './command-keys.js';
+import { commandName, commandRoute } from '../../redis/command-keys.js';
 import type { ConnWriter, ReplyTag } from './conn-writer.js';
 import type { SinkCore } from './core.js';
 import type { DbMapper } from './db-map.js';

@@ -85,3 +85,8 @@ export function valueLayout(rdbType: number, valkey: boolean): ValueLayout | und
 export const MAX_KNOWN_REDIS_RDB_VERSION = 12;
 export const VALKEY_RDB_VERSION_MIN = 80;
 export const MAX_KNOWN_VALKEY_RDB_VERSION = 80;
+
+/** The Redis type of a value type id (a DUMP payload's first byte), Redis's ids first; undefined when unknown. */
+export function redisTypeOfRdbType(rdbType: number): RedisType | undefined {
+  return (valueLayout(rdbType, false) ?? valueLayout(rdbType, true))?.type;
+}
