@@ -51,6 +51,7 @@ async function main(): Promise<void> {
         const started = process.hrtime.bigint();
         await dumpSnapshot({
           path: c,
+          timeoutMs: 60_000,
           open: () =>
             new Promise((resolve, reject) => {
               const s = netConnect(server.port, '127.0.0.1');

@@ -14,7 +14,7 @@ export interface ScanDumpOptions {
   path: string;
   counters: Counters;
   dbs?: number[];
-  scanCount?: number;
+  scanCount: number;
   functions?: boolean;
   onNotice?: (message: string) => void;
   signal?: AbortSignal;

@@ -7,6 +7,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { defaultConfig } from '../config/schema.js';
 import { Counters } from '../core/counters.js';
 import { connect, type ConnectionOptions } from '../redis/index.js';
 import { STDOUT } from '../sinks/rdb-file-output.js';
@@ -17,6 +18,9 @@ import { perMaster, sourceTopology } from './per-master.js';
 import { dumpSnapshot, type MasterSocket } from '../replica/snapshot-dump.js';
 
 export type DumpMode = 'auto' | 'replication' | 'scan';
+
+/** The schema's [dump] defaults, for library callers that leave an option out. */
+const DUMP_DEFAULTS = defaultConfig().dump;
 
 export interface DumpRunOptions {
   /** The source (any node of a cluster). */
@@ -171,9 +175,9 @@ async function dumpNode(opts: DumpRunOptions, t: Target, signal: AbortSignal): P
       const res = await dumpSnapshot({
         open: () => openMaster(connection),
         path: t.path,
-        timeoutMs: opts.timeoutMs,
-        rdbOnly: opts.rdbOnly,
-        fsync: opts.fsync,
+        timeoutMs: opts.timeoutMs ?? DUMP_DEFAULTS.timeout_ms,
+        rdbOnly: opts.rdbOnly ?? DUMP_DEFAULTS.rdb_only,
+        fsync: opts.fsync ?? DUMP_DEFAULTS.fsync,
         signal,
         onProgress: (p) => opts.progress?.set(name, p.bytes, p.total, 0),
       });
@@ -202,8 +206,8 @@ async function dumpNode(opts: DumpRunOptions, t: Target, signal: AbortSignal): P
       path: t.path,
       counters,
       dbs: opts.dbs,
-      scanCount: opts.scanCount,
-      fsync: opts.fsync,
+      scanCount: opts.scanCount ?? DUMP_DEFAULTS.scan_count,
+      fsync: opts.fsync ?? DUMP_DEFAULTS.fsync,
       signal,
       onNotice: (m) => opts.onNotice?.(`${name}: ${m}`),
     });

@@ -1,4 +1,6 @@
 /** Options of shake's data-path connection (see connection.ts). */
+import { defaultConfig } from '../config/schema.js';
+
 export interface TlsOptions {
   ca?: string | Buffer | Array<string | Buffer>;
   cert?: string | Buffer;
@@ -19,7 +21,7 @@ export interface ConnectionOptions {
   db?: number;
   /** CLIENT SETNAME. */
   name?: string;
-  /** Connect + TLS + handshake deadline (default 10 s). */
+  /** Connect + TLS + handshake deadline (default: the schema's connect_timeout_ms). */
   connectTimeoutMs?: number;
   /** Commands written and not yet answered, at most (default 10000). */
   maxInflightCommands?: number;
@@ -31,8 +33,13 @@ export interface ConnectionOptions {
   maxBulkLength?: number;
 }
 
+/**
+ * The connect deadline is the setting's default ([source]/[target] connect_timeout_ms); the rest are fixed
+ * bounds of one connection, not settings (what the sink keeps in flight is [restore] pipeline x inflight_batches,
+ * well below them: sinks/redis/conn-writer.ts).
+ */
 export const CONNECTION_DEFAULTS = {
-  connectTimeoutMs: 10_000,
+  connectTimeoutMs: defaultConfig().source.connect_timeout_ms,
   maxInflightCommands: 10_000,
   maxInflightBytes: 64 * 1024 * 1024,
   writeBufferBytes: 1024 * 1024,

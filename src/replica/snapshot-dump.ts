@@ -32,8 +32,8 @@ export interface SnapshotDumpOptions {
   open: () => Promise<MasterSocket>;
   /** Destination file (written as a temporary file beside it, then renamed). */
   path: string;
-  /** Idle timeout: no byte (not even a keepalive) for this long fails the dump (default 60 s). */
-  timeoutMs?: number;
+  /** Idle timeout: no byte (not even a keepalive) for this long fails the dump ([dump] timeout_ms). */
+  timeoutMs: number;
   /** REPLCONF rdb-only 1 (default true). */
   rdbOnly?: boolean;
   /** Verify header and CRC64 while streaming (default true). */
@@ -67,7 +67,7 @@ export async function dumpSnapshot(opts: SnapshotDumpOptions): Promise<SnapshotD
   let onAbort: (() => void) | null = null;
   try {
     const master = await opts.open();
-    link = new ReplicaLink(master.socket, master.peer, opts.timeoutMs ?? 60_000, master.leftover);
+    link = new ReplicaLink(master.socket, master.peer, opts.timeoutMs, master.leftover);
     const activeLink = link;
     if (opts.signal) {
       if (opts.signal.aborted) throw new Error('dump interrupted');

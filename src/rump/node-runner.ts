@@ -272,6 +272,7 @@ export class NodeRunner {
     const source = new ScanSource(this.conn as SourceConnection, {
       counters: this.ctx.counters,
       keyPages: pages,
+      scanCount: this.ctx.settings.scanCount, // unused: the pages come from the events, not SCAN
       functions: false,
       dedup: false,
       onVanished: (db, key) => vanished.push({ db, keys: [key] }),

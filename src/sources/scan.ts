@@ -33,8 +33,8 @@ export interface ScanSourceOptions {
   counters: Counters;
   /** Only these dbs (default: every db INFO keyspace lists). In cluster mode only db 0 exists. */
   dbs?: number[];
-  /** SCAN COUNT hint, also the number of keys per DUMP batch (default 1000). */
-  scanCount?: number;
+  /** SCAN COUNT hint, also the number of keys per DUMP batch ([dump]/[rump] scan_count). */
+  scanCount: number;
   /** SCAN MATCH pattern (default none: every key). */
   match?: string;
   /** Read function libraries with FUNCTION LIST WITHCODE (default true; skipped with a notice when refused). */
@@ -89,7 +89,7 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
     private readonly conn: ScanConnection,
     private readonly opts: ScanSourceOptions,
   ) {
-    this.scanCount = opts.scanCount ?? 1000;
+    this.scanCount = opts.scanCount;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<EntryBatch> {

@@ -51,7 +51,12 @@ describe('dump via replication (7.0 fixture loaded in the source)', () => {
       test('file passes redis-check-rdb and loads with the same digest and keyspace', async () => {
         const path = join(dir, `dump-${diskless ? 'eof' : 'len'}.rdb`);
         const progress: number[] = [];
-        const res = await dumpSnapshot({ open: plainOpener(source), path, onProgress: (p) => progress.push(p.bytes) });
+        const res = await dumpSnapshot({
+          open: plainOpener(source),
+          path,
+          timeoutMs: 60_000,
+          onProgress: (p) => progress.push(p.bytes),
+        });
         assert.equal(res.form, diskless ? 'diskless' : 'disk');
         assert.equal(res.resync.via, 'psync');
         assert.equal(res.resync.rdbOnly, true);

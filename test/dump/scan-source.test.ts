@@ -35,7 +35,7 @@ function withScanHook(conn: RedisConnection, hook: (keys: Buffer[]) => Promise<v
 }
 
 async function scanToFile(conn: ScanConnection, path: string, counters: Counters, extra = {}): Promise<ScanSource> {
-  const source = new ScanSource(conn, { counters, ...extra });
+  const source = new ScanSource(conn, { counters, scanCount: 1000, ...extra });
   const sink = await RdbFileSink.open(path, { fsync: false });
   await runPipeline(source, [], sink);
   return source;

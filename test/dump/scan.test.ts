@@ -26,7 +26,12 @@ describe('dump via SCAN + DUMP (7.0 fixture in an ElastiCache-like source)', () 
   test('the file passes redis-check-rdb, loads, and reads back as expected.jsonl', async () => {
     const path = join(dir, 'scan.rdb');
     const counters = new Counters();
-    const res = await dumpViaScan({ connection: { host: source.host, port: source.port }, path, counters });
+    const res = await dumpViaScan({
+      connection: { host: source.host, port: source.port },
+      path,
+      counters,
+      scanCount: 1000,
+    });
     assert.ok(res.file);
     assert.equal(res.file.rdbVersion, 10);
     assert.equal(res.source.functions, 1);
