@@ -14,9 +14,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '../src/redis/index.js';
-import { sync, SyncProgress } from '../src/pipelines/sync.js';
+import { sync } from '../src/pipelines/sync.js';
 import { openTarget } from '../src/sinks/redis/open-target.js';
 import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
+import { startSync } from '../test/sync/helpers.js';
 import { cli, opt } from './lib/args.js';
 import { fill, replicate } from './lib/live-source.js';
 import { median, timed } from './lib/timing.js';
@@ -72,18 +73,10 @@ async function incremental(
 ): Promise<{ native: number; shake: number; spool: number }> {
   const replica = await startRedis();
   const target = await startRedis();
-  const ac = new AbortController();
-  const progress = new SyncProgress();
+  await call(replica.port, ['REPLICAOF', '127.0.0.1', String(source.port)]);
+  const run = startSync(source, target);
+  const progress = run.progress;
   try {
-    await call(replica.port, ['REPLICAOF', '127.0.0.1', String(source.port)]);
-    const run = sync({
-      source: { host: '127.0.0.1', port: source.port },
-      openTarget: () => openTarget({ connection: { host: '127.0.0.1', port: target.port } }),
-      stateDir: mkdtempSync(join(tmpdir(), 'shake-sync-bench-')),
-      signal: ac.signal,
-      progress,
-    });
-    run.catch(() => {});
     // Both attached and caught up before the load.
     for (;;) {
       const want = await masterOffset(source.port);
@@ -126,11 +119,10 @@ async function incremental(
       await sleep(5);
     }
     const spool = Math.max(...[...progress.links.values()].map((l) => l.spoolBytes));
-    ac.abort();
-    const res = await run;
+    const res = await run.stop();
     return { native: nativeAt, shake: shakeAt, spool: Math.max(spool, res.links[0]?.peakSpoolBytes ?? 0) };
   } finally {
-    ac.abort();
+    await run.stop().catch(() => {});
     await Promise.all([replica.stop(), target.stop()]);
   }
 }
@@ -146,18 +138,10 @@ async function steadyLag(
   seconds: number,
 ): Promise<{ p50: number; p99: number; max: number; rssMb: number }> {
   const target = await startRedis();
-  const ac = new AbortController();
-  const progress = new SyncProgress();
   const name = `127.0.0.1:${source.port}`;
+  const run = startSync(source, target);
+  const progress = run.progress;
   try {
-    const run = sync({
-      source: { host: '127.0.0.1', port: source.port },
-      openTarget: () => openTarget({ connection: { host: '127.0.0.1', port: target.port } }),
-      stateDir: mkdtempSync(join(tmpdir(), 'shake-sync-bench-')),
-      signal: ac.signal,
-      progress,
-    });
-    run.catch(() => {});
     while ([...progress.links.values()][0]?.phase !== 'streaming') await sleep(50);
     const src = await connect({ host: '127.0.0.1', port: source.port });
     const dst = await connect({ host: '127.0.0.1', port: target.port });
@@ -186,13 +170,12 @@ async function steadyLag(
     }
     clearInterval(tick);
     await Promise.all([src.close(), dst.close(), writer.close()]);
-    ac.abort();
-    await run;
+    await run.stop();
     const sorted = lags.sort((a, b) => a - b);
     const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
     return { p50: q(0.5), p99: q(0.99), max: sorted.at(-1) ?? NaN, rssMb: rss / 1e6 };
   } finally {
-    ac.abort();
+    await run.stop().catch(() => {});
     await target.stop();
   }
 }

@@ -3,6 +3,7 @@
  * keys they set (for BaseCommand.flagSettings). Passwords are never flags: SHAKE_<END>_PASSWORD or the file.
  */
 import { Flags } from '@oclif/core';
+import type { ShakeConfig } from '../config/schema.js';
 
 export const sourceFlags = {
   source: Flags.string({
@@ -16,6 +17,32 @@ export const targetFlags = {
   target: Flags.string({ char: 't', summary: 'Target URL: redis://[user@]host:port, rediss:// for TLS.' }),
   'target-user': Flags.string({ summary: 'Target ACL user (password: SHAKE_TARGET_PASSWORD or the config file).' }),
 };
+
+/** TLS options given once for both ends: they apply to the end(s) that use TLS (tlsSettings). */
+export const tlsFlags = {
+  'tls-ca': Flags.string({ summary: 'CA bundle (PEM) to verify the TLS end(s) with.' }),
+  'tls-insecure': Flags.boolean({ summary: 'Do not verify TLS certificates (testing only).' }),
+};
+
+/**
+ * The config keys --tls-ca / --tls-insecure set, for each end that uses TLS in `config` (a rediss:// URL or
+ * tls = true), with the flag names for loadConfig's messages.
+ */
+export function tlsSettings(
+  config: ShakeConfig,
+  f: { 'tls-ca'?: string; 'tls-insecure'?: boolean },
+): { values: Record<string, unknown>; names: Record<string, string> } {
+  const values: Record<string, unknown> = {};
+  const names: Record<string, string> = {};
+  for (const end of ['source', 'target'] as const) {
+    if (!(config[end].tls || config[end].url.startsWith('rediss://'))) continue;
+    if (f['tls-ca'] !== undefined) values[`${end}.tls_ca`] = f['tls-ca'];
+    if (f['tls-insecure']) values[`${end}.tls_insecure`] = true;
+    names[`${end}.tls_ca`] = '--tls-ca';
+    names[`${end}.tls_insecure`] = '--tls-insecure';
+  }
+  return { values, names };
+}
 
 /** `section.key` -> flag, for the flags above (and --target-type, whose choices differ per subcommand). */
 export const SOURCE_KEYS: Record<string, string> = { 'source.url': 'source', 'source.user': 'source-user' };

@@ -4,7 +4,10 @@
  */
 import { Flags } from '@oclif/core';
 import type { RedisType } from '@shake/rdb';
+import type { KeySelection } from '../transforms/filter.js';
 import { regexFlag } from './regex-flag.js';
+
+export type { KeySelection } from '../transforms/filter.js';
 
 export const REDIS_TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
 
@@ -21,15 +24,6 @@ export const excludeFlags = {
   exclude: Flags.string({ multiple: true, summary: 'Leave out keys matching this Redis glob (repeatable).' }),
   'exclude-regex': Flags.string({ summary: 'Leave out keys matching this regular expression.' }),
 };
-
-export interface KeySelection {
-  dbs?: number[];
-  keyGlobs?: string[];
-  keyRegex?: RegExp;
-  excludeGlobs?: string[];
-  excludeRegex?: RegExp;
-  types?: RedisType[];
-}
 
 /** The filter options the parsed flags ask for (absent flags: absent options; a bad regex: a one-line error). */
 export function keySelection(f: {

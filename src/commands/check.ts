@@ -1,18 +1,16 @@
 import { existsSync } from 'node:fs';
 import { Errors, Flags } from '@oclif/core';
-import type { RedisType } from '@shake/rdb';
 import { BaseCommand } from '../cli/base-command.js';
-import { regexFlag } from '../cli/regex-flag.js';
 import { openReport } from '../check/report.js';
 import { checkSummaryLines } from '../pipelines/check-report.js';
 import { Progress } from '../cli/progress.js';
 import { CheckStats } from '../check/stats.js';
 import { describeError } from '../cli/describe-error.js';
-import { runCheck, type CheckOptions } from '../pipelines/check.js';
+import { checkSettings, runCheck, type CheckOptions } from '../pipelines/check.js';
+import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
+import { SOURCE_KEYS, TARGET_KEYS, tlsFlags, tlsSettings } from '../cli/endpoint-flags.js';
 import { connectionFromSection } from '../redis/endpoint.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
-
-const TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
 
 export default class Check extends BaseCommand<typeof Check> {
   static override summary = 'Verify that a target holds exactly what the source holds: keys, types, values, TTLs.';
@@ -39,57 +37,31 @@ export default class Check extends BaseCommand<typeof Check> {
     'interval-ms': Flags.integer({ min: 0, summary: 'Milliseconds between re-check rounds (default 1000).' }),
     extra: Flags.boolean({ allowNo: true, summary: 'Scan the target for keys the source lacks (default on).' }),
     functions: Flags.boolean({ allowNo: true, summary: 'Compare function libraries (default on).' }),
-    db: Flags.integer({ multiple: true, min: 0, summary: 'Only this source db (repeatable; default every db).' }),
+    ...selectFlags,
+    ...excludeFlags,
     match: Flags.string({ summary: 'SCAN MATCH pattern (Redis glob).' }),
-    type: Flags.string({ multiple: true, options: [...TYPES], summary: 'Only keys of this type (repeatable).' }),
-    key: Flags.string({ multiple: true, summary: 'Only keys matching this Redis glob (repeatable).' }),
-    'key-regex': Flags.string({ summary: 'Only keys matching this regular expression (on the UTF-8 key).' }),
-    exclude: Flags.string({ multiple: true, summary: 'Leave out keys matching this Redis glob (repeatable).' }),
-    'exclude-regex': Flags.string({ summary: 'Leave out keys matching this regular expression.' }),
     'db-map': Flags.string({ summary: 'Source db -> target db as the copy used, e.g. 0:5,1:6 or *:0.' }),
     count: Flags.integer({ min: 1, summary: 'SCAN COUNT and keys per page (default 1000).' }),
     'big-key-threshold': Flags.string({ summary: 'Keys using more memory are compared in chunks (default 8mb).' }),
     'ttl-tolerance-ms': Flags.integer({ min: 0, summary: 'TTL tolerance where a side lacks PEXPIRETIME (1000).' }),
     rate: Flags.integer({ min: 0, summary: 'Keys/s read from each source master (default 0 = unlimited).' }),
     'rate-bytes': Flags.string({ summary: 'Bytes/s read from each source master, e.g. 50mb (default 0 = off).' }),
-    'tls-ca': Flags.string({ summary: 'CA bundle (PEM) to verify the TLS end(s) with.' }),
-    'tls-insecure': Flags.boolean({ summary: 'Do not verify TLS certificates (testing only).' }),
+    ...tlsFlags,
   };
 
   public async run(): Promise<void> {
     const f = this.flags;
     const isUrl = f.source !== undefined && /^rediss?:\/\//.test(f.source);
-    const values: Record<string, unknown> = {
-      'source.url': isUrl ? f.source : undefined,
-      'source.user': f['source-user'],
-      'target.url': f.target,
-      'target.user': f['target-user'],
-      'target.type': f['target-type'],
-      'check.rounds': f.rounds,
-      'check.interval_ms': f['interval-ms'],
-      'check.extra': f.extra,
-      'check.functions': f.functions,
-      'check.scan_count': f.count,
-      'check.big_key_threshold': f['big-key-threshold'],
-      'check.ttl_tolerance_ms': f['ttl-tolerance-ms'],
-      'check.rate': f.rate,
-      'check.rate_bytes': f['rate-bytes'],
-      'restore.db_map': f['db-map'],
-    };
-    for (const end of ['source', 'target'] as const) {
-      const url = end === 'source' ? (isUrl ? f.source : undefined) : f.target;
-      if (!url?.startsWith('rediss://')) continue;
-      if (f['tls-ca'] !== undefined) values[`${end}.tls_ca`] = f['tls-ca'];
-      if (f['tls-insecure']) values[`${end}.tls_insecure`] = true;
-    }
-    const { config } = this.loadConfig(values, FLAG_NAMES);
+    const { values, names } = this.flagSettings(FLAG_KEYS);
+    if (!isUrl) values['source.url'] = undefined; // an RDB file or a manifest
+    const tls = tlsSettings(this.loadConfig(values, names).config, f);
+    const { config } = this.loadConfig({ ...values, ...tls.values }, { ...names, ...tls.names });
     const file = f.source !== undefined && !isUrl ? f.source : undefined;
     if (file !== undefined && !existsSync(file)) this.fail(`--source ${file}: no such file (and not a redis:// URL)`);
     if (file === undefined && !config.source.url) {
       this.fail('give the source with --source redis://host:port or --source FILE.rdb (or [source] url)');
     }
     if (!config.target.url) this.fail('give the target with --target redis://host:port (or [target] url)');
-    const c = config.check;
     const targetConn = connectionFromSection(config.target);
     const dbMap = parseDbMap(config.restore.db_map);
     if (targetConn.db && config.restore.db_map === '') dbMap.rest = targetConn.db;
@@ -99,25 +71,11 @@ export default class Check extends BaseCommand<typeof Check> {
       source: sourceConn ?? { rdbFile: file! },
       target: targetConn,
       targetKind: config.target.type === 'auto' ? undefined : config.target.type,
+      ...keySelection(f),
       dbs: f.db ?? (sourceConn?.db !== undefined ? [sourceConn.db] : undefined),
       match: f.match,
-      types: f.type as RedisType[] | undefined,
-      keyGlobs: f.key,
-      keyRegex: regexFlag('key-regex', f['key-regex']),
-      excludeGlobs: f.exclude,
-      excludeRegex: regexFlag('exclude-regex', f['exclude-regex']),
       dbMap,
-      extra: c.extra,
-      functions: c.functions,
-      rounds: c.rounds,
-      intervalMs: c.interval_ms,
-      scanCount: c.scan_count,
-      bigKeyThreshold: c.big_key_threshold,
-      chunk: c.chunk,
-      ttlToleranceMs: c.ttl_tolerance_ms,
-      rate: c.rate,
-      rateBytes: c.rate_bytes,
-      maxRecheck: c.max_recheck,
+      ...checkSettings(config.check),
       onDifference: (d) => report.write(d),
       onNotice: (m) => this.note(`notice: ${m}`),
       signal: this.abort.signal,
@@ -161,24 +119,18 @@ export default class Check extends BaseCommand<typeof Check> {
   }
 }
 
-const FLAG_NAMES: Record<string, string> = {
-  'source.url': '--source',
-  'source.user': '--source-user',
-  'target.url': '--target',
-  'target.user': '--target-user',
-  'target.type': '--target-type',
-  'check.rounds': '--rounds',
-  'check.interval_ms': '--interval-ms',
-  'check.extra': '--extra',
-  'check.functions': '--functions',
-  'check.scan_count': '--count',
-  'check.big_key_threshold': '--big-key-threshold',
-  'check.ttl_tolerance_ms': '--ttl-tolerance-ms',
-  'check.rate': '--rate',
-  'check.rate_bytes': '--rate-bytes',
-  'restore.db_map': '--db-map',
-  'source.tls_ca': '--tls-ca',
-  'target.tls_ca': '--tls-ca',
-  'source.tls_insecure': '--tls-insecure',
-  'target.tls_insecure': '--tls-insecure',
+/** Each flag and the config key it sets (`section.key` -> flag), once. */
+const FLAG_KEYS: Record<string, string> = {
+  ...SOURCE_KEYS,
+  ...TARGET_KEYS,
+  'check.rounds': 'rounds',
+  'check.interval_ms': 'interval-ms',
+  'check.extra': 'extra',
+  'check.functions': 'functions',
+  'check.scan_count': 'count',
+  'check.big_key_threshold': 'big-key-threshold',
+  'check.ttl_tolerance_ms': 'ttl-tolerance-ms',
+  'check.rate': 'rate',
+  'check.rate_bytes': 'rate-bytes',
+  'restore.db_map': 'db-map',
 };

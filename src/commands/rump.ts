@@ -13,7 +13,7 @@ import { parseDbMap } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
 import { connLimitsOf } from '../sinks/redis/conn-writer.js';
 import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
-import { SOURCE_KEYS, TARGET_KEYS, sourceFlags, targetFlags } from '../cli/endpoint-flags.js';
+import { SOURCE_KEYS, TARGET_KEYS, sourceFlags, targetFlags, tlsFlags, tlsSettings } from '../cli/endpoint-flags.js';
 
 export default class Rump extends BaseCommand<typeof Rump> {
   static override summary =
@@ -32,8 +32,7 @@ export default class Rump extends BaseCommand<typeof Rump> {
     ...sourceFlags,
     ...targetFlags,
     'target-type': Flags.string({ options: ['auto', 'standalone', 'cluster', 'proxy'], summary: 'Default: detect.' }),
-    'tls-ca': Flags.string({ summary: 'CA bundle (PEM) to verify the TLS end(s) with.' }),
-    'tls-insecure': Flags.boolean({ summary: 'Do not verify TLS certificates (testing only).' }),
+    ...tlsFlags,
     ...selectFlags,
     match: Flags.string({ summary: 'SCAN MATCH pattern (Redis glob).' }),
     ...excludeFlags,
@@ -59,16 +58,8 @@ export default class Rump extends BaseCommand<typeof Rump> {
   public async run(): Promise<void> {
     const f = this.flags;
     const { values, names } = this.flagSettings(FLAG_KEYS);
-    // --tls-ca / --tls-insecure apply to the end(s) that use TLS.
-    const first = this.loadConfig(values, names).config;
-    for (const end of ['source', 'target'] as const) {
-      if (!usesTls(first[end])) continue;
-      if (f['tls-ca'] !== undefined) values[`${end}.tls_ca`] = f['tls-ca'];
-      if (f['tls-insecure']) values[`${end}.tls_insecure`] = true;
-      names[`${end}.tls_ca`] = '--tls-ca';
-      names[`${end}.tls_insecure`] = '--tls-insecure';
-    }
-    const { config } = this.loadConfig(values, names);
+    const tls = tlsSettings(this.loadConfig(values, names).config, f);
+    const { config } = this.loadConfig({ ...values, ...tls.values }, { ...names, ...tls.names });
     this.requireEndpoint(config, 'source');
     this.requireEndpoint(config, 'target');
     const r = config.restore;
@@ -180,7 +171,3 @@ const FLAG_KEYS: Record<string, string> = {
   'restore.connections': 'connections',
   'restore.pipeline': 'pipeline',
 };
-
-function usesTls(s: ShakeConfig['source']): boolean {
-  return s.tls || s.url.startsWith('rediss://');
-}

@@ -18,7 +18,7 @@ import { checkKeys, type KeyCheckContext } from '../check/key-check.js';
 import { NOT_FAILURES, type Difference } from '../check/problems.js';
 import { CheckError, CheckSide, ok } from '../check/side.js';
 import { CheckStats } from '../check/stats.js';
-import { defaultConfig } from '../config/schema.js';
+import { defaultConfig, type ShakeConfig } from '../config/schema.js';
 import type { ConnectionOptions } from '../redis/index.js';
 import type { TargetKind } from '../rewrite/features.js';
 import { nameFilter } from '../rump/filters.js';
@@ -26,21 +26,16 @@ import { RateLimiter } from '../rump/rate-limit.js';
 import { DbMapper, type DbMapSpec } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
 import { resolveInput } from '../sources/manifest.js';
+import { keySelectionOf, type KeySelection } from '../transforms/filter.js';
 import { parseInfo } from '../sources/scan-server.js';
 import type { RespValue } from '@shake/resp';
 
-export interface CheckOptions {
+export interface CheckOptions extends KeySelection {
   /** A live source (any node of a cluster), or an RDB file or the manifest of a cluster dump. */
   source: ConnectionOptions | { rdbFile: string };
   target: ConnectionOptions;
   targetKind?: TargetKind;
-  dbs?: number[];
   match?: string;
-  types?: RedisType[];
-  keyGlobs?: string[];
-  keyRegex?: RegExp;
-  excludeGlobs?: string[];
-  excludeRegex?: RegExp;
   dbMap?: DbMapSpec;
   /** Scan the target for keys the source lacks (default true). */
   extra?: boolean;
@@ -53,7 +48,6 @@ export interface CheckOptions {
   bigKeyThreshold?: number;
   chunk?: number;
   ttlToleranceMs?: number;
-  batchBytes?: number;
   /** Differing keys kept for the re-check rounds; beyond this they are reported from the first pass. */
   maxRecheck?: number;
   /** Keys / bytes per second read from each source master (0: unlimited). */
@@ -64,6 +58,26 @@ export interface CheckOptions {
   onDifference?: (d: Difference) => void;
   onNotice?: (message: string) => void;
   signal?: AbortSignal;
+}
+
+/** DUMP payload bytes read per pipelined page: a fixed memory bound, not a setting. */
+const CHECK_BATCH_BYTES = 64 * 1024 * 1024;
+
+/** The [check] settings as runCheck options: the one mapping (the command, --verify, and runCheck's defaults). */
+export function checkSettings(c: ShakeConfig['check']) {
+  return {
+    extra: c.extra,
+    functions: c.functions,
+    rounds: c.rounds,
+    intervalMs: c.interval_ms,
+    scanCount: c.scan_count,
+    bigKeyThreshold: c.big_key_threshold,
+    chunk: c.chunk,
+    ttlToleranceMs: c.ttl_tolerance_ms,
+    rate: c.rate,
+    rateBytes: c.rate_bytes,
+    maxRecheck: c.max_recheck,
+  } satisfies Partial<CheckOptions>;
 }
 
 export interface CheckSummary {
@@ -79,17 +93,7 @@ export interface CheckSummary {
 export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
   const started = Date.now();
   const stats = opts.stats ?? new CheckStats();
-  const c = defaultConfig().check;
-  const d = {
-    rounds: c.rounds,
-    intervalMs: c.interval_ms,
-    scanCount: c.scan_count,
-    bigKeyThreshold: c.big_key_threshold,
-    chunk: c.chunk,
-    ttlToleranceMs: c.ttl_tolerance_ms,
-    batchBytes: 64 * 1024 * 1024,
-    maxRecheck: c.max_recheck,
-  };
+  const d = checkSettings(defaultConfig().check);
   const o = {
     rounds: opts.rounds ?? d.rounds,
     intervalMs: opts.intervalMs ?? d.intervalMs,
@@ -124,21 +128,13 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
       );
     }
     const mapper = new DbMapper(opts.dbMap ?? { map: new Map(), rest: null }, !target.features.select, 'the target');
-    const filters = {
-      dbs: opts.dbs,
-      match: opts.match,
-      keyGlobs: opts.keyGlobs,
-      keyRegex: opts.keyRegex,
-      excludeGlobs: opts.excludeGlobs,
-      excludeRegex: opts.excludeRegex,
-      types: opts.types,
-    };
+    const filters = { ...keySelectionOf(opts), match: opts.match };
     const names = nameFilter(filters);
     const ctxOf = (src: CheckSide): KeyCheckContext => ({
       source: src,
       target,
       bigKeyThreshold: opts.bigKeyThreshold ?? d.bigKeyThreshold,
-      batchBytes: opts.batchBytes ?? d.batchBytes,
+      batchBytes: CHECK_BATCH_BYTES,
       chunk: opts.chunk ?? d.chunk,
       ttlToleranceMs: opts.ttlToleranceMs ?? d.ttlToleranceMs,
       stats,
@@ -146,8 +142,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
     });
     // The extra-keys scan's shortcut (extra.ts targetKeyCounts): key counts before the pass, compared after it.
     // A proxy (twemproxy) answers no SCAN or INFO: the keys only on the target cannot be looked for there.
-    const extra = opts.extra !== false && !target.proxy;
-    if (opts.extra !== false && target.proxy) {
+    const extra = (opts.extra ?? d.extra) && !target.proxy;
+    if ((opts.extra ?? d.extra) && target.proxy) {
       opts.onNotice?.(
         'the target is a proxy (no SCAN through it): keys only on the target are not looked for; ' +
           'check each server behind it as a target for those',
@@ -173,7 +169,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
               match: opts.match,
               types: opts.types,
               names,
-              limiter: new RateLimiter({ keysPerSec: opts.rate ?? 0, bytesPerSec: opts.rateBytes ?? 0 }),
+              limiter: new RateLimiter({ keysPerSec: opts.rate ?? d.rate, bytesPerSec: opts.rateBytes ?? d.rateBytes }),
               signal: opts.signal,
             },
             collect,
@@ -181,7 +177,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
         ),
       );
       lookup = liveLookup(source);
-      libraries = opts.functions === false ? null : await liveLibraries(source);
+      libraries = (opts.functions ?? d.functions) ? await liveLibraries(source) : null;
     } else {
       // One RDB file, or the manifest `shake dump` writes for a cluster: each node's file checked in turn.
       const results: RdbCheckResult[] = [];
@@ -227,7 +223,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
         collect,
       );
     }
-    if (opts.functions !== false && (libraries !== null || target.features.functions)) {
+    if ((opts.functions ?? d.functions) && (libraries !== null || target.features.functions)) {
       for (const diff of await compareFunctions(libraries, target)) {
         stats.differing('function');
         collect(diff);

@@ -3,13 +3,12 @@
  * key filter -> one text sink. The command wires flags and config into DecodeOptions; tests and
  * library users can call decode() directly.
  */
-import type { RedisType } from '@shake/rdb';
 import { Counters } from '../core/counters.js';
 import type { EntryBatch, Sink, Source, Transform } from '../core/entry.js';
 import { runPipeline, type PipelineResult } from '../core/pipeline.js';
 import type { DecodeFormat } from '../config/schema.js';
 import { dumpPayloadSource, RdbFileSource } from '../sources/rdb-file.js';
-import { keyFilter } from '../transforms/filter.js';
+import { keyFilter, keySelectionOf, type KeySelection } from '../transforms/filter.js';
 import { InfoSink, type RdbInfo } from '../sinks/text/info.js';
 import { JsonRecordSink } from '../sinks/text/json-records.js';
 import type { StringMode } from '../sinks/text/json-bytes.js';
@@ -18,7 +17,7 @@ import { MemorySink } from '../sinks/text/memory.js';
 import { OutputClosedError, TextOutput } from '../sinks/text/output.js';
 import { RespSink } from '../sinks/text/resp.js';
 
-export interface DecodeOptions {
+export interface DecodeOptions extends KeySelection {
   /** An RDB file, `-` for stdin; or `payload`. */
   input?: string;
   /** A DUMP payload instead of a file. */
@@ -36,10 +35,6 @@ export interface DecodeOptions {
   output?: string;
   /** Or any output stream (library use, tests); wins over `output`. */
   out?: TextOutput;
-  dbs?: number[];
-  keyGlobs?: string[];
-  keyRegex?: RegExp;
-  types?: RedisType[];
   dropExpired?: boolean;
   nowMs?: number;
   signal?: AbortSignal;
@@ -109,10 +104,7 @@ export function decode(opts: DecodeOptions): DecodeRun {
   const transforms: Transform[] = [];
   const filter = keyFilter(
     {
-      dbs: opts.dbs,
-      keyGlobs: opts.keyGlobs,
-      keyRegex: opts.keyRegex,
-      types: opts.types,
+      ...keySelectionOf(opts),
       dropExpired: opts.dropExpired,
       nowMs: opts.nowMs,
     },

@@ -4,14 +4,14 @@
  * -> key filter -> the Redis sink. Tests and library users call restore() directly.
  */
 import { createReadStream, statSync } from 'node:fs';
-import { RdbParser, type RdbParserOptions, type RedisType } from '@shake/rdb';
+import { RdbParser, type RdbParserOptions } from '@shake/rdb';
 import { Counters } from '../core/counters.js';
 import type { EntryBatch, Source, Transform } from '../core/entry.js';
 import { runPipeline } from '../core/pipeline.js';
 import { aofSource, type AofPart } from '../sources/aof.js';
 import { jsonlSource } from '../sources/jsonl.js';
 import { InputError, detectKind, resolveInput, type InputKind } from '../sources/manifest.js';
-import { keyFilter } from '../transforms/filter.js';
+import { keyFilter, type KeySelection } from '../transforms/filter.js';
 import { LoadingExpiry, type LoadingExpiryStats } from '../transforms/loading-expiry.js';
 import { RestoreStoppedError } from '../sinks/redis/core.js';
 import { RedisSink, DEFAULT_BIG_KEY_THRESHOLD, type RedisSinkOptions } from '../sinks/redis/sink.js';
@@ -25,17 +25,11 @@ export interface RestoreInput {
   stream?: AsyncIterable<Buffer>;
 }
 
-export interface RestoreOptions extends Omit<RedisSinkOptions, 'target' | 'counters'> {
+export interface RestoreOptions extends Omit<RedisSinkOptions, 'target' | 'counters'>, KeySelection {
   input: RestoreInput;
   target: RedisTarget;
   /** Empty the target first (FLUSHALL on every master). Only when asked. */
   flushTarget?: boolean;
-  dbs?: number[];
-  keyGlobs?: string[];
-  excludeGlobs?: string[];
-  keyRegex?: RegExp;
-  excludeRegex?: RegExp;
-  types?: RedisType[];
   verifyChecksum?: boolean;
   signal?: AbortSignal;
   onBatch?: (batch: EntryBatch) => void;

@@ -22,6 +22,7 @@ import { NodeRunner, type NodeSettings, type RumpContext } from '../rump/node-ru
 import { SerialWriter } from '../rump/serial-writer.js';
 import { connectSource, discoverSourceNodes, slotRouter, type ConnectSource } from '../rump/source-nodes.js';
 import { RumpStats } from '../rump/stats.js';
+import { keySelectionOf, type KeySelection } from '../transforms/filter.js';
 
 /** The schema's [rump] defaults, for library callers that leave an option out. */
 const RUMP_DEFAULTS = defaultConfig().rump;
@@ -29,20 +30,14 @@ const RUMP_DEFAULTS = defaultConfig().rump;
 /** Keys per second per source node unless told otherwise (see docs/rump.md for the measured impact). */
 export const DEFAULT_RUMP_RATE = RUMP_DEFAULTS.rate;
 
-export interface RumpOptions {
+export interface RumpOptions extends KeySelection {
   /** The source (any node of a cluster). */
   source: ConnectionOptions;
   target: RedisTarget;
   counters?: Counters;
   stats?: RumpStats;
-  dbs?: number[];
   /** SCAN MATCH glob. */
   match?: string;
-  types?: RedisType[];
-  keyGlobs?: string[];
-  keyRegex?: RegExp;
-  excludeGlobs?: string[];
-  excludeRegex?: RegExp;
   dbMap?: DbMapSpec;
   /** SCAN COUNT and keys per DUMP page (default 1000). */
   scanCount?: number;
@@ -111,13 +106,8 @@ export async function rump(opts: RumpOptions): Promise<RumpResult> {
     throw new Error(`--db ${opts.dbs.join(',')}: a cluster source has only db 0`);
   }
   const filters = {
-    dbs: opts.dbs,
+    ...keySelectionOf(opts),
     match: opts.match,
-    keyGlobs: opts.keyGlobs,
-    keyRegex: opts.keyRegex,
-    excludeGlobs: opts.excludeGlobs,
-    excludeRegex: opts.excludeRegex,
-    types: opts.types,
   };
   const bigKeyThreshold = opts.bigKeyThreshold ?? DEFAULT_BIG_KEY_THRESHOLD;
   const sink = new RedisSink({

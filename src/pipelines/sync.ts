@@ -29,11 +29,11 @@ import { DEFAULT_CONN_LIMITS, type ConnLimits } from '../sinks/redis/conn-writer
 import { defaultConfig } from '../config/schema.js';
 import { SinkCore, type ConflictPolicy } from '../sinks/redis/core.js';
 import { DbMapper, type DbMapSpec } from '../sinks/redis/db-map.js';
-import { flushTarget, restore, type RestoreOptions, type RestoreRun } from './restore.js';
+import { flushTarget, restore, type RestoreRun } from './restore.js';
 import { emptyStats } from '../sinks/redis/stats.js';
 import type { RedisTarget, TargetNode } from '../sinks/redis/target.js';
 import { BatchApplier, emptyApplyStats, type ApplyStats } from '../sync/apply.js';
-import { commandSelector } from '../transforms/filter.js';
+import { commandSelector, type KeySelection } from '../transforms/filter.js';
 import {
   checkpointKey,
   CHECKPOINT_PREFIX,
@@ -62,7 +62,7 @@ export interface SyncOptions {
    * Which keys to copy (dbs, globs, regex, exclusions, types; shake restore's filter): the snapshot through the
    * restore pipeline's key filter, the stream through its command form (commandSelector).
    */
-  filter?: Pick<RestoreOptions, 'dbs' | 'keyGlobs' | 'keyRegex' | 'excludeGlobs' | 'excludeRegex' | 'types'>;
+  filter?: KeySelection;
   connLimits?: ConnLimits;
   /** Re-publish PUBLISH commands of the stream on the target (default false). */
   forwardPublish?: boolean;

@@ -4,26 +4,10 @@
  */
 import { openReport } from '../check/report.js';
 import { describeError } from '../cli/describe-error.js';
-import type { ShakeConfig } from '../config/schema.js';
 import { runCheck, type CheckOptions } from './check.js';
 import { checkSummaryLines } from './check-report.js';
 
-/** The [check] settings as runCheck options. */
-export function checkSettings(c: ShakeConfig['check']): Partial<CheckOptions> {
-  return {
-    extra: c.extra,
-    functions: c.functions,
-    rounds: c.rounds,
-    intervalMs: c.interval_ms,
-    scanCount: c.scan_count,
-    bigKeyThreshold: c.big_key_threshold,
-    chunk: c.chunk,
-    ttlToleranceMs: c.ttl_tolerance_ms,
-    rate: c.rate,
-    rateBytes: c.rate_bytes,
-    maxRecheck: c.max_recheck,
-  };
-}
+export { checkSettings } from './check.js';
 
 export async function verifyCopy(
   opts: CheckOptions,

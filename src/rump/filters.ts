@@ -5,21 +5,14 @@
  *   dropped key counted as 'filtered'; with SCAN TYPE, a key whose DUMP shows another type was changed
  *   between SCAN and DUMP and is counted as 'type-changed'.
  */
-import type { RedisType } from '@shake/rdb';
 import type { Counters } from '../core/counters.js';
 import type { Transform } from '../core/entry.js';
-import { dropKeys, keyFilter, keyNamePredicate } from '../transforms/filter.js';
+import { dropKeys, keyFilter, keyNamePredicate, type KeySelection } from '../transforms/filter.js';
 import { compileGlob } from '../transforms/glob.js';
 
-export interface RumpFilterOptions {
-  dbs?: number[];
+export interface RumpFilterOptions extends KeySelection {
   /** SCAN MATCH glob. */
   match?: string;
-  keyGlobs?: string[];
-  keyRegex?: RegExp;
-  excludeGlobs?: string[];
-  excludeRegex?: RegExp;
-  types?: RedisType[];
 }
 
 /** A predicate on (db, key name) for keys that were not found by SCAN; null when everything passes. */

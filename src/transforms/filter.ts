@@ -13,17 +13,30 @@ import type { Counters, SkipReason } from '../core/counters.js';
 import type { Entry, EntryBatch, Transform } from '../core/entry.js';
 import { compileGlob } from './glob.js';
 
-export interface KeyFilterOptions {
+/**
+ * Which keys to take: the one key selection of every subcommand (decode, restore, rump, check; its flags are
+ * cli/key-flags.ts). Pipeline options extend it; keySelectionOf() takes it out of them.
+ */
+export interface KeySelection {
   /** Keep only these databases. */
-  dbs?: readonly number[];
-  /** Keep keys matching any of these Redis glob patterns (bytes; a string is taken as UTF-8). */
-  keyGlobs?: readonly (string | Buffer)[];
+  dbs?: number[];
+  /** Keep keys matching any of these Redis glob patterns (UTF-8). */
+  keyGlobs?: string[];
   /** Keep keys whose UTF-8 reading (invalid bytes as U+FFFD) matches this regular expression. */
   keyRegex?: RegExp;
   /** Drop keys matching any of these globs, or this regex (after the above: an excluded key is 'filtered'). */
-  excludeGlobs?: readonly (string | Buffer)[];
+  excludeGlobs?: string[];
   excludeRegex?: RegExp;
-  types?: readonly RedisType[];
+  types?: RedisType[];
+}
+
+/** The selection's own fields of a larger options object. */
+export function keySelectionOf(o: KeySelection): KeySelection {
+  const { dbs, keyGlobs, keyRegex, excludeGlobs, excludeRegex, types } = o;
+  return { dbs, keyGlobs, keyRegex, excludeGlobs, excludeRegex, types };
+}
+
+export interface KeyFilterOptions extends KeySelection {
   /** Drop keys whose expiry is at or before `now`. */
   dropExpired?: boolean;
   /** Reference time for dropExpired (default: when the filter is created). */

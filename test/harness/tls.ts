@@ -30,25 +30,14 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   await run('openssl', args, { cwd });
 }
 
+/** Every key a new P-256 EC key, unencrypted. */
+const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+
 async function leaf(dir: string, name: string, cn: string, ext: string): Promise<void> {
   const extFile = join(dir, `${name}.ext`);
   writeFileSync(extFile, ext);
   await openssl(
-    [
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-subj',
-      `/CN=${cn}`,
-      '-out',
-      `${name}.csr`,
-    ],
+    ['req', '-new', ...NEW_KEY, '-keyout', `${name}.key`, '-subj', `/CN=${cn}`, '-out', `${name}.csr`],
     dir,
   );
   await openssl(
@@ -81,11 +70,7 @@ export async function makeTestCA(dir: string): Promise<TestCA> {
     [
       'req',
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
+      ...NEW_KEY,
       '-keyout',
       'ca.key',
       '-out',

@@ -6,15 +6,14 @@
  * slot map and new masters are connected on first use.
  */
 import { clockOffsetMs } from '../../redis/clock.js';
-import { RespServerError, type RespValue } from '@shake/resp';
-import { ClusterRouter, addressKey, keySlot, type CommandCaller, type NodeAddress } from '../../cluster/index.js';
+import { RespServerError } from '@shake/resp';
+import { ClusterRouter, addressKey, keySlot, type NodeAddress } from '../../cluster/index.js';
 import { defaultConfig } from '../../config/schema.js';
-import { connect, type ConnectionOptions, type RedisConnection } from '../../redis/index.js';
+import { connect, LazyConnection, type ConnectionOptions } from '../../redis/index.js';
 import { infoText, parseInfo, serverVersion, type ServerVersion } from '../../redis/server-info.js';
 import { featuresFor, type TargetKind } from '../../rewrite/features.js';
-import type { Argv } from '../../rewrite/key-rewriter.js';
 import type { TargetProfile } from './strategy.js';
-import { singleNodeTarget, type RedisTarget, type TargetConnection, type TargetNode } from './target.js';
+import { singleNodeTarget, type RedisTarget, type TargetNode } from './target.js';
 
 export interface OpenTargetOptions {
   /** host, port, TLS, username, password (db is ignored here: use --db-map). */
@@ -29,31 +28,6 @@ export interface OpenTargetOptions {
 
 export class TargetError extends Error {
   override readonly name = 'TargetError';
-}
-
-/** A connection opened on first use (so routing stays synchronous). */
-class LazyConnection implements TargetConnection, CommandCaller {
-  private conn: Promise<RedisConnection> | null = null;
-  constructor(private readonly opts: ConnectionOptions) {}
-
-  private get(): Promise<RedisConnection> {
-    this.conn ??= connect(this.opts);
-    return this.conn;
-  }
-
-  async sendBatch(argvs: readonly Argv[]): Promise<RespValue[]> {
-    return (await this.get()).sendBatch(argvs);
-  }
-
-  async call(argv: readonly (string | Buffer)[]): Promise<unknown> {
-    return (await this.get()).call(argv);
-  }
-
-  async close(): Promise<void> {
-    if (!this.conn) return;
-    const c = await this.conn.catch(() => null);
-    await c?.close();
-  }
 }
 
 export async function openTarget(opts: OpenTargetOptions): Promise<RedisTarget> {

@@ -174,6 +174,24 @@ export function fuzz(
 }
 
 /** Buffers as strings (latin1) for readable assertion diffs. */
+/**
+ * A small zset as ziplist/listpack items (member, score alternating; scores as an int of each width, a float
+ * text and `big`) and what ZRANGE ... WITHSCORES answers for it once Redis has loaded it.
+ */
+export function zsetSample(big: number): { items: (Buffer | number | bigint)[]; withScores: string[] } {
+  const items = [
+    Buffer.from('a'),
+    -5,
+    Buffer.from('b'),
+    Buffer.from('1.5'),
+    Buffer.from('c'),
+    7n,
+    Buffer.from('d'),
+    big,
+  ];
+  return { items, withScores: ['a', '-5', 'b', '1.5', 'c', '7', 'd', String(big)] };
+}
+
 export function strs(list: readonly Buffer[]): string[] {
   return list.map((b) => b.toString('latin1'));
 }
