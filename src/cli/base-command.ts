@@ -88,6 +88,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (!this.flags?.quiet) process.stderr.write(`${line}\n`);
   }
 
+  /** A line about data not carried (NOT WRITTEN / WARNING ...): written even with --quiet, like an error. */
+  protected noteLoss(line: string): void {
+    process.stderr.write(`${line}\n`);
+  }
+
   /** Exit 1 with the one line that says why: written even with --quiet (which silences only the summaries). */
   protected exitFailed(line: string, code = 1): never {
     const color = process.stderr.isTTY ? chalk.red : (s: string) => s;

@@ -17,6 +17,8 @@ export default class Decode extends BaseCommand<typeof Decode> {
     '<%= config.bin %> decode dump.rdb --format resp | redis-cli --pipe',
     '<%= config.bin %> decode dump.rdb --key "user:*" --type hash --format keys',
     '<%= config.bin %> decode dump.rdb --format memory --top 20',
+    '<%= config.bin %> decode dump-7.4.rdb --format rdb --target-version 6.2 -o dump-6.2.rdb',
+    '<%= config.bin %> decode dump-7.4.rdb --format resp --target-version 7.0 | redis-cli --pipe',
     '<%= config.bin %> decode dump.rdb --info',
     'cat dump.rdb | <%= config.bin %> decode -',
     '<%= config.bin %> decode --payload "$(redis-cli --no-raw DUMP k | xxd -p)"',
@@ -41,6 +43,9 @@ export default class Decode extends BaseCommand<typeof Decode> {
     'payload-file': Flags.string({ summary: 'Decode the DUMP payload in this file (raw bytes).' }),
     'batch-size': Flags.integer({ min: 1, summary: 'Elements per batch read from the RDB (default 1024).' }),
     'resp-batch': Flags.integer({ min: 1, summary: 'Most elements per command in --format resp (default 128).' }),
+    'target-version': Flags.string({
+      summary: '--format resp/rdb: the Redis version (X.Y) that reads the output; what it cannot hold is counted.',
+    }),
     'verify-checksum': Flags.boolean({
       allowNo: true,
       summary: 'Check the CRC64 at the end of the file (default yes).',
@@ -56,6 +61,7 @@ export default class Decode extends BaseCommand<typeof Decode> {
         'decode.batch_size': f['batch-size'],
         'decode.resp_batch': f['resp-batch'],
         'decode.verify_checksum': f['verify-checksum'],
+        'decode.target_version': f['target-version'],
       },
       {
         'decode.format': '--format',
@@ -63,6 +69,7 @@ export default class Decode extends BaseCommand<typeof Decode> {
         'decode.batch_size': '--batch-size',
         'decode.resp_batch': '--resp-batch',
         'decode.verify_checksum': '--verify-checksum',
+        'decode.target_version': '--target-version',
       },
     );
     const payload =
@@ -82,6 +89,7 @@ export default class Decode extends BaseCommand<typeof Decode> {
       respBatch: config.decode.resp_batch,
       verifyChecksum: config.decode.verify_checksum,
       output: f.output,
+      targetVersion: config.decode.target_version || undefined,
       ...keySelection(f),
       dropExpired: f.expired === false,
       signal: this.abort.signal,
@@ -94,6 +102,10 @@ export default class Decode extends BaseCommand<typeof Decode> {
       const result = await run.done;
       if (result.closed) return;
       this.note(summaryLine(run.counters, Date.now() - started, result.interrupted));
+      for (const line of run.conversionNotes()) {
+        if (/^(NOT WRITTEN|WARNING)/.test(line)) this.noteLoss(line);
+        else this.note(line);
+      }
       const crc = run.info?.checksum;
       if (crc?.status === 'mismatch')
         throw new Error(`RDB checksum mismatch: stored ${crc.stored}, computed ${crc.computed}`);

@@ -5,7 +5,7 @@
  * default, add the commented line to conf/shake.conf and a row to docs/configuration.md.
  */
 import { z } from 'zod';
-import { bool, bytes, int, oneOf, str } from './fields.js';
+import { bool, bytes, int, oneOf, showValue, str } from './fields.js';
 
 /** Connection settings shared by [source] and [target]. */
 const connection = {
@@ -30,7 +30,7 @@ export const targetSection = z.strictObject({
   type: oneOf(['auto', 'standalone', 'cluster', 'proxy'] as const, 'auto'),
 });
 
-export const DECODE_FORMATS = ['jsonl', 'json', 'resp', 'keys', 'memory'] as const;
+export const DECODE_FORMATS = ['jsonl', 'json', 'resp', 'keys', 'memory', 'rdb'] as const;
 export type DecodeFormat = (typeof DECODE_FORMATS)[number];
 
 export const decodeSection = z.strictObject({
@@ -42,6 +42,14 @@ export const decodeSection = z.strictObject({
   /** At most this many elements per RPUSH/SADD/ZADD/HSET in --format resp. */
   resp_batch: int(128, 1, 1 << 20),
   verify_checksum: bool(true),
+  /**
+   * --format resp / rdb: the Redis version (X.Y) that will read the output; empty: the newest (resp) or the
+   * input's own RDB version (rdb).
+   */
+  target_version: z
+    .string()
+    .regex(/^(\d+\.\d+)?$/, { error: (iss) => `${showValue(iss.input)} is not a Redis version as X.Y (e.g. 6.2)` })
+    .default(''),
 });
 
 export const restoreSection = z.strictObject({

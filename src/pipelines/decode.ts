@@ -3,6 +3,7 @@
  * key filter -> one text sink. The command wires flags and config into DecodeOptions; tests and
  * library users can call decode() directly.
  */
+import { rdbVersionForRedis } from '@shake/rdb';
 import { Counters } from '../core/counters.js';
 import type { EntryBatch, Sink, Source, Transform } from '../core/entry.js';
 import { runPipeline, type PipelineResult } from '../core/pipeline.js';
@@ -16,6 +17,8 @@ import { KeysSink } from '../sinks/text/keys.js';
 import { MemorySink } from '../sinks/text/memory.js';
 import { OutputClosedError, TextOutput } from '../sinks/text/output.js';
 import { RespSink } from '../sinks/text/resp.js';
+import { RdbFileSink, type RdbFileSinkResult } from '../sinks/rdb-file.js';
+import { STDOUT } from '../sinks/rdb-file-output.js';
 
 export interface DecodeOptions extends KeySelection {
   /** An RDB file, `-` for stdin; or `payload`. */
@@ -31,8 +34,13 @@ export interface DecodeOptions extends KeySelection {
   batchSize: number;
   respBatch: number;
   verifyChecksum: boolean;
-  /** Output file; stdout when absent. */
+  /** Output file; stdout when absent (`-` too, for format rdb). */
   output?: string;
+  /**
+   * Format resp / rdb: the Redis version (X.Y) that reads the output. resp: only its commands; rdb: the newest
+   * RDB version it loads. What it cannot hold is dropped and counted (DecodeRun.conversionNotes).
+   */
+  targetVersion?: string;
   /** Or any output stream (library use, tests); wins over `output`. */
   out?: TextOutput;
   dropExpired?: boolean;
@@ -49,6 +57,11 @@ export interface DecodeRun {
   totalBytes: number | null;
   /** The summary collected by --info (null otherwise). */
   info: RdbInfo | null;
+  /**
+   * After done: what format resp / rdb could not carry for the target version (one line each, [] when nothing)
+   * and how many of the keys counted as written were not (counters.keysWritten is corrected by done).
+   */
+  conversionNotes(): string[];
   /** Resolves when done; `closed` is true when the reader of stdout went away (e.g. `| head`). */
   done: Promise<PipelineResult & { closed: boolean }>;
 }
@@ -65,6 +78,13 @@ function counting(name: string, inc: (n: number) => void): Transform {
   };
 }
 
+/** The RDB version `--target-version X.Y` loads (a Redis release line). */
+export function rdbVersionForTarget(version: string): number {
+  const v = rdbVersionForRedis(version);
+  if (v === null) throw new Error(`--target-version ${version}: not a Redis release shake knows (2.6 and later)`);
+  return v;
+}
+
 function makeSink(opts: DecodeOptions, out: TextOutput, totalBytes: () => number | null): Sink {
   if (opts.info) return new InfoSink(out, { json: opts.format === 'json', nowMs: opts.nowMs, totalBytes });
   if (opts.top !== undefined && opts.top > 0) return new MemorySink(out, { top: opts.top });
@@ -75,10 +95,47 @@ function makeSink(opts: DecodeOptions, out: TextOutput, totalBytes: () => number
     case 'keys':
       return new KeysSink(out);
     case 'resp':
-      return new RespSink(out, { batch: opts.respBatch });
+      return new RespSink(out, { batch: opts.respBatch, targetVersion: opts.targetVersion });
     case 'memory':
+    case 'rdb': // opened by openSink
       return new MemorySink(out);
   }
+}
+
+/** The sink, and what it will have to say about the conversion once closed. */
+interface OpenedSink {
+  sink: Sink;
+  notes: () => string[];
+  /** Keys the sink really wrote, of the `passed` ones the filters let through. */
+  written: (passed: number) => number;
+}
+
+async function openSink(opts: DecodeOptions, totalBytes: () => number | null): Promise<OpenedSink> {
+  if (opts.format === 'rdb' && !opts.info && opts.top === undefined) {
+    const rdbVersion = opts.targetVersion ? rdbVersionForTarget(opts.targetVersion) : undefined;
+    const sink = await RdbFileSink.open(opts.output ?? STDOUT, { rdbVersion, signal: opts.signal });
+    return {
+      sink,
+      notes: () => (sink.result ? rdbNotes(sink.result) : []),
+      written: (passed) => sink.result?.keys ?? passed,
+    };
+  }
+  const out = opts.out ?? (opts.output && opts.output !== STDOUT ? TextOutput.file(opts.output) : TextOutput.stdout());
+  const sink = makeSink(opts, out, totalBytes);
+  return {
+    sink,
+    notes: () => (sink instanceof RespSink ? sink.conversionNotes() : []),
+    written: (passed) => (sink instanceof RespSink ? passed - sink.keysNotWritten : passed),
+  };
+}
+
+function rdbNotes(r: RdbFileSinkResult): string[] {
+  const lines = [`wrote ${r.keys} keys as RDB ${r.rdbVersion} to ${r.path === STDOUT ? 'stdout' : r.path}`];
+  for (const [why, n] of Object.entries(r.skipped)) lines.push(`NOT WRITTEN: ${n} x ${why}`);
+  if (r.droppedFieldTtls > 0) {
+    lines.push(`WARNING: ${r.droppedFieldTtls} hash field TTL(s) dropped (RDB ${r.rdbVersion} cannot hold them)`);
+  }
+  return lines;
 }
 
 export function decode(opts: DecodeOptions): DecodeRun {
@@ -125,23 +182,38 @@ export function decode(opts: DecodeOptions): DecodeRun {
       }),
     );
   }
-  const out = opts.out ?? (opts.output ? TextOutput.file(opts.output) : TextOutput.stdout());
-  const sink = makeSink(opts, out, () => totalBytes);
-  const done = runPipeline(source, transforms, sink, {
-    signal: opts.signal,
-    onBatch: (b) => {
-      counters.bytesRead = bytesRead();
-      opts.onBatch?.(b);
+  let opened: OpenedSink | null = null;
+  const done = openSink(opts, () => totalBytes)
+    .then((o) => {
+      opened = o;
+      return runPipeline(source, transforms, o.sink, {
+        signal: opts.signal,
+        onBatch: (b) => {
+          counters.bytesRead = bytesRead();
+          opts.onBatch?.(b);
+        },
+      });
+    })
+    .then(
+      (r) => {
+        counters.bytesRead = bytesRead();
+        if (opened) counters.keysWritten = opened.written(counters.keysWritten);
+        return { ...r, closed: false };
+      },
+      (err: unknown) => {
+        if (err instanceof OutputClosedError) return { interrupted: true, closed: true };
+        throw err;
+      },
+    );
+  return {
+    counters,
+    bytesRead,
+    totalBytes,
+    get info() {
+      const sink = (opened as OpenedSink | null)?.sink;
+      return sink instanceof InfoSink ? sink.info : null;
     },
-  }).then(
-    (r) => {
-      counters.bytesRead = bytesRead();
-      return { ...r, closed: false };
-    },
-    (err: unknown) => {
-      if (err instanceof OutputClosedError) return { interrupted: true, closed: true };
-      throw err;
-    },
-  );
-  return { counters, bytesRead, totalBytes, info: sink instanceof InfoSink ? sink.info : null, done };
+    conversionNotes: () => (opened as OpenedSink | null)?.notes() ?? [],
+    done,
+  };
 }

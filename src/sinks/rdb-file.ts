@@ -26,6 +26,8 @@ export interface RdbFileSinkResult {
   rdbVersion: number;
   /** Records the writer could not put in the file, by reason (e.g. a type the version cannot hold). */
   skipped: Record<string, number>;
+  /** Hash fields written without their TTL (the version cannot hold field TTLs). */
+  droppedFieldTtls: number;
 }
 
 const WRITER_AUX: Record<string, keyof RdbWriterAux> = {
@@ -175,6 +177,7 @@ export class RdbFileSink implements Sink {
       keys: w.stats.keys,
       rdbVersion: this.version!,
       skipped: { ...w.stats.skipped },
+      droppedFieldTtls: w.stats.droppedFieldTtls,
     };
   }
 

@@ -7,12 +7,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import { loadExpected } from '../helpers/load-records.js';
 import { compareRecords, type CompareOptions } from './helpers/compare.js';
-import { runCli } from './helpers/run-cli.js';
+import { redisCliPipe, runCli } from './helpers/run-cli.js';
 
 let server: RedisServer;
 
@@ -22,25 +21,6 @@ before(async () => {
 after(async () => {
   await server?.stop();
 });
-
-/** Feeds `input` to `redis-cli --pipe` and returns its error and reply counts. */
-function redisCliPipe(port: number, input: Buffer): Promise<{ errors: number; replies: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(port), '--pipe'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', () => {
-      const m = /errors: (\d+), replies: (\d+)/.exec(output);
-      if (!m) reject(new Error(`redis-cli --pipe: ${output}`));
-      else resolve({ errors: Number(m[1]), replies: Number(m[2]), output });
-    });
-    child.stdin.end(input);
-  });
-}
 
 const OLD_STREAM_FIELDS: CompareOptions['ignoreStreamFields'] = [
   'first_id',

@@ -90,6 +90,17 @@ export function mapStreams(records: KeyRecord[], f: (v: StreamRecord) => StreamR
   return records.map((r) => (r.type === 'stream' ? { ...r, value: f(r.value as StreamRecord) } : r));
 }
 
+/** A 5.0/6.x stream (type 15) has no first id, max deleted id, entries added or entries read. */
+export function withoutStreamV2(records: KeyRecord[]): KeyRecord[] {
+  return mapStreams(records, (v) => ({
+    ...v,
+    first_id: null,
+    max_deleted_entry_id: null,
+    entries_added: null,
+    groups: v.groups.map((g) => ({ ...g, entries_read: null })),
+  }));
+}
+
 /** Consumer seen times cannot be set by commands (the server uses "now"): zero them on both sides. */
 export function withoutSeenTimes(records: KeyRecord[]): KeyRecord[] {
   return mapStreams(records, (v) => ({

@@ -13,19 +13,7 @@ import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import { loadExpected } from '../helpers/load-records.js';
-import type { KeyRecord } from '../helpers/records.js';
-import { alignFor70, mapStreams } from './helpers.js';
-
-/** A 5.0/6.x stream (type 15) has no first id, max deleted id, entries added or entries read. */
-function withoutStreamV2(records: KeyRecord[]): KeyRecord[] {
-  return mapStreams(records, (v) => ({
-    ...v,
-    first_id: null,
-    max_deleted_entry_id: null,
-    entries_added: null,
-    groups: v.groups.map((g) => ({ ...g, entries_read: null })),
-  }));
-}
+import { alignFor70, withoutStreamV2 } from './helpers.js';
 
 describe('restore into older targets (profile of an older release, checked by a real 7.0)', () => {
   let server: RedisServer;

@@ -75,3 +75,26 @@ export async function runCli(args: string[], opts: RunCliOptions = {}): Promise<
     clearTimeout(timer);
   }
 }
+
+/** Feeds `input` to `redis-cli --pipe` (the system's 7.0, or `cli`) and returns its error and reply counts. */
+export function redisCliPipe(
+  port: number,
+  input: Buffer,
+  cli = 'redis-cli',
+): Promise<{ errors: number; replies: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cli, ['-h', '127.0.0.1', '-p', String(port), '--pipe'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => {
+      const m = /errors: (\d+), replies: (\d+)/.exec(output);
+      if (!m) reject(new Error(`redis-cli --pipe: ${output}`));
+      else resolve({ errors: Number(m[1]), replies: Number(m[2]), output });
+    });
+    child.stdin.end(input);
+  });
+}
