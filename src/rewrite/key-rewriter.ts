@@ -20,12 +20,18 @@ export interface RewriteLimits {
   maxBytesPerCommand: number;
   /** A string bigger than this is sent as SET + APPEND pieces of this size. */
   maxStringPiece: number;
+  /**
+   * Stream entry bytes held until the stream's groups are known, so that pending entries whose message was
+   * deleted can be recreated in order (src/rewrite/stream.ts); a bigger stream is written as it comes.
+   */
+  maxHeldStreamBytes: number;
 }
 
 export const DEFAULT_REWRITE_LIMITS: RewriteLimits = {
   maxElementsPerCommand: 512,
   maxBytesPerCommand: 12 * 1024,
   maxStringPiece: 1 << 20,
+  maxHeldStreamBytes: 16 << 20,
 };
 
 /** What happened to one key, for the sink's summary. */
@@ -59,7 +65,7 @@ export class KeyRewriter {
     }
     if (header.type === 'stream') {
       if (!features.streams) throw new RewriteUnsupportedError('the target has no streams (Redis < 5.0)');
-      this.stream = new StreamRewriter(header.key, features, (argv) => this.emit(argv));
+      this.stream = new StreamRewriter(header.key, features, (argv) => this.emit(argv), limits.maxHeldStreamBytes);
     }
   }
 

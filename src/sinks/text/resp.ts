@@ -9,7 +9,12 @@
 import { buildDumpPayloadBuffer, type KeyHeader, type ModuleValue } from '@shake/rdb';
 import type { Entry, EntryBatch, Sink } from '../../core/entry.js';
 import { featuresFor, type TargetFeatures } from '../../rewrite/features.js';
-import { KeyRewriter, type RewriteLimits, type RewriteReport } from '../../rewrite/key-rewriter.js';
+import {
+  DEFAULT_REWRITE_LIMITS,
+  KeyRewriter,
+  type RewriteLimits,
+  type RewriteReport,
+} from '../../rewrite/key-rewriter.js';
 import type { TextOutput } from './output.js';
 import { RespWriter } from './resp-writer.js';
 
@@ -59,7 +64,12 @@ export class RespSink implements Sink {
     this.features = opts.targetVersion ? featuresFor(opts.targetVersion, 'standalone') : EVERYTHING;
     // Only the element count splits commands (no byte cap, strings whole), as --resp-batch documents.
     const batchSize = Math.max(1, opts.batch ?? 128);
-    this.limits = { maxElementsPerCommand: batchSize, maxBytesPerCommand: Infinity, maxStringPiece: Infinity };
+    this.limits = {
+      ...DEFAULT_REWRITE_LIMITS,
+      maxElementsPerCommand: batchSize,
+      maxBytesPerCommand: Infinity,
+      maxStringPiece: Infinity,
+    };
   }
 
   get commands(): number {
