@@ -12,7 +12,19 @@ import { readKeyspace } from '../helpers/keyspace.js';
 import { loadExpected } from '../helpers/load-records.js';
 import { alignFor70, restoreInto, withoutSeenTimes } from './helpers.js';
 
-const LABELS = ['redis-2.8', 'redis-5.0', 'redis-7.0', 'redis-7.2', 'redis-7.4'];
+const LABELS = [
+  'redis-2.8',
+  'redis-3.2',
+  'redis-4.0',
+  'redis-5.0',
+  'redis-6.0',
+  'redis-6.2',
+  'redis-7.0',
+  'redis-7.2',
+  'redis-7.4',
+  'redis-8.0-m01',
+  'valkey-8.0',
+];
 
 describe('restore as plain commands (every key over the big-key threshold)', () => {
   let server: RedisServer;

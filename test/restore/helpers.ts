@@ -101,11 +101,21 @@ export function withoutStreamV2(records: KeyRecord[]): KeyRecord[] {
   }));
 }
 
-/** Consumer seen times cannot be set by commands (the server uses "now"): zero them on both sides. */
+/**
+ * Consumer seen times (and active times, 7.2+) cannot be set by commands (the server uses "now"): zero them on
+ * both sides.
+ */
 export function withoutSeenTimes(records: KeyRecord[]): KeyRecord[] {
   return mapStreams(records, (v) => ({
     ...v,
-    groups: v.groups.map((g) => ({ ...g, consumers: g.consumers.map((c) => ({ ...c, seen_time_ms: 0 })) })),
+    groups: v.groups.map((g) => ({
+      ...g,
+      consumers: g.consumers.map((c) => ({
+        ...c,
+        seen_time_ms: 0,
+        ...(c.active_time_ms === undefined ? {} : { active_time_ms: c.active_time_ms === null ? null : 0 }),
+      })),
+    })),
   }));
 }
 
