@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
-import { serverBuild } from '../helpers/versioned-server.js';
+import { serverBinary } from '../harness/servers.js';
 import { check, triples } from './helpers.js';
 
 const AT = 4_102_444_800_000; // 2100-01-01: far from any test run
@@ -18,7 +18,7 @@ describe('shake check: hash field TTLs (7.4) and a 7.4 -> 7.0 copy', () => {
   let v70: RedisServer;
   const clients: Redis[] = [];
   before(async () => {
-    const bin = serverBuild('redis-7.4').redisServer;
+    const bin = serverBinary('redis-7.4');
     [v74a, v74b, v70] = await Promise.all([startRedis({ binary: bin }), startRedis({ binary: bin }), startRedis()]);
     const [a, b, c] = [v74a.client(), v74b.client(), v70.client()];
     clients.push(a, b, c);

@@ -17,7 +17,7 @@ import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import { loadExpected } from '../helpers/load-records.js';
-import { serverBuild } from '../helpers/versioned-server.js';
+import { serverBinary } from '../harness/servers.js';
 import { alignFor70, fieldTtlCount, withoutSeenTimes, withoutStreamV2 } from '../restore/helpers.js';
 import { redisCliPipe, runCli } from './helpers/run-cli.js';
 
@@ -32,7 +32,7 @@ describe('decode --target-version: RDB and RESP for older servers', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /NOT WRITTEN: 1 x function: target below RDB 10/);
     assert.match(r.stderr, new RegExp(`WARNING: ${fieldTtlCount(fx.records)} hash field TTL\\(s\\) dropped`));
-    const server = await startRedis({ binary: serverBuild('redis-6.2').redisServer, rdbFile: out });
+    const server = await startRedis({ binary: serverBinary('redis-6.2'), rdbFile: out });
     try {
       const aligned = alignFor70(fx.records, await readKeyspace({ host: server.host, port: server.port }));
       assertRecordsMatch(withoutStreamV2(aligned.actual), withoutStreamV2(aligned.expected));

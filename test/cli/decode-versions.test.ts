@@ -17,12 +17,12 @@ import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import { loadExpected } from '../helpers/load-records.js';
 import type { KeyRecord } from '../helpers/records.js';
-import { serverBuild } from '../helpers/versioned-server.js';
+import { serverBinary, type ServerLabel } from '../harness/servers.js';
 import { alignFor70, withoutSeenTimes, withoutStreamV2 } from '../restore/helpers.js';
 import { redisCliPipe, runCli } from './helpers/run-cli.js';
 
 /** Fixture -> the real server of its version built here (null: the system's redis-server 7.0) and its X.Y. */
-const OWN: Record<string, [string | null, string]> = {
+const OWN: Record<string, [ServerLabel | null, string]> = {
   'redis-2.8': ['redis-2.8', '2.8'],
   'redis-3.2': ['redis-4.0', '4.0'],
   'redis-4.0': ['redis-4.0', '4.0'],
@@ -36,9 +36,9 @@ const OWN: Record<string, [string | null, string]> = {
   'valkey-8.0': ['valkey-8.0', '7.2'],
 };
 
-async function serverOf(label: string | null, rdbFile?: string): Promise<RedisServer> {
+async function serverOf(label: ServerLabel | null, rdbFile?: string): Promise<RedisServer> {
   if (label === null) return startRedis({ rdbFile });
-  return startRedis({ binary: serverBuild(label).redisServer, rdbFile, before32: label === 'redis-2.8' });
+  return startRedis({ binary: serverBinary(label), rdbFile, before32: label === 'redis-2.8' });
 }
 
 async function holds(server: RedisServer): Promise<KeyRecord[]> {

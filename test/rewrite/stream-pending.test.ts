@@ -19,7 +19,7 @@ import { emptyServer, startRedis, type RedisServer } from '../harness/redis-serv
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import type { KeyRecord, StreamRecord } from '../helpers/records.js';
-import { serverBuild } from '../helpers/versioned-server.js';
+import { serverBinary } from '../harness/servers.js';
 import { redisCliPipe, runCli } from '../cli/helpers/run-cli.js';
 import { restoreInto, withoutSeenTimes, withoutStreamV2 } from '../restore/helpers.js';
 import { featuresFor } from '../../src/rewrite/features.js';
@@ -99,7 +99,7 @@ describe('stream pending entries of deleted messages, through commands', () => {
   });
 
   test('decode --format resp --target-version 6.2 into a real redis-server 6.2', async () => {
-    const old = await startRedis({ binary: serverBuild('redis-6.2').redisServer });
+    const old = await startRedis({ binary: serverBinary('redis-6.2') });
     try {
       const r = await runCli(['decode', rdb, '--format', 'resp', '--target-version', '6.2', '-q']);
       assert.equal(r.code, 0, r.stderr);
