@@ -3,6 +3,7 @@
  * - `decode --format rdb --target-version 7.0` and `6.2` (RDB 10 and 9: what 5.0-6.2 load too): the file loads
  *   at start-up in a real redis-server of that version and holds exactly the fixture's keys (hash field TTLs and
  *   function libraries of newer files aside, counted on stderr; stream fields the older layout has not, too);
+ * - `decode --format resp --target-version 7.0` into the system's 7.0 (hash field TTLs counted on stderr);
  * - `decode --format resp --target-version V | redis-cli --pipe` into a real server of the fixture's own version
  *   (or the next release built here: 4.0 for 3.2, 6.2 for 5.0/6.0) rebuilds the fixture exactly, consumer
  *   seen/active times aside (no command sets them).
@@ -18,7 +19,7 @@ import { readKeyspace } from '../helpers/keyspace.js';
 import { loadExpected } from '../helpers/load-records.js';
 import type { KeyRecord } from '../helpers/records.js';
 import { serverBinary, type ServerLabel } from '../harness/servers.js';
-import { alignFor70, withoutSeenTimes, withoutStreamV2 } from '../restore/helpers.js';
+import { alignFor70, fieldTtlCount, withoutSeenTimes, withoutStreamV2 } from '../restore/helpers.js';
 import { redisCliPipe, runCli } from './helpers/run-cli.js';
 
 /** Fixture -> the real server of its version built here (null: the system's redis-server 7.0) and its X.Y. */
@@ -69,6 +70,24 @@ describe('every fixture converted for, and replayed into, real servers', () => {
         }
       });
     }
+
+    test(`${label}: --format resp --target-version 7.0 rebuilds it in 7.0 (field TTLs counted)`, async () => {
+      const fx = loadExpected(label, { aliveAt: Date.now() });
+      const r = await runCli(['decode', fx.rdbFile!, '--format', 'resp', '--target-version', '7.0']);
+      assert.equal(r.code, 0, r.stderr);
+      const ttls = fieldTtlCount(fx.records);
+      if (ttls > 0) assert.match(r.stderr, new RegExp(`WARNING: ${ttls} hash field TTL\\(s\\)`));
+      else assert.doesNotMatch(r.stderr, /WARNING|NOT WRITTEN/);
+      const server = await serverOf(null);
+      try {
+        const piped = await redisCliPipe(server.port, r.stdout);
+        assert.equal(piped.errors, 0, piped.output);
+        const aligned = alignFor70(fx.records, await holds(server));
+        assertRecordsMatch(withoutSeenTimes(aligned.actual), withoutSeenTimes(aligned.expected));
+      } finally {
+        await server.stop();
+      }
+    });
 
     test(`${label}: --format resp --target-version ${version} rebuilds it in a real ${build ?? 'redis-7.0'}`, async () => {
       const fx = loadExpected(label, { aliveAt: Date.now() });
