@@ -20,7 +20,7 @@ import { restore } from '../src/pipelines/restore.js';
 import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
 import { cli, opt } from './lib/args.js';
 import { fill, keyCount, replicate } from './lib/live-source.js';
-import { timed } from './lib/timing.js';
+import { median, percentiles, secondsSince as secs, timed } from './lib/timing.js';
 
 interface LatencyResult {
   samples: number;
@@ -40,9 +40,7 @@ function pingLoop(port: number): void {
   const ping = (): void => {
     if (stop) {
       sock.destroy();
-      const s = rtts.sort((a, b) => a - b);
-      const q = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
-      const r: LatencyResult = { samples: s.length, p50: q(0.5), p99: q(0.99), max: s.at(-1) ?? NaN };
+      const r: LatencyResult = { samples: rtts.length, ...percentiles(rtts) };
       parentPort?.postMessage(r);
       return;
     }
@@ -84,12 +82,6 @@ async function info(port: number, section: string): Promise<string> {
   }
 }
 
-const dbsize = keyCount;
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-
-const secs = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
-
 async function rumpInto(
   source: RedisServer,
   rate: number,
@@ -127,7 +119,7 @@ async function main(): Promise<void> {
     const admin = await connect({ host: '127.0.0.1', port: source.port });
     let t0 = process.hrtime.bigint();
     await fill(admin, KEYS);
-    const n = await dbsize(source.port);
+    const n = await keyCount(source.port);
     const mem = /used_memory_human:(\S+)/.exec(await info(source.port, 'memory'))?.[1];
     console.log(
       `dataset: ${n} keys (55% strings of 64 B, 9% each hash/list/set/zset of 10, stream of 5; TTLs) ${mem} in ${secs(t0).toFixed(1)} s`,
@@ -148,7 +140,7 @@ async function main(): Promise<void> {
       rumps.push(run.secs);
       const cliTarget = await startRedis();
       clis.push(timedCli(['rump', '-q', '--source', source.url, '--target', cliTarget.url, '--rate', '0']));
-      const cliKeys = await dbsize(cliTarget.port);
+      const cliKeys = await keyCount(cliTarget.port);
       await cliTarget.stop();
       if (cliKeys !== n) throw new Error(`rump CLI copied ${cliKeys} of ${n}`);
       console.log(

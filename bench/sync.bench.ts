@@ -20,9 +20,8 @@ import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
 import { startSync } from '../test/sync/helpers.js';
 import { cli, opt } from './lib/args.js';
 import { fill, replicate } from './lib/live-source.js';
-import { median, timed } from './lib/timing.js';
+import { median, percentiles, secondsSince as secs, timed } from './lib/timing.js';
 
-const secs = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function call(port: number, argv: string[]): Promise<string> {
@@ -171,9 +170,7 @@ async function steadyLag(
     clearInterval(tick);
     await Promise.all([src.close(), dst.close(), writer.close()]);
     await run.stop();
-    const sorted = lags.sort((a, b) => a - b);
-    const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-    return { p50: q(0.5), p99: q(0.99), max: sorted.at(-1) ?? NaN, rssMb: rss / 1e6 };
+    return { ...percentiles(lags), rssMb: rss / 1e6 };
   } finally {
     await run.stop().catch(() => {});
     await target.stop();

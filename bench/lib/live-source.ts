@@ -5,8 +5,7 @@
  */
 import { connect, type RedisConnection } from '../../src/redis/index.js';
 import { startRedis, type RedisServer } from '../../test/harness/redis-server.js';
-
-const secs = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
+import { secondsSince as secs } from './timing.js';
 
 /** 55% strings of 64 B, 9% each hash/list/set/zset of 10 elements, streams of 5 entries; every 10th with a TTL. */
 export async function fill(conn: RedisConnection, keys: number): Promise<void> {

@@ -31,6 +31,18 @@ export function timed(cmd: string, argv: string[], discardStdout = false): Timed
   }
 }
 
+/** Seconds since `t0` (a process.hrtime.bigint() reading). */
+export function secondsSince(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** p50 / p99 / max of samples (nearest rank, the upper one of a tie); NaN for none. */
+export function percentiles(xs: number[]): { p50: number; p99: number; max: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
+  return { p50: q(0.5), p99: q(0.99), max: s.at(-1) ?? NaN };
+}
+
 /** The middle value (the upper one of an even count); NaN for none. */
 export function median(xs: number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;

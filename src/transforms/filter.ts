@@ -1,5 +1,5 @@
 /**
- * The key filter shared by decode, restore and rump: by db, key glob (Redis semantics), key regex,
+ * The key filter shared by decode, restore, rump and check: by db, key glob (Redis semantics), key regex,
  * exclusion globs and regex, type, and expiry. dropKeys() is the one transform that drops whole keys
  * (key-start .. key-end, however many batches the key spans), counting every dropped key under a reason;
  * non-key entries pass through. keyNamePredicate() is the same selection on a name alone (db + key), for

@@ -13,7 +13,7 @@ import { decode } from '../../src/pipelines/decode.js';
 import { globMatch } from '../../src/transforms/glob.js';
 import { loadExpected } from '../helpers/load-records.js';
 import type { KeyRecord } from '../helpers/records.js';
-import { compareRecords } from './helpers/compare.js';
+import { compareRecords } from '../helpers/compare-records.js';
 import { parseDecodedJsonl, toRecord } from './helpers/decoded-records.js';
 import { runCli } from './helpers/run-cli.js';
 

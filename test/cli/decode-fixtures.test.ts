@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixturesDir, loadExpected } from '../helpers/load-records.js';
-import { compareRecords } from './helpers/compare.js';
+import { compareRecords } from '../helpers/compare-records.js';
 import { parseDecodedJsonl, toRecord, type DecodedLine } from './helpers/decoded-records.js';
 import { runCli } from './helpers/run-cli.js';
 

@@ -13,7 +13,7 @@ import { decode } from '../../src/pipelines/decode.js';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import { loadExpected } from '../helpers/load-records.js';
-import { compareRecords } from './helpers/compare.js';
+import { compareRecords } from '../helpers/compare-records.js';
 import { parseDecodedJsonl, toRecord } from './helpers/decoded-records.js';
 import { binRun, cleanEnv, runCli } from './helpers/run-cli.js';
 

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import { loadExpected } from '../helpers/load-records.js';
-import { compareRecords, type CompareOptions } from './helpers/compare.js';
+import { compareRecords, STREAM_V2_FIELDS, type CompareOptions } from '../helpers/compare-records.js';
 import { redisCliPipe, runCli } from './helpers/run-cli.js';
 
 let server: RedisServer;
@@ -22,21 +22,14 @@ after(async () => {
   await server?.stop();
 });
 
-const OLD_STREAM_FIELDS: CompareOptions['ignoreStreamFields'] = [
-  'first_id',
-  'max_deleted_entry_id',
-  'entries_added',
-  'entries_read',
-];
-
 const cases: { label: string; opts: CompareOptions }[] = [
   { label: 'redis-7.0', opts: {} },
-  { label: 'redis-2.8', opts: { ignoreStreamFields: OLD_STREAM_FIELDS } },
-  { label: 'redis-3.2', opts: { ignoreStreamFields: OLD_STREAM_FIELDS } },
-  { label: 'redis-4.0', opts: { ignoreStreamFields: OLD_STREAM_FIELDS } },
-  { label: 'redis-5.0', opts: { ignoreStreamFields: OLD_STREAM_FIELDS } },
-  { label: 'redis-6.0', opts: { ignoreStreamFields: OLD_STREAM_FIELDS } },
-  { label: 'redis-6.2', opts: { ignoreStreamFields: OLD_STREAM_FIELDS } },
+  { label: 'redis-2.8', opts: { ignoreStreamFields: STREAM_V2_FIELDS } },
+  { label: 'redis-3.2', opts: { ignoreStreamFields: STREAM_V2_FIELDS } },
+  { label: 'redis-4.0', opts: { ignoreStreamFields: STREAM_V2_FIELDS } },
+  { label: 'redis-5.0', opts: { ignoreStreamFields: STREAM_V2_FIELDS } },
+  { label: 'redis-6.0', opts: { ignoreStreamFields: STREAM_V2_FIELDS } },
+  { label: 'redis-6.2', opts: { ignoreStreamFields: STREAM_V2_FIELDS } },
   { label: 'redis-7.2', opts: {} },
   { label: 'valkey-8.0', opts: {} },
 ];

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startRedis } from '../harness/redis-server.js';
 import { readKeyspace } from '../helpers/keyspace.js';
 import { repoRoot } from '../helpers/load-records.js';
-import { compareRecords } from './helpers/compare.js';
+import { compareRecords } from '../helpers/compare-records.js';
 import { parseDecodedJsonl, toRecord } from './helpers/decoded-records.js';
 import { runCli } from './helpers/run-cli.js';
 

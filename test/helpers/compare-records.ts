@@ -1,12 +1,14 @@
 /**
- * Compares two record lists (records.ts shape): one usually from the fixtures' expected.jsonl (read
- * back from a real server), the other from our parser or from another live server.
+ * THE record comparator of the tests: two record lists (records.ts shape), one usually from the fixtures'
+ * expected.jsonl (read back from a real server), the other from our parser, decode's output or another
+ * live server.
  *
  * Rules: same key set (db + key bytes); same type; values equal, where sets and hashes are compared
- * as sets/maps, zset scores numerically ("%.17g" vs shortest, "inf"); `encoding` is ignored (OBJECT
- * ENCODING names differ from RDB encodings); expire exact unless either side says `expire_approx`
+ * as sets/maps, zset scores numerically ("%.17g" vs shortest, "inf"; -0 equals 0); `encoding` is ignored
+ * (OBJECT ENCODING names differ from RDB encodings); expire exact unless either side says `expire_approx`
  * (then within `approxMs`); stream delivery/seen/active times exact unless `times_approx` (record or
- * stream value), then within `approxMs`.
+ * stream value), then within `approxMs`. A stream field the expected record does not have is not compared;
+ * the options leave out what a test's path cannot carry (older servers' stream metadata, field TTLs, times).
  */
 import type { KeyRecord, StreamGroupRecord, StreamRecord } from './records.js';
 import { recordId } from './records.js';
@@ -16,13 +18,30 @@ export interface CompareOptions {
   approxMs?: number;
   /** Stop after this many differences (default 50). */
   maxDiffs?: number;
+  /** Stream fields not compared (what an older source or target does not keep); entries_read and active_time_ms are the groups' and consumers'. */
+  ignoreStreamFields?: (keyof StreamRecord | 'entries_read' | 'active_time_ms')[];
+  /** Consumers' seen/active times not compared (a rebuilt stream's consumers were last seen at rebuild time). */
+  ignoreConsumerTimes?: boolean;
+  /** PEL delivery times not compared either (servers that only approximate them). */
+  ignoreStreamTimes?: boolean;
+  /** Hash field TTLs not compared (a target that cannot hold them). */
+  ignoreFieldTtls?: boolean;
 }
+
+/** The stream metadata of RDB stream v2+ (7.0): not there to compare when either side is older. */
+export const STREAM_V2_FIELDS: NonNullable<CompareOptions['ignoreStreamFields']> = [
+  'first_id',
+  'max_deleted_entry_id',
+  'entries_added',
+  'entries_read',
+];
 
 export function parseScoreText(s: string): number {
   const t = s.trim().toLowerCase();
   if (t === 'inf' || t === '+inf' || t === 'infinity') return Infinity;
   if (t === '-inf' || t === '-infinity') return -Infinity;
-  return Number(s);
+  const v = Number(s);
+  return v === 0 ? 0 : v; // 7.0+ prints -0 as "0"
 }
 
 function printable(r: Pick<KeyRecord, 'db' | 'key_b64'>): string {
@@ -32,9 +51,23 @@ function printable(r: Pick<KeyRecord, 'db' | 'key_b64'>): string {
   return `db${r.db} ${shown.length > 80 ? shown.slice(0, 80) + '…' : shown}`;
 }
 
+/**
+ * For what redis-server 7.0 loaded from bytes our writer made: it keeps no consumer active times (7.2+) and no
+ * field TTLs (7.4+); the stream v2 metadata only from RDB 10+ bytes (`streamV2`).
+ */
+export function loadedBy70(streamV2: boolean): CompareOptions {
+  return { ignoreStreamFields: [...(streamV2 ? [] : STREAM_V2_FIELDS), 'active_time_ms'], ignoreFieldTtls: true };
+}
+
 /** Differences between `actual` and `expected` (empty when they match). */
 export function compareRecords(actual: KeyRecord[], expected: KeyRecord[], opts: CompareOptions = {}): string[] {
-  const approxMs = opts.approxMs ?? 2000;
+  const o: Rules = {
+    approxMs: opts.approxMs ?? 2000,
+    ignore: new Set(opts.ignoreStreamFields ?? []),
+    consumerTimes: !(opts.ignoreConsumerTimes || opts.ignoreStreamTimes),
+    pelTimes: !opts.ignoreStreamTimes,
+    fieldTtls: !opts.ignoreFieldTtls,
+  };
   const maxDiffs = opts.maxDiffs ?? 50;
   const diffs: string[] = [];
   const act = new Map(actual.map((r) => [recordId(r), r]));
@@ -47,7 +80,7 @@ export function compareRecords(actual: KeyRecord[], expected: KeyRecord[], opts:
       diffs.push(`${printable(e)}: missing (expected a ${e.type})`);
       continue;
     }
-    compareOne(a, e, approxMs, diffs);
+    compareOne(a, e, o, diffs);
   }
   for (const [id, a] of act) {
     if (diffs.length >= maxDiffs) break;
@@ -67,7 +100,16 @@ function near(a: number | null | undefined, b: number | null | undefined, approx
   return approx ? Math.abs(a - b) <= ms : a === b;
 }
 
-function compareOne(a: KeyRecord, e: KeyRecord, approxMs: number, diffs: string[]): void {
+interface Rules {
+  approxMs: number;
+  ignore: Set<string>;
+  consumerTimes: boolean;
+  pelTimes: boolean;
+  fieldTtls: boolean;
+}
+
+function compareOne(a: KeyRecord, e: KeyRecord, o: Rules, diffs: string[]): void {
+  const approxMs = o.approxMs;
   const where = printable(e);
   if (a.type !== e.type) {
     diffs.push(`${where}: type ${a.type}, expected ${e.type}`);
@@ -77,11 +119,11 @@ function compareOne(a: KeyRecord, e: KeyRecord, approxMs: number, diffs: string[
   if (!near(a.expire_at_ms, e.expire_at_ms, approxExpire, approxMs)) {
     diffs.push(`${where}: expire_at_ms ${a.expire_at_ms}, expected ${e.expire_at_ms}`);
   }
-  const problem = compareValue(a, e, approxMs);
+  const problem = compareValue(a, e, o);
   if (problem) diffs.push(`${where}: ${problem}`);
 }
 
-function compareValue(a: KeyRecord, e: KeyRecord, approxMs: number): string | null {
+function compareValue(a: KeyRecord, e: KeyRecord, o: Rules): string | null {
   switch (e.type) {
     case 'string': {
       const av = (a.value as { b64: string }).b64;
@@ -97,14 +139,16 @@ function compareValue(a: KeyRecord, e: KeyRecord, approxMs: number): string | nu
     case 'hash':
       return (
         sameMap(a.value as [string, string][], e.value as [string, string][], 'field') ??
-        sameMap(
-          (a.hash_field_expire_at_ms ?? []).map(([f, t]) => [f, String(t)]),
-          (e.hash_field_expire_at_ms ?? []).map(([f, t]) => [f, String(t)]),
-          'field TTL',
-        )
+        (!o.fieldTtls
+          ? null
+          : sameMap(
+              (a.hash_field_expire_at_ms ?? []).map(([f, t]) => [f, String(t)]),
+              (e.hash_field_expire_at_ms ?? []).map(([f, t]) => [f, String(t)]),
+              'field TTL',
+            ))
       );
     case 'stream':
-      return sameStream(a, e, approxMs);
+      return sameStream(a, e, o);
     default:
       return JSON.stringify(a.value) === JSON.stringify(e.value) ? null : 'value differs';
   }
@@ -145,7 +189,7 @@ function sameZset(a: [string, string][], e: [string, string][]): string | null {
   return null;
 }
 
-function sameStream(a: KeyRecord, e: KeyRecord, approxMs: number): string | null {
+function sameStream(a: KeyRecord, e: KeyRecord, o: Rules): string | null {
   const av = a.value as StreamRecord & { times_approx?: boolean };
   const ev = e.value as StreamRecord & { times_approx?: boolean };
   const approx = Boolean(a.times_approx || e.times_approx || av.times_approx || ev.times_approx);
@@ -153,13 +197,15 @@ function sameStream(a: KeyRecord, e: KeyRecord, approxMs: number): string | null
     return `stream entries differ (${av.entries.length} vs expected ${ev.entries.length})`;
   }
   for (const f of ['length', 'last_id', 'first_id', 'max_deleted_entry_id', 'entries_added'] as const) {
+    if (o.ignore.has(f) || ev[f] === undefined) continue;
     if ((av[f] ?? null) !== (ev[f] ?? null)) return `stream ${f} ${av[f]}, expected ${ev[f]}`;
   }
+  if (o.ignore.has('groups')) return null;
   const ag = [...av.groups].sort(byName);
   const eg = [...ev.groups].sort(byName);
   if (ag.length !== eg.length) return `${ag.length} groups, expected ${eg.length}`;
   for (let i = 0; i < eg.length; i++) {
-    const p = sameGroup(ag[i]!, eg[i]!, approx, approxMs);
+    const p = sameGroup(ag[i]!, eg[i]!, approx, o);
     if (p) return `group ${eg[i]!.name_b64}: ${p}`;
   }
   return null;
@@ -168,11 +214,12 @@ function sameStream(a: KeyRecord, e: KeyRecord, approxMs: number): string | null
 const byName = (x: { name_b64: string }, y: { name_b64: string }): number =>
   Buffer.compare(Buffer.from(x.name_b64, 'base64'), Buffer.from(y.name_b64, 'base64'));
 
-function sameGroup(a: StreamGroupRecord, e: StreamGroupRecord, approx: boolean, ms: number): string | null {
+function sameGroup(a: StreamGroupRecord, e: StreamGroupRecord, approx: boolean, o: Rules): string | null {
+  const ms = o.approxMs;
   if (a.name_b64 !== e.name_b64) return `name ${a.name_b64}`;
   if (a.last_delivered_id !== e.last_delivered_id)
     return `last id ${a.last_delivered_id}, expected ${e.last_delivered_id}`;
-  if ((a.entries_read ?? null) !== (e.entries_read ?? null)) {
+  if (!o.ignore.has('entries_read') && e.entries_read !== undefined && (a.entries_read ?? null) !== e.entries_read) {
     return `entries_read ${a.entries_read}, expected ${e.entries_read}`;
   }
   if (a.pel.length !== e.pel.length) return `${a.pel.length} pending, expected ${e.pel.length}`;
@@ -181,7 +228,7 @@ function sameGroup(a: StreamGroupRecord, e: StreamGroupRecord, approx: boolean, 
   for (let i = 0; i < epel.length; i++) {
     const [id, consumer, time, count] = apel[i]!;
     const [eid, econsumer, etime, ecount] = epel[i]!;
-    if (id !== eid || consumer !== econsumer || count !== ecount || !near(time, etime, approx, ms)) {
+    if (id !== eid || consumer !== econsumer || count !== ecount || (o.pelTimes && !near(time, etime, approx, ms))) {
       return `pending ${i}: ${JSON.stringify(apel[i])}, expected ${JSON.stringify(epel[i])}`;
     }
   }
@@ -193,8 +240,11 @@ function sameGroup(a: StreamGroupRecord, e: StreamGroupRecord, approx: boolean, 
     const y = ec[i]!;
     const ok =
       x.name_b64 === y.name_b64 &&
-      near(x.seen_time_ms, y.seen_time_ms, approx, ms) &&
-      near(x.active_time_ms, y.active_time_ms, approx, ms) &&
+      (!o.consumerTimes || near(x.seen_time_ms, y.seen_time_ms, approx, ms)) &&
+      (!o.consumerTimes ||
+        o.ignore.has('active_time_ms') ||
+        y.active_time_ms === undefined ||
+        near(x.active_time_ms, y.active_time_ms, approx, ms)) &&
       JSON.stringify([...x.pel].sort(compareIds)) === JSON.stringify([...y.pel].sort(compareIds));
     if (!ok) return `consumer ${i}: ${JSON.stringify(x)}, expected ${JSON.stringify(y)}`;
   }

@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RdbError, crc64, lzfDecompress } from '@shake/rdb';
+import { RdbError, lzfDecompress } from '@shake/rdb';
 import { prng } from '../../helpers/prng.js';
+import { dumpPayload } from '../parser/build.js';
 
 /** Repo root (this file runs from dist/test/rdb/encodings). */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -98,27 +99,12 @@ export function readString(c: Cursor): Buffer {
   return readStringInfo(c).value;
 }
 
-/** rdbSaveLen. */
-export function encodeLen(n: number): Buffer {
-  if (n < 64) return Buffer.from([n]);
-  if (n < 16384) return Buffer.from([0x40 | (n >> 8), n & 0xff]);
-  const b = Buffer.alloc(5);
-  b[0] = 0x80;
-  b.writeUInt32BE(n, 1);
-  return b;
-}
-
-/** A raw (uncompressed) RDB string. */
-export function encodeString(s: Buffer): Buffer {
-  return Buffer.concat([encodeLen(s.length), s]);
-}
+/** The one RDB byte builder of the tests (rdbSaveLen, raw strings, DUMP payloads): test/rdb/parser/build.ts. */
+export { len as encodeLen, str as encodeString } from '../parser/build.js';
 
 /** type byte + value + RDB version (2 bytes LE) + crc64 LE of all that: a DUMP payload. */
 export function buildDump(type: number, value: Buffer, rdbVersion = 10): Buffer {
-  const head = Buffer.concat([Buffer.from([type]), value, Buffer.from([rdbVersion & 0xff, rdbVersion >> 8])]);
-  const crc = Buffer.alloc(8);
-  crc.writeBigUInt64LE(crc64(head));
-  return Buffer.concat([head, crc]);
+  return dumpPayload(type, value, rdbVersion);
 }
 
 /** Splits a DUMP payload into type, value bytes (cursor), version and stored crc. */
