@@ -206,7 +206,7 @@ async function syncMaster(opts: SyncOptions, source: ConnectionOptions, signal: 
   const name = opts.name !== undefined && opts.name !== '' ? opts.name : `${source.host}:${source.port}`;
   const state = opts.progress?.get(name) ?? new LinkState();
   const counters = state.counters;
-  const target = await opts.openTarget();
+  let target = await opts.openTarget();
   if (target.profile.kind === 'proxy') {
     await target.close().catch(() => {});
     throw new SyncError(
@@ -216,7 +216,9 @@ async function syncMaster(opts: SyncOptions, source: ConnectionOptions, signal: 
   }
   const dir = join(opts.stateDir, safeName(name));
   mkdirSync(dir, { recursive: true });
-  const core = new SinkCore(target, counters, emptyStats(), opts.connLimits ?? DEFAULT_CONN_LIMITS, 'replace', 'skip');
+  const newCore = (t: RedisTarget): SinkCore =>
+    new SinkCore(t, counters, emptyStats(), opts.connLimits ?? DEFAULT_CONN_LIMITS, 'replace', 'skip');
+  let core = newCore(target);
   const dbs = new DbMapper(
     opts.dbMap ?? { map: new Map(), rest: null },
     target.routing !== null,
@@ -262,24 +264,39 @@ async function syncMaster(opts: SyncOptions, source: ConnectionOptions, signal: 
         if (signal.aborted && (err instanceof SyncInterrupted || err instanceof ReplicationError)) {
           return { end: 'stopped' };
         }
-        // The source went away (restart, network) once shake had a place to resume from: try again.
-        if (current.kind === 'at' && isTransient(err)) {
-          return { end: 'link-lost', error: err as Error, db: current.db, slotOffsets };
-        }
+        // The source went away (restart, network) or a target connection was reset: try again, once there is
+        // a place to resume from or a snapshot to load again (not at a first start at a wrong address).
+        const resumable = current.kind === 'at' || result.fullSyncs > 0;
+        if (resumable && isTransient(err)) return { end: 'link-lost', error: err as Error };
         throw err;
       });
       if (session.end !== 'link-lost') break;
-      // Consecutive failures count; a session that applied something starts the count again.
-      attempt = result.offset > before ? 0 : attempt + 1;
-      if (attempt > (opts.reconnects ?? DEFAULTS.reconnects)) throw session.error;
-      result.reconnects++;
-      opts.onNotice?.(`${name}: ${session.error.message}; reconnecting (PSYNC from offset ${result.offset + 1})`);
-      if (result.replid !== '') {
-        current = { kind: 'at', replid: result.replid, offset: result.offset, db: session.db };
+      let error = session.error;
+      let progressed = result.offset > before;
+      for (;;) {
+        // Consecutive failures count; a session that applied something starts the count again.
+        attempt = progressed ? 0 : attempt + 1;
+        progressed = false;
+        if (attempt > (opts.reconnects ?? DEFAULTS.reconnects)) throw error;
+        result.reconnects++;
+        opts.onNotice?.(`${name}: ${error.message}; reconnecting`);
+        await sleep(Math.min(5000, 250 * 2 ** attempt));
+        if (signal.aborted) break;
+        // The target holds the truth: a batch whose EXEC reply was lost with its connection may have landed,
+        // and a snapshot being loaded left its mark. Fresh connections, then its checkpoint.
+        try {
+          await target.close().catch(() => {});
+          target = await opts.openTarget();
+          core = newCore(target);
+          current = await readCheckpoint(target, core, name);
+          slotOffsets = current.kind === 'at' ? await readSlotOffsets(target, core, name) : undefined;
+          if (current.kind === 'at') Object.assign(result, { replid: current.replid, offset: current.offset });
+          break;
+        } catch (err) {
+          if (!isTransient(err)) throw err;
+          error = err as Error;
+        }
       }
-      slotOffsets = session.slotOffsets;
-      await sleep(Math.min(5000, 250 * 2 ** attempt));
-      if (signal.aborted) break;
     }
     return result;
   } finally {
@@ -306,9 +323,7 @@ interface SessionContext {
   result: LinkResult;
 }
 
-type SessionEnd =
-  | { end: 'stopped' | 'caught-up' }
-  | { end: 'link-lost'; error: Error; db: number; slotOffsets: Map<number, number> | undefined };
+type SessionEnd = { end: 'stopped' | 'caught-up' } | { end: 'link-lost'; error: Error };
 
 async function runSession(ctx: SessionContext): Promise<SessionEnd> {
   const { opts, name, dir, target, core, state, result } = ctx;
@@ -374,9 +389,10 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
     } else {
       result.fullSyncs++;
       slotOffsets = undefined;
-      await prepareFullSync(ctx, resync.replid);
+      // The whole snapshot first (received, header and CRC checked): a transfer that breaks or a master that
+      // sends garbage leaves the target and its checkpoint as they were.
       await snapshotDone;
-      const summary = file.finish(link.peer);
+      file.finish(link.peer);
       await out.commit();
       out = null;
       result.snapshot = {
@@ -385,11 +401,8 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
         keys: 0,
         elapsedMs: Date.now() - started,
       };
-      void summary;
       start = { replid: resync.replid ?? 'sync', offset: resync.offset ?? 0, db: 0 };
     }
-    result.replid = start.replid;
-    result.offset = start.offset;
     state.received = start.offset;
     state.applied = start.offset;
     // From here the link only feeds the spool: it never waits for the target.
@@ -416,6 +429,12 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
       1000,
       () => applier?.appliedOffset ?? start.offset,
     );
+    if (resync.via !== 'continue') {
+      // Now the target is rebuilt (FLUSHALL when it was synced before, then the loading mark).
+      await prepareFullSync(ctx, resync.replid);
+    }
+    result.replid = start.replid;
+    result.offset = start.offset;
     if (resync.via !== 'continue') {
       state.phase = 'loading';
       const run = await restore({
@@ -449,18 +468,16 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
       slotOffsets,
       forwardPublish: opts.forwardPublish === true,
       knownCommands: ctx.known,
+      stats: result.apply,
       select: commandSelector(opts.filter ?? {}),
       onWarning: opts.onWarning,
     });
     freshWriters(core, target);
     state.phase = 'streaming';
     const end = await applyLoop(ctx, spool, applier, link, () => linkError);
-    result.apply = applier.stats;
     result.offset = applier.appliedOffset;
     result.replid = applier.applied.replid;
-    if (end === 'link-lost') {
-      return { end, error: linkError ?? new Error('the source link was lost'), db: applier.applied.db, slotOffsets };
-    }
+    if (end === 'link-lost') return { end, error: linkError ?? new Error('the source link was lost') };
     return { end };
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);

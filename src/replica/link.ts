@@ -228,6 +228,11 @@ export class ReplicaLink {
     }
     this.stream = handler;
     this.ackOffset = ackOffset ?? null;
+    // The link failed while the stream was held (bad bytes in the same chunk as +CONTINUE): say so now.
+    if (this.failure) {
+      handler.onError(this.failure);
+      return;
+    }
     // Offsets of commands held so far were counted from 0: shift them to the initial offset.
     const early = this.early ?? [];
     const shift = initialOffset - this.streamBase;

@@ -78,6 +78,8 @@ export interface ApplierOptions {
   forwardPublish: boolean;
   /** Lowercase command names the target knows (null: do not check). */
   knownCommands: ReadonlySet<string> | null;
+  /** Statistics to add to (those of the run's earlier sessions); default: new ones. */
+  stats?: ApplyStats;
   /** The key selection on stream commands (null: every command). */
   select?: CommandSelector | null;
   onWarning?: (message: string) => void;
@@ -95,6 +97,16 @@ interface Op {
 const SPLITTABLE = new Set(['mset', 'del', 'unlink']);
 const NOT_APPLIED = new Set(['ping', 'multi', 'exec', 'select', 'replconf']);
 const MAX_TX_RETRIES = 16;
+/**
+ * Replies that say the target takes no writes now (memory, role, persistence, loading, a busy script, ACL), not
+ * that one command is wrong: the batch is not applied and the run stops with the checkpoint where it is.
+ */
+const TARGET_STATE = /^(OOM|READONLY|MISCONF|LOADING|BUSY|MASTERDOWN|NOREPLICAS|NOPERM)\b/;
+
+/** The target refuses writes (OOM, READONLY, ...): the run stops, the checkpoint intact. */
+export class TargetRefusedError extends Error {
+  override readonly name = 'TargetRefusedError';
+}
 
 /** Collects the replies of one MULTI ... EXEC. */
 class TxTag implements ReplyTag {
@@ -140,7 +152,7 @@ export function emptyApplyStats(): ApplyStats {
 }
 
 export class BatchApplier {
-  readonly stats: ApplyStats = emptyApplyStats();
+  readonly stats: ApplyStats;
   /** The checkpoint the target holds (what was applied): replid, offset, source db there. */
   readonly applied: Checkpoint;
   /** Source db SELECTed by the stream at the end of what was read so far. */
@@ -157,6 +169,7 @@ export class BatchApplier {
   private readonly scripts = new Map<string, Buffer>();
 
   constructor(private readonly opts: ApplierOptions) {
+    this.stats = opts.stats ?? emptyApplyStats();
     this.applied = { ...opts.start };
     this.db = opts.start.db;
     this.cluster = opts.target.routing !== null;
@@ -320,6 +333,15 @@ export class BatchApplier {
       }
       // Not applied at all: the SELECTs did not run either.
       w.db = -1;
+      const refusal = [exec, ...tag.rejected.map((r) => r.error)].find(
+        (e): e is RespServerError => e instanceof RespServerError && TARGET_STATE.test(e.message),
+      );
+      if (refusal) {
+        throw new TargetRefusedError(
+          `${node.addr} refused the writes: ${refusal.message}; nothing of the batch was applied and the checkpoint ` +
+            `stays at offset ${this.applied.offset}: fix the target, then run the same command again to continue`,
+        );
+      }
       if (attempt >= MAX_TX_RETRIES) {
         throw new Error(`EXEC on ${node.addr} kept failing: ${exec instanceof Error ? exec.message : String(exec)}`);
       }

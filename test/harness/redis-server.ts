@@ -68,6 +68,11 @@ export interface RedisServer {
   connectOptions(auth?: ClientAuth): RedisOptions;
   /** An ioredis client (returnBuffers via *Buffer commands) connected to this server. */
   client(auth?: ClientAuth): Redis;
+  /**
+   * Stops the process (SIGTERM: it saves what its config says, RDB and/or AOF) and starts it again on the same
+   * port and directory, so it loads its own files; resolves once it answers again.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -151,12 +156,12 @@ async function tryStart(
     args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'));
     args.push('--cluster-port', String(clusterPort));
   }
-  const child = spawn(opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let child = spawn(opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   let spawnError: Error | undefined;
   child.on('error', (e) => (spawnError = e));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const unguard = guardProcess(child);
+  let unguard = guardProcess(child);
   const connectOptions = (auth: ClientAuth = {}): RedisOptions => ({
     host: '127.0.0.1',
     port,
@@ -183,6 +188,19 @@ async function tryStart(
     clusterPort,
     connectOptions,
     client: (auth) => new Redis(connectOptions(auth)),
+    restart: async () => {
+      unguard();
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      child = spawn(opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      server.process = child;
+      unguard = guardProcess(child);
+      const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
+      if (!(await waitReady('127.0.0.1', port, ca !== undefined, gone))) {
+        throw new Error(`redis-server did not restart on port ${port}: ${readLog(dir).slice(-2000)}`);
+      }
+    },
     stop: async () => {
       unguard();
       if (child.exitCode === null && child.signalCode === null) {

@@ -7,12 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
 import { runCli, spawnCli } from '../cli/helpers/run-cli.js';
 import { startRedis } from '../harness/redis-server.js';
 import { serverPair } from '../harness/server-pair.js';
 import {
   assertSameDigest,
+  incrTraffic,
   masterOffset,
   nameOf,
   pairCheckpoint,
@@ -22,37 +22,6 @@ import {
   waitApplied,
   waitCheckpoint,
 } from './helpers.js';
-
-/** INCR / LPUSH / INCRBYFLOAT, single and in MULTI/EXEC, until stopped. */
-function traffic(c: Redis): { stop: () => Promise<number> } {
-  let running = true;
-  let n = 0;
-  const done = (async () => {
-    while (running) {
-      const p = c.pipeline();
-      for (let i = 0; i < 20; i++) {
-        const k = n % 17;
-        p.incr(`n:${k}`);
-        p.lpush(`l:${k}`, String(n));
-        p.incrbyfloat(`f:${k}`, '0.25');
-        n++;
-      }
-      p.call('MULTI');
-      p.incr('tx:n');
-      p.lpush('tx:l', String(n));
-      p.incrbyfloat('tx:f', '1.5');
-      p.call('EXEC');
-      await p.exec();
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await done;
-      return n;
-    },
-  };
-}
 
 describe('shake sync (CLI)', () => {
   const p = serverPair(
@@ -67,7 +36,7 @@ describe('shake sync (CLI)', () => {
     await src.call('DEBUG', 'POPULATE', '2000', 'k', '32');
     const before = await syncStats(src);
     const first = spawnCli(args, { cwd });
-    const load = traffic(src);
+    const load = incrTraffic(src);
     // Let it load the snapshot and apply part of the stream.
     await waitCheckpoint(pairCheckpoint(p), 1, first.stderr);
     await sleep(500);

@@ -235,3 +235,34 @@ export async function waitStreaming(progress: SyncProgress, timeoutMs = 30_000):
  * waited for the snapshot to load (seconds on a loaded machine), so they are compared within a minute.
  */
 export const STREAM_TIMES = { approxMs: 60_000 };
+
+/** INCR / LPUSH / INCRBYFLOAT, single and in MULTI/EXEC, until stopped. */
+export function incrTraffic(c: Redis): { stop: () => Promise<number> } {
+  let running = true;
+  let n = 0;
+  const done = (async () => {
+    while (running) {
+      const p = c.pipeline();
+      for (let i = 0; i < 20; i++) {
+        const k = n % 17;
+        p.incr(`n:${k}`);
+        p.lpush(`l:${k}`, String(n));
+        p.incrbyfloat(`f:${k}`, '0.25');
+        n++;
+      }
+      p.call('MULTI');
+      p.incr('tx:n');
+      p.lpush('tx:l', String(n));
+      p.incrbyfloat('tx:f', '1.5');
+      p.call('EXEC');
+      await p.exec();
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return n;
+    },
+  };
+}
