@@ -18,6 +18,14 @@ export const targetFlags = {
   'target-user': Flags.string({ summary: 'Target ACL user (password: SHAKE_TARGET_PASSWORD or the config file).' }),
 };
 
+/** How keys are written into a live target: the [restore] settings restore, rump and sync share. */
+export const writeFlags = {
+  'big-key-threshold': Flags.string({ summary: 'Values above this size go as streamed commands (default 16mb).' }),
+  'db-map': Flags.string({ summary: 'Source db -> target db, e.g. 0:5,1:6 or *:0.' }),
+  connections: Flags.integer({ min: 1, summary: 'Pipelined connections per target master (default 2).' }),
+  pipeline: Flags.integer({ min: 1, summary: 'Commands per pipelined batch (default 1024).' }),
+};
+
 /** TLS options given once for both ends: they apply to the end(s) that use TLS (tlsSettings). */
 export const tlsFlags = {
   'tls-ca': Flags.string({ summary: 'CA bundle (PEM) to verify the TLS end(s) with.' }),
@@ -50,4 +58,10 @@ export const TARGET_KEYS: Record<string, string> = {
   'target.url': 'target',
   'target.user': 'target-user',
   'target.type': 'target-type',
+};
+export const WRITE_KEYS: Record<string, string> = {
+  'restore.big_key_threshold': 'big-key-threshold',
+  'restore.db_map': 'db-map',
+  'restore.connections': 'connections',
+  'restore.pipeline': 'pipeline',
 };

@@ -12,7 +12,7 @@ import { restore, type RestoreRun } from '../pipelines/restore.js';
 import { restoreReport } from '../pipelines/restore-report.js';
 import { connLimitsOf } from '../sinks/redis/conn-writer.js';
 import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
-import { TARGET_KEYS, targetFlags } from '../cli/endpoint-flags.js';
+import { TARGET_KEYS, WRITE_KEYS, targetFlags, writeFlags } from '../cli/endpoint-flags.js';
 
 export default class Restore extends BaseCommand<typeof Restore> {
   static override summary =
@@ -49,12 +49,9 @@ export default class Restore extends BaseCommand<typeof Restore> {
       summary: 'A function library exists (default error).',
     }),
     'flush-target': Flags.boolean({ summary: 'FLUSHALL every target master before loading. Only when you mean it.' }),
-    'big-key-threshold': Flags.string({ summary: 'Values above this size go as streamed commands (default 16mb).' }),
-    'db-map': Flags.string({ summary: 'Source db -> target db, e.g. 0:5,1:6 or *:0.' }),
+    ...writeFlags,
     ...selectFlags,
     ...excludeFlags,
-    connections: Flags.integer({ min: 1, summary: 'Pipelined connections per master (default 2).' }),
-    pipeline: Flags.integer({ min: 1, summary: 'Commands per pipelined batch (default 1024).' }),
     verify: Flags.boolean({ summary: 'After the load, check the target against the RDB input (shake check).' }),
     'verify-report': Flags.string({ summary: 'With --verify: one JSON line per difference to this file (- stdout).' }),
   };
@@ -66,10 +63,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
       'restore.on_conflict': 'on-conflict',
       'restore.on_error': 'on-error',
       'restore.functions': 'functions',
-      'restore.big_key_threshold': 'big-key-threshold',
-      'restore.db_map': 'db-map',
-      'restore.connections': 'connections',
-      'restore.pipeline': 'pipeline',
+      ...WRITE_KEYS,
     });
     const { config } = this.loadConfig(values, names);
     const r = config.restore;

@@ -13,7 +13,16 @@ import { parseDbMap } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
 import { connLimitsOf } from '../sinks/redis/conn-writer.js';
 import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
-import { SOURCE_KEYS, TARGET_KEYS, sourceFlags, targetFlags, tlsFlags, tlsSettings } from '../cli/endpoint-flags.js';
+import {
+  SOURCE_KEYS,
+  TARGET_KEYS,
+  WRITE_KEYS,
+  sourceFlags,
+  targetFlags,
+  tlsFlags,
+  tlsSettings,
+  writeFlags,
+} from '../cli/endpoint-flags.js';
 
 export default class Rump extends BaseCommand<typeof Rump> {
   static override summary =
@@ -36,7 +45,6 @@ export default class Rump extends BaseCommand<typeof Rump> {
     ...selectFlags,
     match: Flags.string({ summary: 'SCAN MATCH pattern (Redis glob).' }),
     ...excludeFlags,
-    'db-map': Flags.string({ summary: 'Source db -> target db, e.g. 0:5,1:6 or *:0.' }),
     count: Flags.integer({ min: 1, summary: 'SCAN COUNT and keys per DUMP page (default 1000).' }),
     rate: Flags.integer({ min: 0, summary: 'Keys/s read from each source node (default 20000; 0 = unlimited).' }),
     'rate-bytes': Flags.string({ summary: 'DUMP bytes/s read from each source node, e.g. 50mb (default 0 = off).' }),
@@ -48,9 +56,7 @@ export default class Rump extends BaseCommand<typeof Rump> {
     'on-conflict': Flags.string({ options: ['replace', 'skip', 'error'], summary: 'Key exists (default replace).' }),
     'on-error': Flags.string({ options: ['stop', 'skip'], summary: 'The target refuses a key (default skip).' }),
     functions: Flags.string({ options: ['replace', 'skip', 'error'], summary: 'Library exists (default replace).' }),
-    'big-key-threshold': Flags.string({ summary: 'Values above this size go as streamed commands (16mb).' }),
-    connections: Flags.integer({ min: 1, summary: 'Pipelined connections per target master (default 2).' }),
-    pipeline: Flags.integer({ min: 1, summary: 'Commands per pipelined batch (default 1024).' }),
+    ...writeFlags,
     verify: Flags.boolean({ summary: 'After the pass (not with --live), check the target against the source.' }),
     'verify-report': Flags.string({ summary: 'With --verify: one JSON line per difference to this file (- stdout).' }),
   };
@@ -166,8 +172,5 @@ const FLAG_KEYS: Record<string, string> = {
   'rump.live': 'live',
   'rump.notify_check': 'notify-check',
   'rump.debounce_ms': 'debounce-ms',
-  'restore.big_key_threshold': 'big-key-threshold',
-  'restore.db_map': 'db-map',
-  'restore.connections': 'connections',
-  'restore.pipeline': 'pipeline',
+  ...WRITE_KEYS,
 };

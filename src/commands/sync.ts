@@ -9,7 +9,7 @@ import { connLimitsOf } from '../sinks/redis/conn-writer.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
 import { sync, SyncProgress, type SyncResult } from '../pipelines/sync.js';
-import { SOURCE_KEYS, TARGET_KEYS, sourceFlags, targetFlags } from '../cli/endpoint-flags.js';
+import { SOURCE_KEYS, TARGET_KEYS, WRITE_KEYS, sourceFlags, targetFlags, writeFlags } from '../cli/endpoint-flags.js';
 import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
 
 export default class Sync extends BaseCommand<typeof Sync> {
@@ -44,9 +44,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
     'state-dir': Flags.string({ summary: 'Snapshot file and spool directory (default .shake-sync).' }),
     name: Flags.string({ summary: 'Checkpoint key name part (default: the source master host:port).' }),
     'spool-max': Flags.string({ summary: 'Commands received and not applied, on disk, before failing (1gb).' }),
-    'big-key-threshold': Flags.string({ summary: 'Values above this size go as streamed commands (default 16mb).' }),
-    'db-map': Flags.string({ summary: 'Source db -> target db, e.g. 0:5,1:6 or *:0.' }),
-    connections: Flags.integer({ min: 1, summary: 'Pipelined connections per master (default 2).' }),
+    ...writeFlags,
     pipeline: Flags.integer({ min: 1, summary: 'Commands per pipelined batch while loading (default 1024).' }),
     verify: Flags.boolean({ summary: 'With --until-caught-up: then check the target against the source.' }),
     'verify-report': Flags.string({ summary: 'With --verify: one JSON line per difference to this file (- stdout).' }),
@@ -155,8 +153,5 @@ const FLAG_KEYS: Record<string, string> = {
   'sync.state_dir': 'state-dir',
   'sync.name': 'name',
   'sync.spool_max_bytes': 'spool-max',
-  'restore.big_key_threshold': 'big-key-threshold',
-  'restore.db_map': 'db-map',
-  'restore.connections': 'connections',
-  'restore.pipeline': 'pipeline',
+  ...WRITE_KEYS,
 };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { decodeZiplist, encodeZiplist } from '@shake/rdb';
 import { suiteServer } from '../../harness/suite-server.js';
+import { INT_EDGES } from '../../helpers/int-edges.js';
 import {
   buildDump,
   encodeLen,
@@ -84,27 +85,7 @@ describe('ziplist', () => {
   });
 
   test('integer encodings: immediates, 8/16/24/32/64 bit, and what stays a string', () => {
-    const vals = [
-      0,
-      12,
-      13,
-      -1,
-      127,
-      -128,
-      128,
-      32767,
-      -32768,
-      32768,
-      8388607,
-      -8388608,
-      8388608,
-      2147483647,
-      -2147483648,
-      2147483648,
-      -(2 ** 53) + 1,
-      2n ** 63n - 1n,
-      -(2n ** 63n),
-    ];
+    const vals = [...INT_EDGES, -(2 ** 53) + 1];
     const zl = encodeZiplist(vals);
     assert.deepEqual(strs(decodeZiplist(zl)), vals.map(String));
     // Canonical ints are stored as integers; the rest as strings.

@@ -3,6 +3,7 @@
  * live parser test, which then SAVEs and compares our parse of dump.rdb with what the server returns.
  */
 import type { Redis } from 'ioredis';
+import { INT_EDGES } from '../../helpers/int-edges.js';
 import { prng } from './util.js';
 
 type Cmd = (string | number | Buffer)[];
@@ -15,20 +16,7 @@ export async function fillDataset(c: Redis): Promise<void> {
   const cmds: Cmd[] = [];
 
   // Strings: int encodings at their boundaries, raw, LZF-compressible, binary, empty, int-looking non-ints.
-  for (const v of [
-    0,
-    -1,
-    127,
-    -128,
-    128,
-    32767,
-    -32768,
-    32768,
-    2147483647,
-    -2147483648,
-    2147483648,
-    '9223372036854775807',
-  ]) {
+  for (const v of INT_EDGES) {
     cmds.push(['SET', `str:int:${v}`, String(v)]);
   }
   for (const v of ['007', '+5', ' 3', '-0', '9223372036854775808', '1e3']) cmds.push(['SET', `str:notint:${v}`, v]);
