@@ -112,7 +112,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
     let code = failed > 0 ? 1 : 0;
     if (f.verify && !f['until-caught-up']) this.note('verify: only with --until-caught-up; not checked');
     else if (f.verify && !this.abort.signal.aborted) {
-      // The checkpoint keys sync keeps in the target (__shake:sync:*) are not the source's: left out.
+      // The checkpoint keys sync keeps in the target (__shake:sync:*) are never compared (runCheck leaves them out).
       const v = await verifyCopy(
         {
           ...checkSettings(config.check),
@@ -121,7 +121,6 @@ export default class Sync extends BaseCommand<typeof Sync> {
           targetKind: kind,
           dbMap,
           ...selection,
-          excludeGlobs: ['__shake:*', ...(selection.excludeGlobs ?? [])],
           signal: this.abort.signal,
           onNotice: (m) => this.note(`notice: ${m}`),
         },

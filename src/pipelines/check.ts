@@ -129,7 +129,10 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
     }
     const mapper = new DbMapper(opts.dbMap ?? { map: new Map(), rest: null }, !target.features.select, 'the target');
     const filters = { ...keySelectionOf(opts), match: opts.match };
-    const names = nameFilter(filters);
+    // Keys named __shake:* are shake's own state in a target (sync's checkpoints), never user data: not compared.
+    const userNames = nameFilter(filters);
+    const names = (db: number, key: Buffer): boolean =>
+      !isShakeStateKey(key) && (userNames === null || userNames(db, key));
     const ctxOf = (src: CheckSide): KeyCheckContext => ({
       source: src,
       target,
@@ -149,7 +152,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
           'check each server behind it as a target for those',
       );
     }
-    const countable = extra && names === null && !(opts.types && opts.types.length > 0) && opts.match === undefined;
+    const countable = extra && userNames === null && !(opts.types && opts.types.length > 0) && opts.match === undefined;
     const countsBefore = countable ? await targetKeyCounts(target) : null;
     let sourceDbs: number[];
     let lookup: SourceLookup;
@@ -264,6 +267,15 @@ function rdbFilesOf(path: string): string[] {
   }
   if (input.kind === 'rdb' || input.kind === 'dump-manifest') return input.files;
   throw new CheckError(`${path}: a ${input.kind} file; check reads an RDB file or a shake dump manifest`);
+}
+
+const SHAKE_STATE_PREFIX = Buffer.from('__shake:');
+
+/** A key of shake's own state in a target (sync's checkpoints, `__shake:sync:...`; docs/sync.md). */
+export function isShakeStateKey(key: Buffer): boolean {
+  return (
+    key.length >= SHAKE_STATE_PREFIX.length && key.subarray(0, SHAKE_STATE_PREFIX.length).equals(SHAKE_STATE_PREFIX)
+  );
 }
 
 function countSettled(stats: CheckStats, reported: number): number {

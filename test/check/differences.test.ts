@@ -115,6 +115,19 @@ describe('shake check: standalone vs standalone, one difference at a time', () =
     }
   });
 
+  test('shake state keys (__shake:*, sync checkpoints) are never compared nor called extra', async () => {
+    await tgt.set('__shake:sync:127.0.0.1:1', 'x 1 0');
+    await src.set('__shake:other', 'y');
+    try {
+      const r = await check(source, target);
+      assert.deepEqual(triples(r.diffs), []);
+      assert.equal(r.summary.exitCode, 0);
+    } finally {
+      await tgt.del('__shake:sync:127.0.0.1:1');
+      await src.del('__shake:other');
+    }
+  });
+
   test('type: a string on the source, a list on the target', async () => {
     const r = await scenario(
       ['ck:type'],

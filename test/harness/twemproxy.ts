@@ -4,7 +4,7 @@
  * without it fails the tests that need it, with that hint, instead of skipping them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,6 +24,8 @@ export async function startTwemproxy(servers: RedisServer[]): Promise<Twemproxy>
   }
   const dir = mkdtempSync(join(tmpdir(), 'shake-nc-'));
   const port = await freePort();
+  // Its own stats port, on loopback (the default 22222 on 0.0.0.0 would keep a second proxy from starting).
+  const statsPort = await freePort();
   const conf = join(dir, 'nc.yml');
   writeFileSync(
     conf,
@@ -31,7 +33,10 @@ export async function startTwemproxy(servers: RedisServer[]): Promise<Twemproxy>
       `  auto_eject_hosts: false\n  servers:\n` +
       servers.map((s) => `   - 127.0.0.1:${s.port}:1\n`).join(''),
   );
-  const proxy: ChildProcess = spawn('nutcracker', ['-c', conf, '-o', join(dir, 'nc.log')], { stdio: 'ignore' });
+  const log = join(dir, 'nc.log');
+  const proxy: ChildProcess = spawn('nutcracker', ['-c', conf, '-o', log, '-s', String(statsPort), '-a', '127.0.0.1'], {
+    stdio: 'ignore',
+  });
   const stop = async (): Promise<void> => {
     if (proxy.exitCode === null) {
       const gone = new Promise((r) => proxy.once('exit', r));
@@ -40,7 +45,8 @@ export async function startTwemproxy(servers: RedisServer[]): Promise<Twemproxy>
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  for (let i = 0; i < 100; i++) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && proxy.exitCode === null) {
     const up = await connect({ host: '127.0.0.1', port, connectTimeoutMs: 200 })
       .then(async (c) => {
         await c.close();
@@ -50,6 +56,7 @@ export async function startTwemproxy(servers: RedisServer[]): Promise<Twemproxy>
     if (up) return { host: '127.0.0.1', port, url: `redis://127.0.0.1:${port}`, stop };
     await sleep(50);
   }
+  const why = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
   await stop();
-  throw new Error(`nutcracker did not listen on 127.0.0.1:${port}`);
+  throw new Error(`nutcracker did not listen on 127.0.0.1:${port}${why ? `: ${why}` : ''}`);
 }
