@@ -23,7 +23,7 @@ import {
   withoutUnreplicatedConsumers,
   STREAM_TIMES,
 } from './helpers.js';
-import { runWorkload } from './workload.js';
+import { expireDue, runWorkload } from './workload.js';
 
 const VERSIONS: { label: ServerLabel; major: number; limit: boolean }[] = [
   { label: 'redis-2.8', major: 2, limit: false },
@@ -70,6 +70,7 @@ for (const v of VERSIONS) {
       await waitStreaming(run.progress);
       await runWorkload(src, { seed: 53, ops: 1200, major: v.major, limit: v.limit });
       await sleep(400);
+      await expireDue(src);
       let link = (await run.finish()).links[0]!;
       assertNoFailures(link);
       await assertSame();
@@ -77,6 +78,7 @@ for (const v of VERSIONS) {
       await runWorkload(src, { seed: 54, ops: 500, major: v.major, limit: v.limit });
       run = syncPair(p, { stateDir: dir });
       await sleep(300);
+      await expireDue(src);
       link = (await run.finish()).links[0]!;
       assertNoFailures(link);
       assert.equal(link.partialSyncs, 1);

@@ -94,3 +94,19 @@ export async function runWorkload(c: Redis, o: WorkloadOptions): Promise<void> {
     }
   }
 }
+
+/**
+ * Makes the source expire the workload's short-TTL keys (`t:*`) whose time has passed, by reading them: it
+ * deletes each and propagates the DEL now, instead of whenever its active expiry cycle finds it (slow on a
+ * loaded machine). Call after the TTLs have passed and before waiting for the target to hold the source's
+ * offset, so the comparison that follows does not itself expire keys the target still holds.
+ */
+export async function expireDue(c: Redis, dbs: readonly number[] = [0, 1, 2]): Promise<void> {
+  const pl = c.pipeline();
+  for (const db of dbs) {
+    pl.select(db);
+    for (let i = 0; i < 40; i++) pl.exists(`t:${i}`);
+  }
+  pl.select(0);
+  await pl.exec();
+}
