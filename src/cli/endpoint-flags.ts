@@ -1,6 +1,7 @@
 /**
- * The source and target flags of every subcommand that talks to a live server, defined once, with the config
- * keys they set (for BaseCommand.flagSettings). Passwords are never flags: SHAKE_<END>_PASSWORD or the file.
+ * The source and target flags of every subcommand that talks to a live server, the TLS flags and the flags of
+ * how keys are written into a target, defined once, with the config keys they set (for BaseCommand.flagSettings).
+ * Passwords are never flags: SHAKE_<END>_PASSWORD or the file.
  */
 import { Flags } from '@oclif/core';
 import type { ShakeConfig } from '../config/schema.js';

@@ -1,5 +1,5 @@
 /**
- * The key-selection flags of decode, restore and rump, defined once, and how they become the filter options
+ * The key-selection flags of decode, restore, rump, sync and check, defined once, and how they become the filter options
  * of transforms/filter.ts (the one key filter).
  */
 import { Flags } from '@oclif/core';
