@@ -8,6 +8,18 @@ import chalk from 'chalk';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ShakeConfig } from '../config/schema.js';
 import { describeError } from './describe-error.js';
+import { RunBoard, serveMetrics, type MetricsServer } from '../core/metrics.js';
+
+/** host:port of a redis:// URL (no user, password or query); undefined when there is none. */
+function hostPort(url: string): string | undefined {
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '6379'}`;
+  } catch {
+    return undefined;
+  }
+}
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -22,12 +34,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }),
     debug: Flags.boolean({ summary: 'Show stack traces on errors.', helpGroup: 'GLOBAL' }),
     quiet: Flags.boolean({ char: 'q', summary: 'No progress bar and no summary on stderr.', helpGroup: 'GLOBAL' }),
+    'metrics-port': Flags.integer({
+      min: 0,
+      max: 65535,
+      summary: 'Serve GET /metrics (Prometheus) and /status (JSON) on 127.0.0.1:PORT while running.',
+      helpGroup: 'GLOBAL',
+    }),
   };
 
   protected flags!: BaseFlags<T>;
   protected args!: BaseArgs<T>;
   /** Aborted on the first Ctrl-C or SIGTERM (pipelines drain and report); a second one exits at once. */
   protected readonly abort = new AbortController();
+  /** What /metrics and /status show (commands set its counters, gauges and phase). */
+  protected board!: RunBoard;
+  private metricsServer: Promise<MetricsServer | null> | null = null;
 
   public override async init(): Promise<void> {
     await super.init();
@@ -39,6 +60,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     });
     this.flags = flags as BaseFlags<T>;
     this.args = args as BaseArgs<T>;
+    this.board = new RunBoard(this.id ?? 'shake', this.config.version);
     // SIGTERM (a container stop, systemd, kill) is Ctrl-C: stop reading, drain, report, clean up. A second
     // signal of either kind exits at once.
     const first = (): void => {
@@ -54,7 +76,41 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Config from --config (or ./shake.conf), the environment, and these flag values (`section.key` -> value). */
   protected loadConfig(flags: Record<string, unknown> = {}, flagNames: Record<string, string> = {}): LoadedConfig {
-    return loadConfig({ configPath: this.flags.config, flags, flagNames });
+    const loaded = loadConfig({
+      configPath: this.flags.config,
+      flags: { ...flags, 'metrics.port': this.flags['metrics-port'] },
+      flagNames: { ...flagNames, 'metrics.port': '--metrics-port' },
+    });
+    this.startMetrics(loaded.config);
+    return loaded;
+  }
+
+  /** The metrics server ([metrics] port / --metrics-port), once per run; endpoints shown as host:port only. */
+  private startMetrics(config: ShakeConfig): void {
+    const { port, bind } = config.metrics;
+    if (this.metricsServer || port === 0) return;
+    this.board.endpoints = { source: hostPort(config.source.url), target: hostPort(config.target.url) };
+    this.board.setPhase('running');
+    this.metricsServer = serveMetrics(this.board, port, bind).then(
+      (server) => {
+        this.note(`metrics: http://${bind}:${server.port}/metrics and /status`);
+        return server;
+      },
+      (err: Error) => {
+        this.noteLoss(`metrics: cannot listen on ${bind}:${port}: ${err.message}`);
+        return null;
+      },
+    );
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    if (this.board) {
+      this.board.setPhase(err && !(err instanceof Errors.ExitError && err.oclif.exit === 0) ? 'failed' : 'done');
+      if (err && !(err instanceof Errors.ExitError)) this.board.lastError = describeError(err);
+    }
+    const server = await this.metricsServer;
+    await server?.close();
+    return super.finally(err);
   }
 
   /**

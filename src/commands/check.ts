@@ -82,6 +82,14 @@ export default class Check extends BaseCommand<typeof Check> {
     };
     const stats = new CheckStats();
     opts.stats = stats;
+    this.board.gauges = () => ({
+      check_keys_compared: stats.compared,
+      check_keys_equal: stats.equal,
+      check_keys_differing: [...stats.found.values()].reduce((a, b) => a + b, 0),
+      check_target_keys_scanned: stats.targetScanned,
+      check_bytes_read: stats.bytesRead,
+      check_rounds: stats.rounds,
+    });
     const progress = Progress.wanted(f.quiet, config.log.progress)
       ? new Progress({
           done: () => stats.bytesRead,

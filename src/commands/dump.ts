@@ -43,6 +43,7 @@ export default class Dump extends BaseCommand<typeof Dump> {
     this.requireEndpoint(config, 'source');
     const d = config.dump;
     const progress = new DumpProgress();
+    this.board.gauges = () => ({ dump_bytes_written: progress.bytes, dump_keys_written: progress.keys });
     const bar = Progress.wanted(f.quiet, config.log.progress)
       ? new Progress({ done: () => progress.bytes, total: () => progress.total, keys: () => progress.keys }).start()
       : null;

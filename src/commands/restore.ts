@@ -77,6 +77,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
       connections: r.connections,
     });
     const counters = new Counters();
+    this.board.counters = counters;
     let totalBytes: number | null = null;
     const progress = Progress.wanted(f.quiet, config.log.progress)
       ? new Progress({ done: () => counters.bytesRead, total: () => totalBytes, keys: () => counters.keysRead }).start()

@@ -82,6 +82,8 @@ export default class Rump extends BaseCommand<typeof Rump> {
     });
     const counters = new Counters();
     const stats = new RumpStats();
+    this.board.counters = counters;
+    this.board.setPhase('scan');
     const stopDrawing = this.drawProgress(stats, counters, config);
     const started = Date.now();
     let result: RumpResult;
@@ -112,7 +114,10 @@ export default class Rump extends BaseCommand<typeof Rump> {
         signal: this.abort.signal,
         onNotice: (m) => this.note(`notice: ${m}`),
         onWarning: (m) => this.note(`warning: ${m}`),
-        onLive: () => this.note(`first pass done: ${keysScanned(counters)} keys; following the source (Ctrl-C stops)`),
+        onLive: () => {
+          this.board.setPhase('live');
+          this.note(`first pass done: ${keysScanned(counters)} keys; following the source (Ctrl-C stops)`);
+        },
       });
     } finally {
       stopDrawing();

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { failureLine } from '../cli/summary.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { Progress } from '../cli/progress.js';
-import { syncProgressLine, syncReport } from '../pipelines/sync-report.js';
+import { syncGauges, syncPhase, syncProgressLine, syncReport } from '../pipelines/sync-report.js';
 import { checkSettings, verifyCopy } from '../pipelines/verify.js';
 import { connectionFromSection } from '../redis/endpoint.js';
 import { connLimitsOf } from '../sinks/redis/conn-writer.js';
@@ -64,6 +64,8 @@ export default class Sync extends BaseCommand<typeof Sync> {
     const kind = config.target.type === 'auto' ? undefined : config.target.type;
     const selection = keySelection(f);
     const progress = new SyncProgress();
+    this.board.gauges = () => syncGauges(progress);
+    this.board.livePhase = () => syncPhase(progress);
     const started = Date.now();
     const bar = Progress.wanted(f.quiet, config.log.progress)
       ? new Progress({

@@ -160,6 +160,13 @@ export const logSection = z.strictObject({
   progress: oneOf(['auto', 'never'] as const, 'auto'),
 });
 
+export const metricsSection = z.strictObject({
+  /** GET /metrics (Prometheus text) and GET /status (JSON) on this port while a command runs; 0: off. */
+  port: int(0, 0, 65535),
+  /** Address to listen on (loopback by default: expose it on purpose). */
+  bind: str('127.0.0.1'),
+});
+
 export const configSchema = z.strictObject({
   source: sourceSection.prefault({}),
   target: targetSection.prefault({}),
@@ -170,6 +177,7 @@ export const configSchema = z.strictObject({
   sync: syncSection.prefault({}),
   check: checkSection.prefault({}),
   log: logSection.prefault({}),
+  metrics: metricsSection.prefault({}),
 });
 
 export type ShakeConfig = z.output<typeof configSchema>;

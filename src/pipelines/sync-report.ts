@@ -88,3 +88,39 @@ function failureLines(c: SyncResult['links'][number]['counters']): string[] {
   }
   return out;
 }
+
+/** The numbers /metrics and /status show for a sync (every link summed; the lag is the worst link's). */
+export function syncGauges(p: SyncProgress): Record<string, number> {
+  const g = {
+    sync_links: p.links.size,
+    sync_received_offset_bytes: 0,
+    sync_applied_offset_bytes: 0,
+    sync_lag_bytes: 0,
+    sync_lag_seconds: 0,
+    sync_spool_bytes: 0,
+    sync_snapshot_bytes: 0,
+    sync_keys_written: 0,
+    sync_commands_applied: 0,
+    sync_failed: 0,
+  };
+  for (const s of p.links.values()) {
+    g.sync_received_offset_bytes += s.received;
+    g.sync_applied_offset_bytes += s.applied;
+    g.sync_lag_bytes += Math.max(0, s.received - s.applied);
+    g.sync_lag_seconds = Math.max(g.sync_lag_seconds, s.lagMs / 1000);
+    g.sync_spool_bytes += s.spoolBytes;
+    g.sync_snapshot_bytes += s.snapshotBytes;
+    g.sync_keys_written += s.counters.keysWritten;
+    g.sync_commands_applied += s.counters.commandsWritten;
+    g.sync_failed += s.counters.failed;
+  }
+  return g;
+}
+
+/** The least advanced phase of the links (what the whole sync is doing). */
+export function syncPhase(p: SyncProgress): string {
+  const order = ['connecting', 'snapshot', 'loading', 'streaming', 'stopping'];
+  let min = order.length;
+  for (const s of p.links.values()) min = Math.min(min, order.indexOf(s.phase));
+  return order[min] ?? 'connecting';
+}
