@@ -5,6 +5,7 @@
  * reads; a MOVED/ASK (resharding during the check) fails the check with a message instead of guessing.
  */
 import { RespServerError, type RespValue } from '@shake/resp';
+import { RefusalReply } from '../redis/errors.js';
 import type { TargetFeatures } from '../rewrite/features.js';
 import type { Argv } from '../rewrite/key-rewriter.js';
 import type { RedisTarget, TargetNode } from '../sinks/redis/target.js';
@@ -50,7 +51,7 @@ export class CheckSide {
 
   /**
    * For each key, the commands `argvs(key)` returns, sent in db `db`; resolves with each key's replies.
-   * Error replies are values (RespServerError); a redirect throws.
+   * Error replies are values (RespServerError); a redirect or a refusal (NOPERM) throws.
    */
   async perKey(db: number, keys: readonly Buffer[], argvs: (key: Buffer) => Argv[]): Promise<RespValue[][]> {
     if (keys.length === 0) return [];
@@ -85,6 +86,8 @@ export class CheckSide {
           const mine = replies.slice(at, at + n);
           at += n;
           for (const r of mine) {
+            // NOPERM (or NOAUTH): every key would differ; the message says what to do (redis/errors.ts).
+            if (r instanceof RefusalReply) throw new CheckError(r.message);
             if (r instanceof RespServerError && /^(MOVED|ASK) /.test(r.message)) {
               throw new CheckError(
                 `the ${this.name} cluster answered ${r.message} during the check (resharding?): run the check again`,

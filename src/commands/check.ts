@@ -62,10 +62,10 @@ export default class Check extends BaseCommand<typeof Check> {
       this.fail('give the source with --source redis://host:port or --source FILE.rdb (or [source] url)');
     }
     if (!config.target.url) this.fail('give the target with --target redis://host:port (or [target] url)');
-    const targetConn = connectionFromSection(config.target);
+    const targetConn = connectionFromSection(config.target, 'target');
     const dbMap = parseDbMap(config.restore.db_map);
     if (targetConn.db && config.restore.db_map === '') dbMap.rest = targetConn.db;
-    const sourceConn = file === undefined ? connectionFromSection(config.source) : null;
+    const sourceConn = file === undefined ? connectionFromSection(config.source, 'source') : null;
     const report = openReport(f.report);
     const opts: CheckOptions = {
       source: sourceConn ?? { rdbFile: file! },

@@ -50,7 +50,7 @@ export default class Dump extends BaseCommand<typeof Dump> {
     let result;
     try {
       result = await runDump({
-        connection: connectionFromSection(config.source),
+        connection: connectionFromSection(config.source, 'source'),
         output: f.output,
         mode: d.mode as DumpMode,
         dbs: f.db,

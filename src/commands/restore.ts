@@ -68,7 +68,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
     const { config } = this.loadConfig(values, names);
     const r = config.restore;
     this.requireEndpoint(config, 'target');
-    const connection = connectionFromSection(config.target);
+    const connection = connectionFromSection(config.target, 'target');
     const dbMap = parseDbMap(r.db_map);
     if (connection.db && r.db_map === '') dbMap.rest = connection.db;
     const target = await openTarget({

@@ -70,10 +70,10 @@ export default class Rump extends BaseCommand<typeof Rump> {
     this.requireEndpoint(config, 'target');
     const r = config.restore;
     const ru = config.rump;
-    const targetConn = connectionFromSection(config.target);
+    const targetConn = connectionFromSection(config.target, 'target');
     const dbMap = parseDbMap(r.db_map);
     if (targetConn.db && r.db_map === '') dbMap.rest = targetConn.db;
-    const sourceConn = connectionFromSection(config.source);
+    const sourceConn = connectionFromSection(config.source, 'source');
     const dbs = f.db ?? (sourceConn.db !== undefined ? [sourceConn.db] : undefined);
     const target = await openTarget({
       connection: { ...targetConn, name: 'shake-rump' },

@@ -58,7 +58,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
     this.requireEndpoint(config, 'target');
     const r = config.restore;
     const s = config.sync;
-    const targetConn = connectionFromSection(config.target);
+    const targetConn = connectionFromSection(config.target, 'target');
     const dbMap = parseDbMap(r.db_map);
     if (targetConn.db && r.db_map === '') dbMap.rest = targetConn.db;
     const kind = config.target.type === 'auto' ? undefined : config.target.type;
@@ -78,7 +78,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
     let result: SyncResult;
     try {
       result = await sync({
-        source: connectionFromSection(config.source),
+        source: connectionFromSection(config.source, 'source'),
         openTarget: () =>
           openTarget({ connection: { ...targetConn, name: 'shake-sync' }, kind, connections: r.connections }),
         stateDir: s.state_dir,
@@ -118,7 +118,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
       const v = await verifyCopy(
         {
           ...checkSettings(config.check),
-          source: connectionFromSection(config.source),
+          source: connectionFromSection(config.source, 'source'),
           target: targetConn,
           targetKind: kind,
           dbMap,

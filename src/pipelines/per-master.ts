@@ -15,10 +15,8 @@ export async function sourceTopology(
   const conn = await connect({ ...c, db: undefined });
   try {
     return await discoverTopology(conn, { host: c.host, port: c.port }).catch((err: Error) => {
-      const hint = /^NOAUTH/.test(err.message)
-        ? ' (give the password in SHAKE_SOURCE_PASSWORD, the URL or [source] password)'
-        : '';
-      throw makeError(`${conn.address}: ${err.message}${hint}`);
+      // A refusal already names the server and says how to give the password (redis/errors.ts).
+      throw makeError(err.message.includes(conn.address) ? err.message : `${conn.address}: ${err.message}`);
     });
   } finally {
     await conn.close().catch(() => {});

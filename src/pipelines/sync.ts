@@ -186,10 +186,8 @@ async function sourceMasters(c: ConnectionOptions): Promise<ConnectionOptions[]>
   const conn = await connect({ ...c, db: undefined });
   try {
     const topo = await discoverTopology(conn, { host: c.host, port: c.port }).catch((err: Error) => {
-      const hint = /^NOAUTH/.test(err.message)
-        ? ' (give the password in SHAKE_SOURCE_PASSWORD, the URL or [source] password)'
-        : '';
-      throw new SyncError(`${conn.address}: ${err.message}${hint}`);
+      // A refusal already names the server and says how to give the password (redis/errors.ts).
+      throw new SyncError(err.message.includes(conn.address) ? err.message : `${conn.address}: ${err.message}`);
     });
     if (topo.mode === 'standalone') return [{ ...c, db: undefined }];
     return topo.table.masters().map((m) => ({ ...c, host: m.host, port: m.port, db: undefined }));
@@ -502,7 +500,8 @@ function refusal(err: unknown): unknown {
   if (err instanceof ReplicationError && err.kind === 'refused') {
     return new SyncError(
       `${err.message.replace(/ \(replication needs.*$/, '')}: shake sync needs replication (a user allowed ` +
-        '+psync +sync +replconf); for this source use shake rump --live',
+        '+psync +sync +replconf: grant them, or connect as such a user with --source-user and ' +
+        'SHAKE_SOURCE_PASSWORD); where replication is disabled (ElastiCache), use shake rump --live',
     );
   }
   return err;

@@ -1,13 +1,14 @@
 /** Opening a RedisConnection: socket (TCP or TLS), then the AUTH / CLIENT SETNAME / SELECT handshake. */
 import { RespServerError } from '@shake/resp';
 import { RedisConnection, type Argv } from './connection.js';
-import { RedisAuthError, RedisConnectionError } from './errors.js';
+import { RedisAuthError, RedisConnectionError, RefusalReply } from './errors.js';
 import { CONNECTION_DEFAULTS, type ConnectionOptions } from './options.js';
 import { openSocket } from './socket.js';
 
 /**
- * Connects (TCP or TLS), then pipelines AUTH, CLIENT SETNAME and SELECT as configured. A refused AUTH
- * throws RedisAuthError "authentication failed for <user>@<host:port>: WRONGPASS ...".
+ * Connects (TCP or TLS), then pipelines AUTH (or, for a source or target given no password, PING: a server that
+ * needs one says NOAUTH now, not at the first command), CLIENT SETNAME and SELECT as configured. A refusal
+ * (NOAUTH, WRONGPASS, NOPERM) throws RedisAuthError with the connection's description of it (errors.ts).
  */
 export async function connect(opts: ConnectionOptions): Promise<RedisConnection> {
   const timeoutMs = opts.connectTimeoutMs ?? CONNECTION_DEFAULTS.connectTimeoutMs;
@@ -21,6 +22,11 @@ export async function connect(opts: ConnectionOptions): Promise<RedisConnection>
     handshake.push({
       argv: opts.username !== undefined ? ['AUTH', opts.username, opts.password] : ['AUTH', opts.password],
       describe: (e) => new RedisAuthError(`authentication failed for ${user}@${address}: ${e.message}`, address),
+    });
+  } else if (opts.side) {
+    handshake.push({
+      argv: ['PING'],
+      describe: (e) => new RedisConnectionError(`PING on ${address} failed: ${e.message}`, address),
     });
   }
   if (opts.name) {
@@ -44,7 +50,10 @@ export async function connect(opts: ConnectionOptions): Promise<RedisConnection>
     const replies = await conn.sendBatch(handshake.map((h) => h.argv));
     for (let i = 0; i < handshake.length; i++) {
       const reply = replies[i];
-      if (reply instanceof RespServerError) throw handshake[i]!.describe(reply);
+      if (!(reply instanceof RespServerError)) continue;
+      // Described by the connection when it knows the side (RedisConnection: describeRefusal).
+      if (reply instanceof RefusalReply) throw new RedisAuthError(reply.message, address);
+      throw handshake[i]!.describe(reply);
     }
     return conn;
   } catch (err) {

@@ -13,6 +13,8 @@
  *   work goes out in batches, not one command per reply), and while the socket's write buffer is full.
  * - Small commands (< 16 KiB) are encoded into a shared slab, larger ones are written as pieces so their
  *   payload Buffers are never copied.
+ * - An error reply that only the user can fix (NOAUTH, WRONGPASS, NOPERM) comes back with its message described
+ *   (errors.ts describeRefusal: server, side, how to give the password), its `code` unchanged.
  * - The socket closing or failing rejects every pending call with a RedisConnectionError naming host:port.
  * - Replies hold zero-copy views into socket chunks: copy a small Buffer you keep for long.
  * - `detach()` / `takeOver()` hand the raw socket to a replication client (see there).
@@ -28,7 +30,7 @@ import {
   type RespDecoderOptions,
   type RespValue,
 } from '@shake/resp';
-import { RedisConnectionError } from './errors.js';
+import { describeReply, RedisConnectionError, type describeRefusal } from './errors.js';
 import { Fifo } from './fifo.js';
 import { CONNECTION_DEFAULTS, type ConnectionOptions } from './options.js';
 import { addressOf } from './socket.js';
@@ -89,6 +91,7 @@ export class RedisConnection {
   private failure: RedisConnectionError | null = null;
   private lastSocketError: Error | null = null;
   private closing = false;
+  private readonly who: Parameters<typeof describeRefusal>[1];
 
   private slab = Buffer.allocUnsafe(SLAB_SIZE);
   private slabStart = 0;
@@ -99,6 +102,7 @@ export class RedisConnection {
     opts: ConnectionOptions,
   ) {
     this.address = addressOf(opts);
+    this.who = { address: this.address, side: opts.side, username: opts.username };
     this.maxCommands = opts.maxInflightCommands ?? CONNECTION_DEFAULTS.maxInflightCommands;
     this.maxBytes = opts.maxInflightBytes ?? CONNECTION_DEFAULTS.maxInflightBytes;
     this.decoder = new RespDecoder({
@@ -341,6 +345,7 @@ export class RedisConnection {
       return;
     }
     this.inflightBytes -= cmd.bytes;
+    if (reply instanceof RespServerError) reply = describeReply(reply, this.who);
     const batch = cmd.batch;
     if (batch === null) {
       cmd.resolve!(reply);

@@ -1,6 +1,7 @@
 /** Connection options for a [source] or [target] config section: the URL, then user/password/TLS keys. */
 import { readFileSync } from 'node:fs';
 import type { ShakeConfig } from '../config/schema.js';
+import type { Side } from './errors.js';
 import type { ConnectionOptions } from './options.js';
 import { parseRedisUrl } from './url.js';
 
@@ -11,8 +12,10 @@ function pem(path: string): Buffer | undefined {
   return path ? readFileSync(path) : undefined;
 }
 
-export function connectionFromSection(s: EndpointSection): ConnectionOptions {
+/** `side` names the server in refusals (NOAUTH, WRONGPASS, NOPERM) and says which password setting to give. */
+export function connectionFromSection(s: EndpointSection, side: Side): ConnectionOptions {
   const opts = parseRedisUrl(s.url);
+  opts.side = side;
   if (s.user) opts.username = s.user;
   if (s.password) opts.password = s.password;
   opts.connectTimeoutMs = s.connect_timeout_ms;

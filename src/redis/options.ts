@@ -1,5 +1,6 @@
 /** Options of shake's data-path connection (see connection.ts). */
 import { defaultConfig } from '../config/schema.js';
+import type { Side } from './errors.js';
 
 export interface TlsOptions {
   ca?: string | Buffer | Array<string | Buffer>;
@@ -19,6 +20,11 @@ export interface ConnectionOptions {
   password?: string;
   /** SELECT this database after connecting (skipped for 0). */
   db?: number;
+  /**
+   * source or target: refusals (NOAUTH, WRONGPASS, NOPERM) name it and say how to give the password, and connect()
+   * checks with PING that no password is missing when none is given.
+   */
+  side?: Side;
   /** CLIENT SETNAME. */
   name?: string;
   /** Connect + TLS + handshake deadline (default: the schema's connect_timeout_ms). */

@@ -11,6 +11,7 @@
  * PSYNC and SYNC unknown or renamed away (AWS ElastiCache), or -NOPERM from an ACL user.
  */
 import { RespServerError, type RespValue } from '@shake/resp';
+import { RefusalReply } from '../redis/errors.js';
 import { ReplicationError } from './errors.js';
 import type { ReplicaLink, SnapshotConsumer } from './link.js';
 
@@ -127,8 +128,9 @@ function isNoPerm(reply: RespValue): reply is RespServerError {
 function refused(peer: string, cmd: string, reply: RespServerError): ReplicationError {
   return new ReplicationError(
     'refused',
-    `${peer} refused ${cmd}: ${reply.message} (replication needs a user allowed +psync +sync +replconf; ` +
-      'or use --mode scan)',
+    `source ${peer} refused ${cmd}: ${reply instanceof RefusalReply ? reply.original : reply.message} ` +
+      '(replication needs a user allowed +psync +sync +replconf: grant them, or connect as such a user with ' +
+      '--source-user and SHAKE_SOURCE_PASSWORD; or use --mode scan)',
     peer,
   );
 }

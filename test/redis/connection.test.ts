@@ -73,12 +73,12 @@ test('AUTH (password, ACL user), CLIENT SETNAME, SELECT; a refused AUTH names us
       connect({ host: server.host, port: server.port, password: 'wrong' }),
       (e: unknown) =>
         e instanceof RedisAuthError &&
-        e.message.startsWith(`authentication failed for default@${addr}: WRONGPASS`) &&
+        e.message.startsWith(`server ${addr} refused the password of user default (WRONGPASS`) &&
         e.address === addr,
     );
     await assert.rejects(
       connect({ host: server.host, port: server.port, username: 'alice', password: 'nope' }),
-      new RegExp(`^RedisAuthError: authentication failed for alice@${addr}: WRONGPASS`),
+      new RegExp(`^RedisAuthError: server ${addr} refused the password of user alice \\(WRONGPASS`),
     );
     const noauth = await connect({ host: server.host, port: server.port });
     const r = await noauth.call(['GET', 'x']);

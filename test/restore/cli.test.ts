@@ -56,7 +56,10 @@ describe('shake restore (CLI)', () => {
       },
     );
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /authentication failed for loader@127\.0\.0\.1:\d+/);
+    assert.match(
+      r.stderr,
+      /^error: target 127\.0\.0\.1:\d+ refused the password of user loader \(WRONGPASS .*SHAKE_TARGET_PASSWORD.*--target-user/,
+    );
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
 

@@ -8,6 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RespServerError } from '@shake/resp';
 import { decideStandalone, type RouteState } from '../../cluster/index.js';
+import { holdsRefusal } from '../../redis/errors.js';
 import type { Counters } from '../../core/counters.js';
 import type { Argv } from '../../rewrite/key-rewriter.js';
 import { ConnWriter, type ConnLimits, type ReplyTag } from './conn-writer.js';
@@ -40,6 +41,8 @@ export class SinkCore implements KeyOutcomes {
   private retries: Retry[] = [];
   private readonly routeStates = new WeakMap<Argv, RouteState>();
   stopReason: string | null = null;
+  /** The stop is a refusal of the target (its message says what to do). */
+  private refusal = false;
 
   constructor(
     readonly target: RedisTarget,
@@ -129,13 +132,17 @@ export class SinkCore implements KeyOutcomes {
 
   fail(key: Buffer | null, db: number | null, message: string): void {
     this.counters.fail({ key, db, message });
-    if (this.onError === 'stop' && this.stopReason === null) this.stopReason = message;
+    if (this.stopReason !== null) return;
+    // A refusal (NOPERM, NOAUTH) will meet every key alike: stop whatever --on-error says.
+    if (holdsRefusal(message)) this.refusal = true;
+    if (this.onError === 'stop' || this.refusal) this.stopReason = message;
   }
 
   /** After draining, throws RestoreStoppedError when --on-error stop saw a failure. */
   async checkStop(): Promise<void> {
     if (this.stopReason === null) return;
     await this.drainAll();
+    if (this.refusal) throw new RestoreStoppedError(this.stopReason);
     throw new RestoreStoppedError(`stopped after the first failure (--on-error stop): ${this.stopReason}`);
   }
 

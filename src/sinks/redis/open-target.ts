@@ -9,7 +9,7 @@ import { clockOffsetMs } from '../../redis/clock.js';
 import { RespServerError } from '@shake/resp';
 import { ClusterRouter, addressKey, keySlot, type NodeAddress } from '../../cluster/index.js';
 import { defaultConfig } from '../../config/schema.js';
-import { connect, LazyConnection, type ConnectionOptions } from '../../redis/index.js';
+import { connect, LazyConnection, RedisAuthError, RefusalReply, type ConnectionOptions } from '../../redis/index.js';
 import { infoText, parseInfo, serverVersion, type ServerVersion } from '../../redis/server-info.js';
 import { featuresFor, type TargetKind } from '../../rewrite/features.js';
 import type { TargetProfile } from './strategy.js';
@@ -42,6 +42,8 @@ export async function openTarget(opts: OpenTargetOptions): Promise<RedisTarget> 
     try {
       const reply = await probe.call(['INFO', 'server']).catch((err: unknown) => err);
       const info = infoText(reply);
+      // A refusal (NOAUTH, NOPERM) is not a proxy: its message says what to do (redis/errors.ts).
+      if (reply instanceof RefusalReply) throw new RedisAuthError(reply.message, probe.address);
       if (info === null) {
         if (kind) throw new TargetError(`INFO server failed on the target: ${String((reply as Error).message)}`);
         kind = 'proxy';
@@ -70,6 +72,7 @@ export async function openTarget(opts: OpenTargetOptions): Promise<RedisTarget> 
     const node = nodeOf(base);
     // Connect now so a bad address or password fails before anything is read.
     await (node.conns[0] as LazyConnection).call(['PING']).then((r) => {
+      if (r instanceof RefusalReply) throw new RedisAuthError(r.message, node.addr);
       if (r instanceof RespServerError && profile.kind !== 'proxy') throw new TargetError(`PING: ${r.message}`);
     });
     return Object.assign(singleNodeTarget(profile, node), { clockOffsetMs: clock });
