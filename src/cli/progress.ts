@@ -10,8 +10,10 @@ export interface ProgressSource {
   done(): number;
   /** Total bytes when known. */
   total(): number | null;
-  /** Keys processed so far. */
-  keys(): number;
+  /** Keys processed so far; null when keys are not counted (a replication snapshot): left out of the line. */
+  keys(): number | null;
+  /** When it returns text: nothing moves yet, and why (shown with the seconds waited). */
+  waiting?(): string | null;
   /** When given: the whole line (a subcommand with its own phases, e.g. sync). */
   detail?(): string;
 }
@@ -53,15 +55,18 @@ export class Progress {
     const done = this.src.done();
     const total = this.src.total();
     const secs = Math.max(0.001, (Date.now() - this.started) / 1000);
+    const waiting = this.src.waiting?.();
+    if (waiting) return `${waiting}  ${secs.toFixed(0)} s`;
     const rate = `${formatBytes(done / secs)}/s`;
-    const keys = `${this.src.keys().toLocaleString('en-US')} keys`;
-    if (total === null || total === 0) return `${formatBytes(done)}  ${rate}  ${keys}`;
+    const count = this.src.keys();
+    const keys = count === null ? '' : `  ${count.toLocaleString('en-US')} keys`;
+    if (total === null || total === 0) return `${formatBytes(done)}  ${rate}${keys}`;
     const frac = Math.min(1, done / total);
     const barWidth = Math.max(10, Math.min(40, width - 60));
     const filled = Math.round(frac * barWidth);
     const bar = chalk.green('█'.repeat(filled)) + chalk.dim('░'.repeat(barWidth - filled));
     const pct = `${(frac * 100).toFixed(0).padStart(3)}%`;
-    return `${bar} ${pct}  ${formatBytes(done)} / ${formatBytes(total)}  ${chalk.cyan(rate)}  ${keys}`;
+    return `${bar} ${pct}  ${formatBytes(done)} / ${formatBytes(total)}  ${chalk.cyan(rate)}${keys}`;
   }
 
   private draw(): void {

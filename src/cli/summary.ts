@@ -3,11 +3,18 @@ import type { Counters } from '../core/counters.js';
 import { printableKey } from '../core/printable-key.js';
 import { formatBytes } from './progress.js';
 
-export function summaryLine(c: Counters, elapsedMs: number, interrupted: boolean): string {
+export function summaryLine(
+  c: Counters,
+  elapsedMs: number,
+  interrupted: boolean,
+  /** What became of the keys kept, when they were not written one by one (decode --info: "summarized"). */
+  kept?: string,
+): string {
   const skipped = [...c.skipped].map(([reason, n]) => `${n} ${reason}`).join(', ');
   const secs = (elapsedMs / 1000).toFixed(2);
+  const what = kept ?? `${c.keysWritten} written`;
   return (
-    `${interrupted ? 'interrupted: ' : ''}${c.keysRead} keys read, ${c.keysWritten} written` +
+    `${interrupted ? 'interrupted: ' : ''}${c.keysRead} keys read, ${what}` +
     `${skipped ? `, skipped: ${skipped}` : ''}; ${formatBytes(c.bytesRead)} in ${secs} s`
   );
 }

@@ -35,7 +35,7 @@ export default class Decode extends BaseCommand<typeof Decode> {
     info: Flags.boolean({ summary: 'Summarize the file (header, aux, counts, checksum) instead of listing keys.' }),
     top: Flags.integer({ min: 1, summary: 'Memory report of the N biggest keys (implies --format memory).' }),
     ...selectFlags,
-    expired: Flags.boolean({ allowNo: true, summary: '--no-expired: drop keys already expired (relative to now).' }),
+    'no-expired': Flags.boolean({ summary: 'Drop keys already expired (relative to now); kept by default.' }),
     payload: Flags.string({
       summary: 'Decode this DUMP payload (hex) instead of a file.',
       exclusive: ['payload-file'],
@@ -78,6 +78,9 @@ export default class Decode extends BaseCommand<typeof Decode> {
       this.error('give an RDB file (or - for stdin), --payload or --payload-file', { exit: 1 });
     if (payload && this.args.file) this.error('give either a file or a payload, not both', { exit: 1 });
 
+    if (f.top !== undefined && f.format !== undefined && f.format !== 'memory') {
+      this.error(`--top is a memory report (--format memory); it cannot print --format ${f.format}`, { exit: 1 });
+    }
     const run = decode({
       input: this.args.file,
       payload,
@@ -91,7 +94,7 @@ export default class Decode extends BaseCommand<typeof Decode> {
       output: f.output,
       targetVersion: config.decode.target_version || undefined,
       ...keySelection(f),
-      dropExpired: f.expired === false,
+      dropExpired: f['no-expired'],
       signal: this.abort.signal,
     });
     const progress = Progress.wanted(f.quiet, config.log.progress)
@@ -101,7 +104,9 @@ export default class Decode extends BaseCommand<typeof Decode> {
     try {
       const result = await run.done;
       if (result.closed) return;
-      this.note(summaryLine(run.counters, Date.now() - started, result.interrupted));
+      // --info and --top report on the keys instead of writing them.
+      const kept = f.info ? 'summarized (--info)' : f.top ? `the ${f.top} biggest reported (--top)` : undefined;
+      this.note(summaryLine(run.counters, Date.now() - started, result.interrupted, kept));
       for (const line of run.conversionNotes()) {
         if (/^(NOT WRITTEN|WARNING)/.test(line)) this.noteLoss(line);
         else this.note(line);

@@ -43,9 +43,14 @@ export default class Dump extends BaseCommand<typeof Dump> {
     this.requireEndpoint(config, 'source');
     const d = config.dump;
     const progress = new DumpProgress();
-    this.board.gauges = () => ({ dump_bytes_written: progress.bytes, dump_keys_written: progress.keys });
+    this.board.gauges = () => ({ dump_bytes_written: progress.bytes, dump_keys_written: progress.keys ?? 0 });
     const bar = Progress.wanted(f.quiet, config.log.progress)
-      ? new Progress({ done: () => progress.bytes, total: () => progress.total, keys: () => progress.keys }).start()
+      ? new Progress({
+          done: () => progress.bytes,
+          total: () => progress.total,
+          keys: () => progress.keys,
+          waiting: () => progress.waiting,
+        }).start()
       : null;
     let result;
     try {

@@ -70,9 +70,19 @@ export interface DumpRunResult {
 
 /** Bytes and keys across every node being dumped, for a progress line. */
 export class DumpProgress {
-  private readonly nodes = new Map<string, { bytes: number; total: number | null; keys: number }>();
-  set(node: string, bytes: number, total: number | null, keys: number): void {
+  private readonly nodes = new Map<string, { bytes: number; total: number | null; keys: number | null }>();
+  /** `keys` null: a replication snapshot, which counts bytes, not keys. */
+  set(node: string, bytes: number, total: number | null, keys: number | null): void {
     this.nodes.set(node, { bytes, total, keys });
+  }
+  /** Why nothing arrives yet: connecting, or every master is still preparing its snapshot. */
+  get waiting(): string | null {
+    if (this.nodes.size === 0) return 'connecting to the source';
+    for (const v of this.nodes.values()) if (v.keys !== null || v.bytes > 0) return null;
+    return (
+      "waiting for the master's snapshot (it starts after the master's repl-diskless-sync-delay, " +
+      'or once a BGSAVE it is running ends)'
+    );
   }
   get bytes(): number {
     let n = 0;
@@ -88,9 +98,10 @@ export class DumpProgress {
     }
     return this.nodes.size > 0 ? n : null;
   }
-  get keys(): number {
-    let n = 0;
-    for (const v of this.nodes.values()) n += v.keys;
+  /** null when no node counts keys (every one is a replication snapshot). */
+  get keys(): number | null {
+    let n: number | null = null;
+    for (const v of this.nodes.values()) if (v.keys !== null) n = (n ?? 0) + v.keys;
     return n;
   }
 }
@@ -171,6 +182,7 @@ async function dumpNode(opts: DumpRunOptions, t: Target, signal: AbortSignal): P
   const dbsChosen = opts.dbs !== undefined && opts.dbs.length > 0;
   if (opts.mode === 'auto' && dbsChosen) opts.onNotice?.(`${name}: --db given, using SCAN + DUMP`);
   if (opts.mode !== 'scan' && !(opts.mode === 'auto' && dbsChosen)) {
+    opts.progress?.set(name, 0, null, null);
     try {
       const res = await dumpSnapshot({
         open: () => openMaster(connection),
@@ -179,7 +191,7 @@ async function dumpNode(opts: DumpRunOptions, t: Target, signal: AbortSignal): P
         rdbOnly: opts.rdbOnly ?? DUMP_DEFAULTS.rdb_only,
         fsync: opts.fsync ?? DUMP_DEFAULTS.fsync,
         signal,
-        onProgress: (p) => opts.progress?.set(name, p.bytes, p.total, 0),
+        onProgress: (p) => opts.progress?.set(name, p.bytes, p.total, null),
       });
       counters.bytesRead = res.bytes;
       return {
@@ -193,7 +205,11 @@ async function dumpNode(opts: DumpRunOptions, t: Target, signal: AbortSignal): P
         elapsedMs: Date.now() - started,
       };
     } catch (err) {
-      if (!(err instanceof ReplicationError && err.kind === 'refused' && opts.mode === 'auto')) throw err;
+      const refused = err instanceof ReplicationError && err.kind === 'refused';
+      if (refused && opts.mode === 'replication' && !err.message.includes('--mode scan')) {
+        err.message += ': use --mode scan (SCAN + DUMP), or --mode auto to fall back by itself';
+      }
+      if (!(refused && opts.mode === 'auto')) throw err;
       fallback = err.message;
       opts.onNotice?.(`${name}: replication refused (${err.message}); falling back to SCAN + DUMP`);
     }

@@ -16,9 +16,12 @@ export function restoreReport(run: RestoreRun): string[] {
       `; failed ${c.failed}`,
   );
   if (s.droppedFieldTtls > 0) {
+    const named = s.droppedFieldTtlKeys.map((k) => `db ${k.db} ${printableKey(k.key)}`).join(', ');
+    const more = s.keysWithDroppedFieldTtls > s.droppedFieldTtlKeys.length ? ', ...' : '';
     lines.push(
-      `WARNING: ${s.droppedFieldTtls} hash field TTL(s) in ${s.keysWithDroppedFieldTtls} key(s) were DROPPED: ` +
-        'the target has no per-field expiry (HPEXPIREAT needs Redis 7.4+); those fields are kept without a TTL',
+      `WARNING: ${s.droppedFieldTtls} hash field TTL(s) in ${s.keysWithDroppedFieldTtls} written key(s) were DROPPED ` +
+        `(${named}${more}): the target has no per-field expiry (HPEXPIREAT needs Redis 7.4+); those fields are ` +
+        'kept without a TTL',
     );
   }
   if (s.expiredFields > 0) lines.push(`${s.expiredFields} hash field(s) had already expired and were not written`);

@@ -4,19 +4,21 @@
  * -> key filter -> the Redis sink. Tests and library users call restore() directly.
  */
 import { createReadStream, statSync } from 'node:fs';
-import { RdbParser, type RdbParserOptions } from '@shake/rdb';
+import { RdbParser, type KeyHeader, type RdbParserOptions } from '@shake/rdb';
 import { Counters } from '../core/counters.js';
 import type { EntryBatch, Source, Transform } from '../core/entry.js';
 import { runPipeline } from '../core/pipeline.js';
 import { aofSource, type AofPart } from '../sources/aof.js';
 import { jsonlSource } from '../sources/jsonl.js';
 import { InputError, detectKind, resolveInput, type InputKind } from '../sources/manifest.js';
-import { keyFilter, type KeySelection } from '../transforms/filter.js';
+import { keyFilter, keyPredicate, type KeySelection } from '../transforms/filter.js';
+import { rdbKeyDbs } from '../sources/rdb-file.js';
+import { checkDbsFit, mayRefuseDbs } from '../sinks/redis/db-map.js';
 import { LoadingExpiry, type LoadingExpiryStats } from '../transforms/loading-expiry.js';
 import { RestoreStoppedError } from '../sinks/redis/core.js';
 import { RedisSink, DEFAULT_BIG_KEY_THRESHOLD, type RedisSinkOptions } from '../sinks/redis/sink.js';
 import type { RedisSinkStats } from '../sinks/redis/stats.js';
-import type { RedisTarget } from '../sinks/redis/target.js';
+import { targetKeyspace, type RedisTarget } from '../sinks/redis/target.js';
 import { RespServerError } from '@shake/resp';
 
 export interface RestoreInput {
@@ -158,7 +160,10 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
   }
 
   opts.onInput?.({ kind, files, totalBytes });
+  // What is knowable before the first write (the flush and function libraries included) is refused now.
+  await checkInputDbs(opts, kind, files);
   if (opts.flushTarget) await flushTarget(opts.target);
+  const targetDbsAtStart = await targetKeyspace(opts.target);
 
   const transforms: Transform[] = [counting(counters)];
   // dbs, key globs and regex, exclusions, types: the options carry the filter's own names.
@@ -170,7 +175,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
       ? null
       : new LoadingExpiry(counters, opts.now ?? Date.now, kind === 'aof-manifest');
   if (loading) transforms.push(loading);
-  const sink = new RedisSink({ ...opts, target: opts.target, counters, valuesFromRaw, reread });
+  const sink = new RedisSink({ ...opts, target: opts.target, counters, valuesFromRaw, reread, targetDbsAtStart });
   let interrupted = false;
   let stopped: string | null = null;
   try {
@@ -195,6 +200,23 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
     interrupted,
     stopped,
   };
+}
+
+/**
+ * An RDB file (or a cluster dump's files) into a cluster or proxy target with no `--db-map *:N`: the dbs it holds
+ * keys in are read ahead (keys only, bounded memory: sources/rdb-file.ts rdbKeyDbs), so several dbs with nowhere
+ * to go are refused before anything is written. Other inputs (stdin, AOF) meet the same refusal at their first
+ * key of a second db.
+ */
+async function checkInputDbs(opts: RestoreOptions, kind: InputKind, files: readonly string[]): Promise<void> {
+  const targetKind = opts.target.profile.kind;
+  if ((kind !== 'rdb' && kind !== 'dump-manifest') || !mayRefuseDbs(opts.dbMap, targetKind)) return;
+  const pred = keyPredicate(opts);
+  const keep = pred ? (h: KeyHeader): boolean => pred(h) === null : null;
+  const now = (opts.now ?? Date.now)();
+  const dbs = new Set<number>();
+  for (const f of files) for (const db of await rdbKeyDbs(f, keep, now)) dbs.add(db);
+  checkDbsFit(opts.dbMap, targetKind, dbs);
 }
 
 /** The RDB part of `path` again, values decoded, up to its RDB end (keys too big to capture the first time). */

@@ -12,9 +12,11 @@ export function rumpReport(r: RumpResult): string[] {
   const s = r.stats;
   const lines: string[] = [];
   const nodes = r.nodes.length === 1 ? `${r.nodes[0]}` : `${r.nodes.length} nodes (${r.nodes.join(', ')})`;
+  // The first pass against what INFO keyspace said at its start; keys --live read again come after it.
+  const scanned = s.firstPassKeys ?? keysScanned(c);
   lines.push(
-    `source ${nodes}: ${keysScanned(c)} keys scanned` +
-      (s.totalKeys !== null ? ` of ${s.totalKeys} the source reported at the start` : ''),
+    `source ${nodes}: ${scanned} keys scanned by the first pass` +
+      (s.totalKeys !== null ? ` (the source reported ${s.totalKeys} at its start)` : ''),
   );
   const vanished = c.skipped.get('vanished') ?? 0;
   const changed = c.skipped.get('type-changed') ?? 0;

@@ -13,15 +13,15 @@ import type { ConnectionOptions } from '../redis/index.js';
 import type { RewriteLimits } from '../rewrite/key-rewriter.js';
 import type { ConnLimits } from '../sinks/redis/conn-writer.js';
 import { RestoreStoppedError, type ConflictPolicy, type ErrorPolicy } from '../sinks/redis/core.js';
-import type { DbMapSpec } from '../sinks/redis/db-map.js';
+import { checkDbsFit, mayRefuseDbs, type DbMapSpec } from '../sinks/redis/db-map.js';
 import { DEFAULT_BIG_KEY_THRESHOLD, RedisSink } from '../sinks/redis/sink.js';
 import type { RedisSinkStats } from '../sinks/redis/stats.js';
-import type { RedisTarget } from '../sinks/redis/target.js';
+import { targetKeyspace, type RedisTarget } from '../sinks/redis/target.js';
 import { nameFilter } from '../rump/filters.js';
 import { NodeRunner, type NodeSettings, type RumpContext } from '../rump/node-runner.js';
 import { SerialWriter } from '../rump/serial-writer.js';
 import { connectSource, discoverSourceNodes, slotRouter, type ConnectSource } from '../rump/source-nodes.js';
-import { RumpStats } from '../rump/stats.js';
+import { keysScanned, RumpStats } from '../rump/stats.js';
 import { keySelectionOf, type KeySelection } from '../transforms/filter.js';
 
 /** The schema's [rump] defaults, for library callers that leave an option out. */
@@ -105,12 +105,20 @@ export async function rump(opts: RumpOptions): Promise<RumpResult> {
   if (topo.facts.cluster && opts.dbs?.some((d) => d !== 0)) {
     throw new Error(`--db ${opts.dbs.join(',')}: a cluster source has only db 0`);
   }
+  // Several source dbs (INFO keyspace) with nowhere to go on a cluster or proxy target: refused before any write.
+  const targetKind = opts.target.profile.kind;
+  if (!topo.facts.cluster && !opts.keysFile && mayRefuseDbs(opts.dbMap, targetKind)) {
+    const listed = [...topo.facts.keyspace.keys()];
+    checkDbsFit(opts.dbMap, targetKind, opts.dbs?.length ? listed.filter((d) => opts.dbs!.includes(d)) : listed);
+  }
   const filters = {
     ...keySelectionOf(opts),
     match: opts.match,
   };
   const bigKeyThreshold = opts.bigKeyThreshold ?? DEFAULT_BIG_KEY_THRESHOLD;
+  const targetDbsAtStart = await targetKeyspace(opts.target);
   const sink = new RedisSink({
+    targetDbsAtStart,
     target: opts.target,
     counters,
     onConflict: opts.onConflict ?? RUMP_DEFAULTS.on_conflict,
@@ -169,6 +177,7 @@ export async function rump(opts: RumpOptions): Promise<RumpResult> {
     interrupted = inner.signal.aborted;
     await ctx.writer.flush();
     stats.scanEndedAt = Date.now();
+    stats.firstPassKeys = keysScanned(counters);
     if (settings.live && !inner.signal.aborted) {
       stats.phase = 'live';
       opts.onLive?.();

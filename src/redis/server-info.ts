@@ -42,3 +42,16 @@ export function serverVersion(info: ReadonlyMap<string, string>, fallbackRedisVe
   const known = valkeyVersion !== null ? rdbVersionForValkey(valkeyVersion) : rdbVersionForRedis(redisVersion);
   return { redisVersion, valkeyVersion, rdbVersion: known ?? 6 };
 }
+
+/** INFO keyspace's `db<N>:keys=K,expires=E,...` lines: keys and expires per db. */
+export function keyspaceOf(info: ReadonlyMap<string, string>): Map<number, { keys: number; expires: number }> {
+  const keyspace = new Map<number, { keys: number; expires: number }>();
+  for (const [k, v] of info) {
+    const m = /^db(\d+)$/.exec(k);
+    if (!m) continue;
+    const keys = /(?:^|,)keys=(\d+)/.exec(v);
+    const expires = /(?:^|,)expires=(\d+)/.exec(v);
+    keyspace.set(Number(m[1]), { keys: Number(keys?.[1] ?? 0), expires: Number(expires?.[1] ?? 0) });
+  }
+  return keyspace;
+}

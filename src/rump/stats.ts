@@ -30,6 +30,8 @@ export class RumpStats {
   readonly startedAt = Date.now();
   /** When the first full pass ended on every node. */
   scanEndedAt: number | null = null;
+  /** Keys the first full pass scanned (keysScanned then); what --live read after it is counted apart. */
+  firstPassKeys: number | null = null;
   /** Keys decoded before writing (payload type the target cannot load / bigger than the threshold). */
   decodedForVersion = 0;
   decodedForSize = 0;

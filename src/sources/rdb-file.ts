@@ -5,7 +5,14 @@
  */
 import { createReadStream, fstatSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { parseDumpPayload, RdbError, RdbParser, type RdbEvent, type RdbParserOptions } from '@shake/rdb';
+import {
+  parseDumpPayload,
+  RdbError,
+  RdbParser,
+  type KeyHeader,
+  type RdbEvent,
+  type RdbParserOptions,
+} from '@shake/rdb';
 import type { EntryBatch, Source } from '../core/entry.js';
 
 /**
@@ -124,4 +131,38 @@ export function dumpPayloadSource(payload: Buffer, opts: RdbParserOptions = {}):
       yield [header, ...parsed.events];
     },
   };
+}
+
+/**
+ * The dbs an RDB file holds keys in, among the keys `keep` accepts (the run's key selection; keys already
+ * expired are left out, as loading them would), read keys-only (`values: false`: framing walked, no value
+ * decoded). The whole file is read once more, in bounded memory (one read chunk and the parser's state), so a
+ * run can refuse what a target cannot take before writing anything. A bad file is left for the real read to report.
+ */
+export async function rdbKeyDbs(
+  path: string,
+  keep: ((h: KeyHeader) => boolean) | null,
+  nowMs: number,
+): Promise<Set<number>> {
+  const dbs = new Set<number>();
+  const parser = new RdbParser({ values: false, verifyChecksum: false });
+  const take = (events: readonly RdbEvent[]): boolean => {
+    for (const e of events) {
+      if (e.kind === 'end') return true;
+      if (e.kind !== 'key-start' || dbs.has(e.header.db)) continue;
+      const h = e.header;
+      if (h.expireAtMs !== null && h.expireAtMs <= nowMs) continue;
+      if (!keep || keep(h)) dbs.add(h.db);
+    }
+    return false;
+  };
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK })) {
+      if (take(parser.push(chunk as Buffer))) return dbs;
+    }
+    take(parser.end());
+  } catch (err) {
+    if (!(err instanceof RdbError)) throw err;
+  }
+  return dbs;
 }

@@ -4,7 +4,7 @@
  * (dbs with their key and expiry counts, for RESIZEDB and for choosing the dbs to scan).
  */
 import type { RedisCaller } from '../redis/caller.js';
-import { infoText, parseInfo, serverVersion } from '../redis/server-info.js';
+import { infoText, keyspaceOf, parseInfo, serverVersion } from '../redis/server-info.js';
 
 export { parseInfo };
 
@@ -30,14 +30,7 @@ export async function readServerFacts(conn: ScanConnection): Promise<ServerFacts
   if (reply instanceof Error) throw new Error(`INFO failed: ${reply.message}`);
   const info = parseInfo(infoText(reply) ?? '');
   const { redisVersion, valkeyVersion, rdbVersion } = serverVersion(info);
-  const keyspace = new Map<number, { keys: number; expires: number }>();
-  for (const [k, v] of info) {
-    const m = /^db(\d+)$/.exec(k);
-    if (!m) continue;
-    const keys = /(?:^|,)keys=(\d+)/.exec(v);
-    const expires = /(?:^|,)expires=(\d+)/.exec(v);
-    keyspace.set(Number(m[1]), { keys: Number(keys?.[1] ?? 0), expires: Number(expires?.[1] ?? 0) });
-  }
+  const keyspace = keyspaceOf(info);
   const [major = 0] = redisVersion.split('.').map(Number);
   return {
     redisVersion,

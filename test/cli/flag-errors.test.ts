@@ -38,3 +38,32 @@ test('a missing required flag in our words', async () => {
   assert.equal(r.code, 1);
   assert.equal(oneError(r.stderr), 'error: missing --output (see --help)');
 });
+
+test('--top with another --format: refused in one line, not a memory report printed as something else', async () => {
+  const r = await runCli(['decode', 'examples/sample.rdb', '--top', '5', '--format', 'jsonl']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout.length, 0);
+  assert.equal(oneError(r.stderr), 'error: --top is a memory report (--format memory); it cannot print --format jsonl');
+  const ok = await runCli(['decode', 'examples/sample.rdb', '--top', '5', '--format', 'memory']);
+  assert.equal(ok.code, 0, ok.stderr);
+});
+
+test('--info and --top summarize: the summary does not claim keys were written', async () => {
+  const info = await runCli(['decode', 'examples/sample.rdb', '--info']);
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(info.stderr, /^\d+ keys read, summarized \(--info\); /m);
+  assert.doesNotMatch(info.stderr, /written/);
+  const top = await runCli(['decode', 'examples/sample.rdb', '--top', '3']);
+  assert.equal(top.code, 0, top.stderr);
+  assert.match(top.stderr, /^\d+ keys read, the 3 biggest reported \(--top\); /m);
+  assert.doesNotMatch(top.stderr, /written/);
+});
+
+test('the usage offers --no-expired (which works), not an --expired that does nothing', async () => {
+  const help = await runCli(['decode', '--help']);
+  assert.match(help.stdout.toString(), /--no-expired/);
+  assert.doesNotMatch(help.stdout.toString(), /\[--expired\]/);
+  const r = await runCli(['decode', 'examples/sample.rdb', '--expired']);
+  assert.equal(r.code, 1);
+  assert.match(oneError(r.stderr), /--expired/);
+});

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +42,7 @@ describe('shake dump (CLI) against real servers', () => {
       const out = join(dir, 'ec-repl.rdb');
       const r = shake(['dump', '--source', source.url, '-o', out, '--mode', 'replication']);
       assert.equal(r.status, 1);
-      assert.match(r.stderr, /^error: .*does not allow replication.*ElastiCache/m);
+      assert.match(r.stderr, /^error: .*does not allow replication.*ElastiCache.*: use --mode scan \(SCAN \+ DUMP\)/m);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.equal(existsSync(out), false);
     });
@@ -157,4 +157,76 @@ describe('shake dump -o - (standard output)', () => {
       await assertLoadsAs(out, fx.records);
     });
   }
+});
+
+describe('shake dump: Ctrl-C and SIGTERM alike, and what the progress line says while the master prepares', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shake-dumpsig-'));
+  const fx = loadExpected('redis-7.0');
+  let source: RedisServer;
+  before(async () => {
+    // A slow snapshot (rdb-key-save-delay: microseconds per key, 172 keys) sent diskless after a 2 s delay.
+    source = await startRedis({
+      rdbFile: fx.rdbFile,
+      config: { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': '2', 'rdb-key-save-delay': '50000' },
+    });
+  });
+  after(async () => {
+    await source?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    test(`${signal} during a replication dump: exit 1, "dump interrupted", no file and no .tmp left`, async () => {
+      const out = join(dir, `${signal}.rdb`);
+      const child = spawn(
+        process.execPath,
+        [join(repoRoot, 'bin', 'run.js'), 'dump', '--source', source.url, '-o', out],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      // Signalled once the temporary file is there (the snapshot is arriving).
+      const deadline = Date.now() + 30_000;
+      while (!readdirSync(dir).some((f) => f.endsWith('.tmp')) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(
+        readdirSync(dir).some((f) => f.endsWith('.tmp')),
+        'the dump had started writing',
+      );
+      child.kill(signal);
+      const code = await closed;
+      assert.equal(code, 1, stderr);
+      assert.match(stderr, /^error: dump interrupted$/m);
+      assert.equal(existsSync(out), false);
+      assert.deepEqual(
+        readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+        [],
+      );
+    });
+  }
+
+  test('on a terminal, before the snapshot comes: "waiting for the master\'s snapshot", never a key count', () => {
+    const out = join(dir, 'tty.rdb');
+    const bin = join(repoRoot, 'bin', 'run.js');
+    // `script` gives the command a terminal, so the progress line is drawn; its output is what a user sees.
+    const r = spawnSync(
+      'script',
+      ['-qec', `${process.execPath} ${bin} dump --source ${source.url} -o ${out} --mode replication`, '/dev/null'],
+      { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } },
+    );
+    assert.equal(r.status, 0, r.stdout);
+    const frames = r.stdout.split(/\r|\n/).map((l) => l.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim());
+    assert.ok(
+      frames.some((l) =>
+        /^waiting for the master's snapshot \(it starts after the master's repl-diskless-sync-delay/.test(l),
+      ),
+      r.stdout,
+    );
+    assert.ok(!frames.some((l) => /\d keys$/.test(l)), 'no key count in replication mode');
+    assert.equal(checkRdb(out).status, 0);
+  });
 });

@@ -9,11 +9,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RespServerError } from '@shake/resp';
 import { decideStandalone, type RouteState } from '../../cluster/index.js';
 import { holdsRefusal } from '../../redis/errors.js';
+import type { DbMapper } from './db-map.js';
 import type { Counters } from '../../core/counters.js';
 import type { Argv } from '../../rewrite/key-rewriter.js';
 import { ConnWriter, type ConnLimits, type ReplyTag } from './conn-writer.js';
 import { KeyWrite, SingleCommandTag, type KeyOutcomes } from './key-write.js';
-import type { RedisSinkStats } from './stats.js';
+import { DROPPED_TTL_KEYS_SHOWN, type RedisSinkStats } from './stats.js';
 import type { RedisTarget, TargetNode, WriteDecision } from './target.js';
 
 export type ConflictPolicy = 'replace' | 'skip' | 'error';
@@ -121,13 +122,44 @@ export class SinkCore implements KeyOutcomes {
       this.conflict(k.key, k.db);
     } else {
       this.counters.keysWritten++;
+      if (k.droppedFieldTtls > 0) this.droppedFieldTtls(k);
     }
   }
+
+  /** A written key that lost hash field TTLs: counted, and named among the first few. */
+  private droppedFieldTtls(k: KeyWrite): void {
+    const s = this.stats;
+    s.droppedFieldTtls += k.droppedFieldTtls;
+    s.keysWithDroppedFieldTtls++;
+    if (s.droppedFieldTtlKeys.length < DROPPED_TTL_KEYS_SHOWN) {
+      s.droppedFieldTtlKeys.push({ db: k.db, key: Buffer.from(k.key) });
+    }
+  }
+
+  /** How source dbs map into target dbs, and what the target held at the start (for the conflict message). */
+  merges: { mapper: DbMapper; atStart: ReadonlyMap<number, number> | null } | null = null;
 
   /** An existing key met under skip or error policy. */
   conflict(key: Buffer, db: number): void {
     if (this.onConflict === 'skip') this.counters.skip('conflict');
-    else this.fail(key, db, 'the key exists in the target (--on-conflict error; use replace or skip)');
+    else this.fail(key, db, this.conflictMessage(db));
+  }
+
+  /**
+   * A target db that was empty at the start, into which several source dbs are merged: the key came from
+   * another source db of this run (a db-merge collision), not from the target.
+   */
+  private conflictMessage(db: number): string {
+    const from = this.merges?.mapper.sourcesOf(db);
+    const atStart = this.merges?.atStart;
+    if (from && from.size > 1 && atStart && (atStart.get(db) ?? 0) === 0) {
+      return (
+        `db-merge collision: the same key came from another source db merged into target db ${db} ` +
+        `(source dbs ${[...from].sort((a, b) => a - b).join(', ')}; the target db was empty at the start): ` +
+        'keep the first with --on-conflict skip or the last with replace, or map the dbs apart (--db-map)'
+      );
+    }
+    return 'the key exists in the target (--on-conflict error; use replace or skip)';
   }
 
   fail(key: Buffer | null, db: number | null, message: string): void {

@@ -1,3 +1,5 @@
+import type { TargetKind } from '../../rewrite/features.js';
+
 /**
  * Source db -> target db. `--db-map 0:5,1:6` moves db 0 to 5 and 1 to 6; `*:0` merges every db into 0.
  * Unmapped dbs keep their number on a standalone target. A cluster or a proxy has only db 0: a single source
@@ -32,6 +34,10 @@ export function parseDbMap(text: string): DbMapSpec {
 
 export class DbMapper {
   private implicit: number | null = null;
+  /** Target db -> the source dbs mapped into it so far (a handful of small numbers). */
+  private readonly into = new Map<number, Set<number>>();
+  private lastFrom = -1;
+  private lastTo = 0;
 
   constructor(
     private readonly spec: DbMapSpec,
@@ -48,8 +54,24 @@ export class DbMapper {
     }
   }
 
+  /** The source dbs this run has mapped into target db `to` so far. */
+  sourcesOf(to: number): ReadonlySet<number> {
+    return this.into.get(to) ?? new Set();
+  }
+
   /** The target db for a source db; throws DbMapError when a single-db target would merge dbs unasked. */
   map(db: number): number {
+    if (db === this.lastFrom) return this.lastTo;
+    const to = this.target(db);
+    let from = this.into.get(to);
+    if (!from) this.into.set(to, (from = new Set()));
+    from.add(db);
+    this.lastFrom = db;
+    this.lastTo = to;
+    return to;
+  }
+
+  private target(db: number): number {
     const mapped = this.spec.map.get(db);
     if (mapped !== undefined) return mapped;
     if (this.spec.rest !== null) return this.spec.rest;
@@ -65,4 +87,23 @@ export class DbMapper {
         `or restore one db with --db ${this.implicit}`,
     );
   }
+}
+
+/**
+ * Before anything is written: the DbMapError the sink's mapper would throw at the first key of a second db, for
+ * the dbs the input is known to hold (an RDB file's, read ahead; a live source's INFO keyspace).
+ */
+export function checkDbsFit(spec: DbMapSpec | undefined, kind: TargetKind, dbs: Iterable<number>): void {
+  const mapper = targetDbMapper(spec, kind);
+  for (const db of [...dbs].sort((a, b) => a - b)) mapper.map(db);
+}
+
+/** The mapper of a run into a target of this kind (a cluster or a proxy has only db 0). */
+export function targetDbMapper(spec: DbMapSpec | undefined, kind: TargetKind): DbMapper {
+  return new DbMapper(spec ?? { map: new Map(), rest: null }, kind !== 'standalone', `a ${kind} target`);
+}
+
+/** Whether a run into a target of this kind can meet a db it must refuse (single-db target, no `*:N`). */
+export function mayRefuseDbs(spec: DbMapSpec | undefined, kind: TargetKind): boolean {
+  return kind !== 'standalone' && (spec?.rest ?? null) === null;
 }

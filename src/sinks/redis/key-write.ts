@@ -22,6 +22,8 @@ export class KeyWrite implements ReplyTag {
   failure: string | null = null;
   /** The key existed (BUSYKEY from RESTORE without REPLACE, or the EXISTS pre-check). */
   conflict = false;
+  /** Hash field TTLs its commands leave out (a target before 7.4): reported only when the key is written. */
+  droppedFieldTtls = 0;
 
   constructor(
     readonly db: number,

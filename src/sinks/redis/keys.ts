@@ -241,7 +241,7 @@ export class KeyLoader {
       this.opts.now(),
     );
     for (const ev of cur.events) rw.push(ev);
-    this.addReport(rw.end());
+    this.addReport(rw.end(), ref);
     this.core.stats.rewritten++;
     if (cmds.length === 0) {
       // Nothing left to write (e.g. every hash field had expired): like Redis dropping an empty key on load.
@@ -299,7 +299,7 @@ export class KeyLoader {
     const rw = cur.rewriter as KeyRewriter;
     const ref = cur.ref as KeyWrite;
     const report = rw.end();
-    this.addReport(report);
+    this.addReport(report, ref);
     this.core.stats.rewritten++;
     if (!rw.wroteValue && report.commands === 0) {
       // Nothing of the value was left to write (every hash field had expired): counted as expired, and the
@@ -322,10 +322,10 @@ export class KeyLoader {
     return [this.core.target.profile.features.version[0] >= 4 ? 'UNLINK' : 'DEL', key];
   }
 
-  private addReport(r: RewriteReport): void {
+  /** Field TTLs dropped count when the key turns out written (SinkCore.keyDone); the rest now. */
+  private addReport(r: RewriteReport, ref: KeyWrite): void {
     const s = this.core.stats;
-    s.droppedFieldTtls += r.droppedFieldTtls;
-    if (r.droppedFieldTtls > 0) s.keysWithDroppedFieldTtls++;
+    ref.droppedFieldTtls += r.droppedFieldTtls;
     s.expiredFields += r.expiredFields;
     s.lostStreamDetails += r.lostStreamDetails;
   }

@@ -13,7 +13,7 @@ import type { Entry, EntryBatch, Sink } from '../../core/entry.js';
 import { DEFAULT_REWRITE_LIMITS, type RewriteLimits } from '../../rewrite/key-rewriter.js';
 import { DEFAULT_CONN_LIMITS, type ConnLimits } from './conn-writer.js';
 import { SinkCore, type ConflictPolicy, type ErrorPolicy } from './core.js';
-import { DbMapper, type DbMapSpec } from './db-map.js';
+import { targetDbMapper, type DbMapSpec } from './db-map.js';
 import { FunctionLoader } from './functions.js';
 import { KeyLoader } from './keys.js';
 import { CommandReplayer } from './replay.js';
@@ -32,6 +32,8 @@ export interface RedisSinkOptions {
   /** Keys with more elements than this too (default 65536): bounds the memory of a key waiting for RESTORE. */
   bigKeyElements?: number;
   dbMap?: DbMapSpec;
+  /** Keys per target db before the run wrote (targetKeyspace): tells a db-merge collision from an existing key. */
+  targetDbsAtStart?: ReadonlyMap<number, number> | null;
   rewriteLimits?: RewriteLimits;
   connLimits?: ConnLimits;
   /** Clock for expiry decisions (default Date.now). */
@@ -73,7 +75,8 @@ export class RedisSink implements Sink {
       opts.onError ?? 'stop',
     );
     const kind = t.profile.kind;
-    const dbs = new DbMapper(opts.dbMap ?? { map: new Map(), rest: null }, kind !== 'standalone', `a ${kind} target`);
+    const dbs = targetDbMapper(opts.dbMap, kind);
+    this.core.merges = { mapper: dbs, atStart: opts.targetDbsAtStart ?? null };
     this.keys = new KeyLoader(this.core, dbs, {
       bigKeyThreshold: opts.bigKeyThreshold ?? DEFAULT_BIG_KEY_THRESHOLD,
       bigKeyElements: opts.bigKeyElements ?? DEFAULT_BIG_KEY_ELEMENTS,

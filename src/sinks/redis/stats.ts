@@ -8,8 +8,10 @@ export interface RedisSinkStats {
   rewritten: number;
   /** Hash fields written WITHOUT their TTL because the target has no HPEXPIREAT (Redis < 7.4). */
   droppedFieldTtls: number;
-  /** Keys that lost at least one field TTL. */
+  /** Keys written that lost at least one field TTL (a key not written, by conflict or failure, lost nothing). */
   keysWithDroppedFieldTtls: number;
+  /** The first of those keys (DROPPED_TTL_KEYS_SHOWN), for the warning. */
+  droppedFieldTtlKeys: { db: number; key: Buffer }[];
   /** Hash fields skipped because their own TTL had passed. */
   expiredFields: number;
   /** Stream details commands cannot express (consumer times, PEL entries of deleted messages, ...). */
@@ -24,6 +26,9 @@ export interface RedisSinkStats {
   retried: number;
 }
 
+/** Keys named in the dropped-field-TTL warning. */
+export const DROPPED_TTL_KEYS_SHOWN = 5;
+
 export function emptyStats(): RedisSinkStats {
   return {
     restoreRaw: 0,
@@ -31,6 +36,7 @@ export function emptyStats(): RedisSinkStats {
     rewritten: 0,
     droppedFieldTtls: 0,
     keysWithDroppedFieldTtls: 0,
+    droppedFieldTtlKeys: [],
     expiredFields: 0,
     lostStreamDetails: 0,
     functionsLoaded: 0,

@@ -7,6 +7,7 @@
 import type { RespServerError } from '@shake/resp';
 import type { RouteState } from '../../cluster/index.js';
 import type { RedisCaller } from '../../redis/caller.js';
+import { infoText, keyspaceOf, parseInfo } from '../../redis/server-info.js';
 import type { TargetProfile } from './strategy.js';
 
 /** A pipelined target connection: the batch half of the connection contract (src/redis/caller.ts). */
@@ -60,4 +61,22 @@ export function singleNodeTarget(profile: TargetProfile, node: TargetNode): Redi
       await Promise.all(node.conns.map((c) => c.close().catch(() => {})));
     },
   };
+}
+
+/**
+ * Keys per db, summed over every master (INFO keyspace), read before a run writes: what was there at the start.
+ * null when the target does not say (a proxy answers no INFO).
+ */
+export async function targetKeyspace(target: RedisTarget): Promise<Map<number, number> | null> {
+  if (target.profile.kind === 'proxy') return null;
+  const out = new Map<number, number>();
+  for (const node of target.masters()) {
+    const conn = node.conns[0];
+    if (!conn) return null;
+    const [reply] = await conn.sendBatch([['INFO', 'keyspace']]);
+    const text = infoText(reply);
+    if (text === null) return null;
+    for (const [db, k] of keyspaceOf(parseInfo(text))) out.set(db, (out.get(db) ?? 0) + k.keys);
+  }
+  return out;
 }
