@@ -39,6 +39,12 @@ export function restoreReport(run: RestoreRun): string[] {
   if (s.functionsLoaded + s.functionsSkipped > 0) {
     lines.push(`function libraries: ${s.functionsLoaded} loaded, ${s.functionsSkipped} skipped (already there)`);
   }
+  if (s.functionsUnsupported > 0) {
+    lines.push(
+      `WARNING: ${s.functionsUnsupported} function librar(y/ies) NOT copied (--functions skip): the target cannot ` +
+        'hold functions (needs Redis 7.0+, no proxy)',
+    );
+  }
   if (s.splitTransactions > 0) {
     lines.push(
       `${s.splitTransactions} MULTI/EXEC block(s) could not stay atomic on this target and were sent command by command`,

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type RedisCluster } from '../harness/cluster.js';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { serverBinary } from '../harness/servers.js';
 import { loadExpected } from '../helpers/load-records.js';
 import { runCli } from '../cli/helpers/run-cli.js';
 
@@ -113,5 +114,43 @@ describe('refused before the first write: several dbs into a cluster target (CLI
     const one = await runCli(['rump', '--source', source.url, '--target', seed, ...suggested(line, 'db'), '-q']);
     assert.equal(one.code, 0, one.stderr);
     assert.equal(await clusterKeys(), dbKeys(0));
+  });
+});
+
+describe('function libraries into a target that cannot hold them (a real redis 6.2) (CLI)', () => {
+  let target: RedisServer;
+  before(async () => {
+    target = await startRedis({ binary: serverBinary('redis-6.2') });
+  });
+  after(async () => {
+    await target?.stop();
+  });
+
+  test('restore stops at the library, before any key; the suggested --functions skip copies the keys', async () => {
+    const alive = loadExpected('redis-7.0', { aliveAt: Date.now() });
+    const r = await runCli(['restore', fx.rdbFile as string, '--target', target.url, '-q']);
+    assert.equal(r.code, 1);
+    const line = oneLine(r.stderr);
+    assert.match(
+      line,
+      /function library "corpuslib_s1": the target cannot hold functions \(needs Redis 7\.0\+, no proxy\): --functions skip copies the keys without the libraries/,
+    );
+    const c = target.client();
+    try {
+      assert.equal((await c.info('keyspace')).trim(), '# Keyspace', 'no key written');
+      const flag = /(--functions skip)/.exec(line)![1]!.split(' ');
+      const ok = await runCli(['restore', fx.rdbFile as string, '--target', target.url, ...flag]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stderr, /WARNING: 1 function librar\(y\/ies\) NOT copied \(--functions skip\)/);
+      assert.match(ok.stderr, new RegExp(`${alive.total} keys read, ${alive.records.length} written`));
+      let keys = 0;
+      for (const db of new Set(alive.records.map((rec) => rec.db))) {
+        await c.select(db);
+        keys += await c.dbsize();
+      }
+      assert.equal(keys, alive.records.length);
+    } finally {
+      c.disconnect();
+    }
   });
 });

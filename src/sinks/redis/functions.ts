@@ -1,6 +1,7 @@
 /**
  * Function libraries (RDB FUNCTION2 / FUNCTION_PRE_GA records) loaded on every master with FUNCTION LOAD.
- * `--functions replace` loads with REPLACE; `skip` leaves an existing library alone (counted); `error`
+ * `--functions replace` loads with REPLACE; `skip` leaves an existing library alone (counted), and on a target
+ * that cannot hold functions (before 7.0, a proxy) leaves every library out (counted, reported); `error`
  * counts an existing library as a failure. The same library met twice in one run (a cluster dump holds it
  * once per node) is loaded once.
  */
@@ -23,10 +24,16 @@ export class FunctionLoader {
     this.seen.add(digest);
     const name = libraryName(code);
     if (!this.core.target.profile.features.functions) {
+      // Met before any key (an RDB holds its libraries first): with --on-error stop nothing is written.
+      if (this.policy === 'skip') {
+        this.core.stats.functionsUnsupported++;
+        return;
+      }
       this.core.fail(
         null,
         null,
-        `function library ${name}: the target cannot hold functions (needs Redis 7.0+, no proxy)`,
+        `function library ${name}: the target cannot hold functions (needs Redis 7.0+, no proxy): ` +
+          '--functions skip copies the keys without the libraries',
       );
       return;
     }

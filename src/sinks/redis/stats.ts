@@ -18,6 +18,8 @@ export interface RedisSinkStats {
   lostStreamDetails: number;
   functionsLoaded: number;
   functionsSkipped: number;
+  /** Libraries left out under --functions skip because the target cannot hold functions. */
+  functionsUnsupported: number;
   /** AOF MULTI blocks that could not stay atomic on this target (proxy, or keys on several cluster nodes). */
   splitTransactions: number;
   /** Cluster redirections followed (MOVED/ASK). */
@@ -41,6 +43,7 @@ export function emptyStats(): RedisSinkStats {
     lostStreamDetails: 0,
     functionsLoaded: 0,
     functionsSkipped: 0,
+    functionsUnsupported: 0,
     splitTransactions: 0,
     redirects: 0,
     retried: 0,
