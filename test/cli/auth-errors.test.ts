@@ -194,21 +194,43 @@ describe('refused identities, source and target, in every subcommand (CLI)', () 
 
   describe('sync', () => {
     test('source without a password: NOAUTH', async () => {
-      const r = await runCli(['sync', '--source', locked.url, '--target', lockedTarget.url, '-q'], {
-        env: pw('target'),
-      });
+      const r = await runCli(
+        ['sync', '--state-dir', join(dir, 'sync-state'), '--source', locked.url, '--target', lockedTarget.url, '-q'],
+        {
+          env: pw('target'),
+        },
+      );
       assert.equal(r.code, 1);
       assert.match(oneLine(r.stderr), noauth('source', locked));
     });
     test('target without a password: NOAUTH (not "a proxy has no MULTI")', async () => {
-      const r = await runCli(['sync', '--source', plain.url, '--target', lockedTarget.url, '-q']);
+      const r = await runCli([
+        'sync',
+        '--state-dir',
+        join(dir, 'sync-state'),
+        '--source',
+        plain.url,
+        '--target',
+        lockedTarget.url,
+        '-q',
+      ]);
       assert.equal(r.code, 1);
       assert.match(oneLine(r.stderr), noauth('target', lockedTarget));
       await targetUntouched();
     });
     test('source user without PSYNC/SYNC: refused, with the permissions replication needs', async () => {
       const r = await runCli(
-        ['sync', '--source', locked.url, ...user('source', 'norepl'), '--target', lockedTarget.url, '-q'],
+        [
+          'sync',
+          '--state-dir',
+          join(dir, 'sync-state'),
+          '--source',
+          locked.url,
+          ...user('source', 'norepl'),
+          '--target',
+          lockedTarget.url,
+          '-q',
+        ],
         { env: { ...pw('source'), ...pw('target') } },
       );
       assert.equal(r.code, 1);
@@ -220,7 +242,17 @@ describe('refused identities, source and target, in every subcommand (CLI)', () 
     });
     test('target user without writes: NOPERM', async () => {
       const r = await runCli(
-        ['sync', '--source', plain.url, '--target', lockedTarget.url, ...user('target', 'nowrite'), '-q'],
+        [
+          'sync',
+          '--state-dir',
+          join(dir, 'sync-state'),
+          '--source',
+          plain.url,
+          '--target',
+          lockedTarget.url,
+          ...user('target', 'nowrite'),
+          '-q',
+        ],
         { env: pw('target') },
       );
       assert.equal(r.code, 1);
