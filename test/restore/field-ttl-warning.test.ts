@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
+import { rawCaller, serverNow } from '../harness/keyspace/raw-call.js';
 import { loadExpected } from '../helpers/load-records.js';
 import { runCli } from '../cli/helpers/run-cli.js';
 import { fieldTtlCount } from './helpers.js';
@@ -20,7 +21,11 @@ describe('restore 7.4 -> 7.0: the dropped field TTL warning counts written keys 
   });
 
   test('written: the count and the first keys named; all conflicts: no warning', async () => {
-    const fx = loadExpected('redis-7.4', { aliveAt: Date.now() });
+    // The target's clock decides which fields and keys have expired (restore asks it with TIME).
+    const c = target.client();
+    const now = await serverNow(rawCaller(c));
+    c.disconnect();
+    const fx = loadExpected('redis-7.4', { aliveAt: now });
     // What the 7.4 server that wrote the fixture held: the keys with field TTLs still ahead of them.
     const withTtls = fx.records.filter((r) => (r.hash_field_expire_at_ms?.length ?? 0) > 0);
     const fields = fieldTtlCount(fx.records);

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { startCluster, type RedisCluster } from '../harness/cluster.js';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { serverBinary } from '../harness/servers.js';
+import { rawCaller, serverNow } from '../harness/keyspace/raw-call.js';
 import { loadExpected } from '../helpers/load-records.js';
 import { runCli } from '../cli/helpers/run-cli.js';
 
@@ -127,7 +128,10 @@ describe('function libraries into a target that cannot hold them (a real redis 6
   });
 
   test('restore stops at the library, before any key; the suggested --functions skip copies the keys', async () => {
-    const alive = loadExpected('redis-7.0', { aliveAt: Date.now() });
+    // The target's clock decides which keys have expired (restore asks it with TIME).
+    const clock = target.client();
+    const alive = loadExpected('redis-7.0', { aliveAt: await serverNow(rawCaller(clock)) });
+    clock.disconnect();
     const r = await runCli(['restore', fx.rdbFile as string, '--target', target.url, '-q']);
     assert.equal(r.code, 1);
     const line = oneLine(r.stderr);
