@@ -97,8 +97,9 @@ function makeSink(opts: DecodeOptions, out: TextOutput, totalBytes: () => number
     case 'resp':
       return new RespSink(out, { batch: opts.respBatch, targetVersion: opts.targetVersion });
     case 'memory':
-    case 'rdb': // opened by openSink
       return new MemorySink(out);
+    case 'rdb':
+      throw new Error('format rdb is written by an RDB file sink, not a text sink (openSink)');
   }
 }
 
@@ -111,7 +112,7 @@ interface OpenedSink {
 }
 
 async function openSink(opts: DecodeOptions, totalBytes: () => number | null): Promise<OpenedSink> {
-  if (opts.format === 'rdb' && !opts.info && opts.top === undefined) {
+  if (opts.format === 'rdb' && !opts.info && !(opts.top !== undefined && opts.top > 0)) {
     const rdbVersion = opts.targetVersion ? rdbVersionForTarget(opts.targetVersion) : undefined;
     const sink = await RdbFileSink.open(opts.output ?? STDOUT, { rdbVersion, signal: opts.signal });
     return {

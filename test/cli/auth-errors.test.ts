@@ -193,46 +193,25 @@ describe('refused identities, source and target, in every subcommand (CLI)', () 
   });
 
   describe('sync', () => {
+    /** shake sync with its state in the test's directory (a refused run must not leave .shake-sync behind). */
+    const sync = (args: string[], env: Record<string, string> = {}) =>
+      runCli(['sync', '--state-dir', join(dir, 'sync-state'), ...args, '-q'], { env });
     test('source without a password: NOAUTH', async () => {
-      const r = await runCli(
-        ['sync', '--state-dir', join(dir, 'sync-state'), '--source', locked.url, '--target', lockedTarget.url, '-q'],
-        {
-          env: pw('target'),
-        },
-      );
+      const r = await sync(['--source', locked.url, '--target', lockedTarget.url], pw('target'));
       assert.equal(r.code, 1);
       assert.match(oneLine(r.stderr), noauth('source', locked));
     });
     test('target without a password: NOAUTH (not "a proxy has no MULTI")', async () => {
-      const r = await runCli([
-        'sync',
-        '--state-dir',
-        join(dir, 'sync-state'),
-        '--source',
-        plain.url,
-        '--target',
-        lockedTarget.url,
-        '-q',
-      ]);
+      const r = await sync(['--source', plain.url, '--target', lockedTarget.url]);
       assert.equal(r.code, 1);
       assert.match(oneLine(r.stderr), noauth('target', lockedTarget));
       await targetUntouched();
     });
     test('source user without PSYNC/SYNC: refused, with the permissions replication needs', async () => {
-      const r = await runCli(
-        [
-          'sync',
-          '--state-dir',
-          join(dir, 'sync-state'),
-          '--source',
-          locked.url,
-          ...user('source', 'norepl'),
-          '--target',
-          lockedTarget.url,
-          '-q',
-        ],
-        { env: { ...pw('source'), ...pw('target') } },
-      );
+      const r = await sync(['--source', locked.url, ...user('source', 'norepl'), '--target', lockedTarget.url], {
+        ...pw('source'),
+        ...pw('target'),
+      });
       assert.equal(r.code, 1);
       assert.match(
         oneLine(r.stderr),
@@ -241,19 +220,9 @@ describe('refused identities, source and target, in every subcommand (CLI)', () 
       await targetUntouched();
     });
     test('target user without writes: NOPERM', async () => {
-      const r = await runCli(
-        [
-          'sync',
-          '--state-dir',
-          join(dir, 'sync-state'),
-          '--source',
-          plain.url,
-          '--target',
-          lockedTarget.url,
-          ...user('target', 'nowrite'),
-          '-q',
-        ],
-        { env: pw('target') },
+      const r = await sync(
+        ['--source', plain.url, '--target', lockedTarget.url, ...user('target', 'nowrite')],
+        pw('target'),
       );
       assert.equal(r.code, 1);
       assert.match(oneLine(r.stderr), noperm('target', lockedTarget, 'nowrite', '[a-z|]+'));
