@@ -9,6 +9,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ShakeConfig } from '../config/schema.js';
 import { describeError } from './describe-error.js';
 import { RunBoard, serveMetrics, type MetricsServer } from '../core/metrics.js';
+import { toJsonText, type JsonSummary } from '../pipelines/json-summary.js';
 
 /** host:port of a redis:// URL (no user, password or query); undefined when there is none. */
 function hostPort(url: string): string | undefined {
@@ -27,7 +28,13 @@ export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
+  /** --json: the final summary as one JSON object on stdout (see jsonSummary and docs/configuration.md). */
+  static override enableJsonFlag = true;
   static override baseFlags = {
+    json: Flags.boolean({
+      summary: 'Print the final summary as one JSON object on stdout (exit codes: docs/configuration.md).',
+      helpGroup: 'GLOBAL',
+    }),
     config: Flags.string({
       summary: 'Config file (INI). Default: ./shake.conf when it exists.',
       helpGroup: 'GLOBAL',
@@ -49,6 +56,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** What /metrics and /status show (commands set its counters, gauges and phase). */
   protected board!: RunBoard;
   private metricsServer: Promise<MetricsServer | null> | null = null;
+  /** What --json prints at the end (the command's own fields); the base adds command, ok, exitCode, error. */
+  protected jsonSummary: JsonSummary = {};
+  /** The one line that said why the run failed (for --json's `error`). */
+  private failure: string | null = null;
+  /** The exit code of an error that is not an oclif exit (check: 2, "could not check"). */
+  protected errorExitCode = 1;
 
   public override async init(): Promise<void> {
     await super.init();
@@ -57,6 +70,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
       args: this.ctor.args,
       strict: this.ctor.strict,
+      enableJsonFlag: this.ctor.enableJsonFlag,
     });
     this.flags = flags as BaseFlags<T>;
     this.args = args as BaseArgs<T>;
@@ -104,13 +118,40 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
+    const exitCode = this.exitCodeOf(err);
     if (this.board) {
-      this.board.setPhase(err && !(err instanceof Errors.ExitError && err.oclif.exit === 0) ? 'failed' : 'done');
+      this.board.setPhase(exitCode === 0 ? 'done' : 'failed');
       if (err && !(err instanceof Errors.ExitError)) this.board.lastError = describeError(err);
+    }
+    if (this.jsonEnabled()) {
+      this.logJson({
+        command: this.id ?? null,
+        ok: exitCode === 0,
+        exitCode,
+        ...this.jsonSummary,
+        ...(this.failure === null ? {} : { error: this.failure }),
+      });
     }
     const server = await this.metricsServer;
     await server?.close();
     return super.finally(err);
+  }
+
+  /** The code the process ends with after `err` (none: 0). */
+  private exitCodeOf(err: Error | undefined): number {
+    if (!err) return 0;
+    if (err instanceof Errors.ExitError) return err.oclif.exit ?? 1;
+    return this.errorExitCode;
+  }
+
+  /** One line on stdout (--json's only output there). */
+  public override logJson(json: unknown): void {
+    process.stdout.write(`${toJsonText(json)}\n`);
+  }
+
+  /** Refuses --json with an option that also writes to stdout (the summary must be the only thing there). */
+  protected jsonNeedsStdout(what: string, uses: boolean): void {
+    if (uses && this.jsonEnabled()) this.error(`--json prints the summary on stdout; ${what}`, { exit: 1 });
   }
 
   /**
@@ -151,6 +192,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Exit 1 with the one line that says why: written even with --quiet (which silences only the summaries). */
   protected exitFailed(line: string, code = 1): never {
+    this.failure = line;
     const color = process.stderr.isTTY ? chalk.red : (s: string) => s;
     process.stderr.write(`${color('error:')} ${line}\n`);
     this.exit(code);
@@ -160,8 +202,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (err instanceof Errors.ExitError) throw err;
     const debug = this.flags?.debug ?? this.argv.includes('--debug');
     const color = process.stderr.isTTY ? chalk.red : (s: string) => s;
-    process.stderr.write(`${color('error:')} ${describeError(err)}\n`);
+    this.failure = describeError(err);
+    process.stderr.write(`${color('error:')} ${this.failure}\n`);
     if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-    throw new Errors.ExitError(1);
+    throw new Errors.ExitError(this.errorExitCode);
   }
 }

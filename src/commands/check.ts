@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { Errors, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { openReport } from '../check/report.js';
 import { checkSummaryLines } from '../pipelines/check-report.js';
+import { checkJson } from '../pipelines/json-summary.js';
 import { Progress } from '../cli/progress.js';
 import { CheckStats } from '../check/stats.js';
-import { describeError } from '../cli/describe-error.js';
 import { checkSettings, runCheck, type CheckOptions } from '../pipelines/check.js';
 import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
 import { SOURCE_KEYS, TARGET_KEYS, tlsFlags, tlsSettings } from '../cli/endpoint-flags.js';
@@ -13,6 +13,8 @@ import { connectionFromSection } from '../redis/endpoint.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
 
 export default class Check extends BaseCommand<typeof Check> {
+  /** Could not check: exit 2 (1 means "differences found"). */
+  protected override errorExitCode = 2;
   static override summary = 'Verify that a target holds exactly what the source holds: keys, types, values, TTLs.';
   static override description =
     'The source is a live Redis (standalone or cluster), an RDB file or a shake dump manifest; the target standalone, cluster or proxy. ' +
@@ -66,6 +68,7 @@ export default class Check extends BaseCommand<typeof Check> {
     const dbMap = parseDbMap(config.restore.db_map);
     if (targetConn.db && config.restore.db_map === '') dbMap.rest = targetConn.db;
     const sourceConn = file === undefined ? connectionFromSection(config.source, 'source') : null;
+    this.jsonNeedsStdout('write the report to a file (--report FILE), not -', f.report === '-');
     const report = openReport(f.report);
     const opts: CheckOptions = {
       source: sourceConn ?? { rdbFile: file! },
@@ -105,25 +108,13 @@ export default class Check extends BaseCommand<typeof Check> {
       return report.close();
     });
     for (const line of checkSummaryLines(summary)) this.note(line);
+    this.jsonSummary = checkJson(summary);
     if (summary.interrupted) this.exit(2);
     if (summary.exitCode !== 0) this.exit(summary.exitCode);
   }
 
   private fail(message: string): never {
     this.error(message, { exit: 2 });
-  }
-
-  /** Could not check: one line, exit 2 (1 means "differences found"). */
-  protected override async catch(err: Error & { exitCode?: number }): Promise<never> {
-    if (err instanceof Errors.ExitError) throw err;
-    if (err instanceof Errors.CLIError && err.oclif?.exit === 2) {
-      process.stderr.write(`error: ${err.message}\n`);
-      throw new Errors.ExitError(2);
-    }
-    process.stderr.write(`error: ${describeError(err)}\n`);
-    const debug = this.flags?.debug ?? this.argv.includes('--debug');
-    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
-    throw new Errors.ExitError(2);
   }
 }
 

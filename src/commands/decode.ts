@@ -3,6 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { Progress } from '../cli/progress.js';
 import { summaryLine } from '../cli/summary.js';
+import { decodeJson } from '../pipelines/json-summary.js';
 import { DECODE_FORMATS } from '../config/schema.js';
 import { decode } from '../pipelines/decode.js';
 import { keySelection, selectFlags } from '../cli/key-flags.js';
@@ -81,6 +82,7 @@ export default class Decode extends BaseCommand<typeof Decode> {
     if (f.top !== undefined && f.format !== undefined && f.format !== 'memory') {
       this.error(`--top is a memory report (--format memory); it cannot print --format ${f.format}`, { exit: 1 });
     }
+    this.jsonNeedsStdout('write the output to a file (-o FILE)', f.output === undefined || f.output === '-');
     const run = decode({
       input: this.args.file,
       payload,
@@ -107,7 +109,14 @@ export default class Decode extends BaseCommand<typeof Decode> {
       // --info and --top report on the keys instead of writing them.
       const kept = f.info ? 'summarized (--info)' : f.top ? `the ${f.top} biggest reported (--top)` : undefined;
       this.note(summaryLine(run.counters, Date.now() - started, result.interrupted, kept));
-      for (const line of run.conversionNotes()) {
+      const notes = run.conversionNotes();
+      this.jsonSummary = decodeJson(run.counters, Date.now() - started, result.interrupted, {
+        format: f.top ? 'memory' : config.decode.format,
+        output: f.output,
+        ...(run.info ? { info: run.info } : {}),
+        notes,
+      });
+      for (const line of notes) {
         if (/^(NOT WRITTEN|WARNING)/.test(line)) this.noteLoss(line);
         else this.note(line);
       }

@@ -3,6 +3,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { formatBytes, Progress } from '../cli/progress.js';
 import { DumpProgress, runDump, type DumpMode, type NodeDumpResult } from '../pipelines/dump.js';
 import { connectionFromSection } from '../redis/endpoint.js';
+import { dumpJson } from '../pipelines/json-summary.js';
 import { SOURCE_KEYS, sourceFlags } from '../cli/endpoint-flags.js';
 
 export default class Dump extends BaseCommand<typeof Dump> {
@@ -41,6 +42,7 @@ export default class Dump extends BaseCommand<typeof Dump> {
     });
     const { config } = this.loadConfig(values, names);
     this.requireEndpoint(config, 'source');
+    this.jsonNeedsStdout('write the RDB to a file (-o FILE), not -', f.output === '-');
     const d = config.dump;
     const progress = new DumpProgress();
     this.board.gauges = () => ({ dump_bytes_written: progress.bytes, dump_keys_written: progress.keys ?? 0 });
@@ -71,6 +73,7 @@ export default class Dump extends BaseCommand<typeof Dump> {
       bar?.stop();
     }
     for (const n of result.nodes) this.note(describeNode(n));
+    this.jsonSummary = dumpJson(result);
     if (result.manifest) this.note(`manifest: ${result.manifest} (${result.nodes.length} masters)`);
     if (result.interrupted) this.exitFailed('interrupted: no file was written for the unfinished dumps');
   }

@@ -10,6 +10,7 @@ import { parseDbMap } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
 import { restore, type RestoreRun } from '../pipelines/restore.js';
 import { restoreReport } from '../pipelines/restore-report.js';
+import { checkJson, restoreJson } from '../pipelines/json-summary.js';
 import { connLimitsOf } from '../sinks/redis/conn-writer.js';
 import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
 import { TARGET_KEYS, WRITE_KEYS, targetFlags, writeFlags } from '../cli/endpoint-flags.js';
@@ -66,6 +67,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
       ...WRITE_KEYS,
     });
     const { config } = this.loadConfig(values, names);
+    this.jsonNeedsStdout('write the verify report to a file, not -', f['verify-report'] === '-');
     const r = config.restore;
     this.requireEndpoint(config, 'target');
     const connection = connectionFromSection(config.target, 'target');
@@ -115,6 +117,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
     }
     this.note(summaryLine(run.counters, Date.now() - started, run.interrupted));
     for (const line of restoreReport(run)) this.note(line);
+    this.jsonSummary = restoreJson(run, Date.now() - started);
     const failure = failureLine(run.counters, run.stopped, false);
     if (failure) this.exitFailed(failure);
     if (f.verify && !run.interrupted) {
@@ -136,6 +139,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
           },
           f['verify-report'],
           (l) => this.note(l),
+          (summary) => (this.jsonSummary.verify = checkJson(summary)),
         );
         if (v !== 0) this.exit(v);
       }

@@ -7,6 +7,7 @@ import { Counters } from '../core/counters.js';
 import { checkSettings, verifyCopy } from '../pipelines/verify.js';
 import { connectionFromSection } from '../redis/endpoint.js';
 import { rumpReport } from '../pipelines/rump-report.js';
+import { checkJson, rumpJson } from '../pipelines/json-summary.js';
 import { rump, type RumpResult } from '../pipelines/rump.js';
 import { RateMeter, RumpStats, keysScanned, progressLine } from '../rump/stats.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
@@ -68,6 +69,7 @@ export default class Rump extends BaseCommand<typeof Rump> {
     const { config } = this.loadConfig({ ...values, ...tls.values }, { ...names, ...tls.names });
     this.requireEndpoint(config, 'source');
     this.requireEndpoint(config, 'target');
+    this.jsonNeedsStdout('write the verify report to a file, not -', f['verify-report'] === '-');
     const r = config.restore;
     const ru = config.rump;
     const targetConn = connectionFromSection(config.target, 'target');
@@ -125,6 +127,7 @@ export default class Rump extends BaseCommand<typeof Rump> {
     }
     this.note(summaryLine(result.counters, Date.now() - started, result.interrupted));
     for (const line of rumpReport(result)) this.note(line);
+    this.jsonSummary = rumpJson(result, Date.now() - started);
     const failure = failureLine(result.counters, result.stopped, result.interrupted);
     if (failure) this.exitFailed(failure);
     if (f.verify && ru.live) this.note('verify: not with --live (the source keeps changing); run shake check');
@@ -144,6 +147,7 @@ export default class Rump extends BaseCommand<typeof Rump> {
         },
         f['verify-report'],
         (l) => this.note(l),
+        (summary) => (this.jsonSummary.verify = checkJson(summary)),
       );
       if (v !== 0) this.exit(v);
     }

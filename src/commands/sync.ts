@@ -4,6 +4,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { Progress } from '../cli/progress.js';
 import { syncGauges, syncPhase, syncProgressLine, syncReport } from '../pipelines/sync-report.js';
 import { checkSettings, verifyCopy } from '../pipelines/verify.js';
+import { checkJson, syncJson } from '../pipelines/json-summary.js';
 import { connectionFromSection } from '../redis/endpoint.js';
 import { connLimitsOf } from '../sinks/redis/conn-writer.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
@@ -56,6 +57,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
     const { config } = this.loadConfig(values, names);
     this.requireEndpoint(config, 'source');
     this.requireEndpoint(config, 'target');
+    this.jsonNeedsStdout('write the verify report to a file, not -', f['verify-report'] === '-');
     const r = config.restore;
     const s = config.sync;
     const targetConn = connectionFromSection(config.target, 'target');
@@ -106,7 +108,8 @@ export default class Sync extends BaseCommand<typeof Sync> {
       bar?.stop();
     }
     for (const line of syncReport(result, Date.now() - started)) this.note(line);
-    if (f['until-caught-up']) {
+    this.jsonSummary = syncJson(result, Date.now() - started);
+    if (f['until-caught-up'] && !this.jsonEnabled()) {
       // The final offset on stdout, one line per source master, for scripts: "<name> <replid> <offset>".
       for (const l of result.links) process.stdout.write(`${l.name} ${l.replid} ${l.offset}\n`);
     }
@@ -128,6 +131,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
         },
         f['verify-report'],
         (l) => this.note(l),
+        (summary) => (this.jsonSummary.verify = checkJson(summary)),
       );
       code = Math.max(code, v);
     }

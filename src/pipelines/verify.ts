@@ -4,7 +4,7 @@
  */
 import { openReport } from '../check/report.js';
 import { describeError } from '../cli/describe-error.js';
-import { runCheck, type CheckOptions } from './check.js';
+import { runCheck, type CheckOptions, type CheckSummary } from './check.js';
 import { checkSummaryLines } from './check-report.js';
 
 export { checkSettings } from './check.js';
@@ -13,12 +13,15 @@ export async function verifyCopy(
   opts: CheckOptions,
   reportPath: string | undefined,
   note: (line: string) => void,
+  /** Given the check's summary (for --json), when the check ran. */
+  onSummary?: (summary: CheckSummary) => void,
 ): Promise<0 | 1 | 2> {
   note('verify: comparing the target with the source (shake check)');
   const report = openReport(reportPath);
   try {
     const summary = await runCheck({ ...opts, onDifference: (d) => report.write(d) });
     for (const line of checkSummaryLines(summary)) note(line.replace(/^check:/, 'verify:'));
+    onSummary?.(summary);
     return summary.interrupted ? 2 : summary.exitCode;
   } catch (err) {
     note(`verify: could not check: ${describeError(err)}`);
