@@ -13,13 +13,15 @@ RUN npm ci --no-audit --no-fund
 COPY src ./src
 COPY bin ./bin
 COPY conf ./conf
+# the first run writes oclif.manifest.json (command discovery without importing every command)
 RUN npx tsc -b \
+  && node bin/run.js --version \
   && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-slim
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build /app/package.json ./
+COPY --from=build /app/package.json /app/oclif.manifest.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/packages ./packages
 COPY --from=build /app/dist ./dist
