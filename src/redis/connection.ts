@@ -12,7 +12,8 @@
  *   at once under the limits; once they are reached it waits until pending work is below half of them (so
  *   work goes out in batches, not one command per reply), and while the socket's write buffer is full.
  * - Small commands (< 16 KiB) are encoded into a shared slab, larger ones are written as pieces so their
- *   payload Buffers are never copied.
+ *   payload Buffers are never copied. A batch may also hold EncodedCommands (commands the caller encoded
+ *   itself): their bytes are written as they are and count as that many commands.
  * - An error reply that only the user can fix (NOAUTH, WRONGPASS, NOPERM) comes back with its message described
  *   (errors.ts describeRefusal: server, side, how to give the password), its `code` unchanged.
  * - The socket closing or failing rejects every pending call with a RedisConnectionError naming host:port.
@@ -22,6 +23,7 @@
 import type { Socket } from 'node:net';
 import {
   commandByteLength,
+  EncodedCommands,
   encodeCommand,
   RespDecoder,
   RespServerError,
@@ -41,6 +43,7 @@ export type Argv = ReadonlyArray<CommandArg>;
 const COPY_MAX = 16 * 1024;
 const SLAB_SIZE = 256 * 1024;
 const RESOLVED = Promise.resolve();
+const NO_ARGV: Argv = [];
 
 interface Batch {
   results: Reply[];
@@ -52,8 +55,13 @@ interface Batch {
 
 interface Command {
   argv: Argv;
+  /** Pre-encoded commands (EncodedCommands.bytes): written as they are; `argv` is then empty. */
+  raw: Buffer | null;
+  /** Replies still expected: 1 for an argv, the run's count for pre-encoded commands. */
+  replies: number;
   bytes: number;
   batch: Batch | null;
+  /** Where the next reply goes in batch.results. */
   index: number;
   resolve: ((reply: Reply) => void) | null;
   reject: ((err: Error) => void) | null;
@@ -85,6 +93,9 @@ export class RedisConnection {
   private readonly inflight = new Fifo<Command>();
   private queuedBytes = 0;
   private inflightBytes = 0;
+  /** Commands (replies expected) queued / in flight: an EncodedCommands entry counts as its `count`. */
+  private queuedReplies = 0;
+  private inflightReplies = 0;
   private flushScheduled = false;
   private readyWaiters: Waiter[] = [];
   private idleWaiters: Waiter[] = [];
@@ -118,12 +129,12 @@ export class RedisConnection {
 
   /** Commands written and not yet answered. */
   get inflightCount(): number {
-    return this.inflight.length;
+    return this.inflightReplies;
   }
 
   /** Commands waiting to be written (over the in-flight limits or behind a full socket buffer). */
   get queuedCount(): number {
-    return this.queue.length;
+    return this.queuedReplies;
   }
 
   get closed(): boolean {
@@ -133,7 +144,16 @@ export class RedisConnection {
   call(argv: Argv): Promise<Reply> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<Reply>((resolve, reject) => {
-      this.enqueue({ argv, bytes: commandByteLength(argv), batch: null, index: 0, resolve, reject });
+      this.enqueue({
+        argv,
+        raw: null,
+        replies: 1,
+        bytes: commandByteLength(argv),
+        batch: null,
+        index: 0,
+        resolve,
+        reject,
+      });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         process.nextTick(this.flush);
@@ -149,20 +169,47 @@ export class RedisConnection {
   }
 
   /** Writes all commands in one corked write (as far as the limits allow); resolves with the replies in order. */
-  sendBatch(argvs: ReadonlyArray<Argv>): Promise<Reply[]> {
+  sendBatch(argvs: ReadonlyArray<Argv | EncodedCommands>): Promise<Reply[]> {
     if (this.failure) return Promise.reject(this.failure);
-    if (argvs.length === 0) return Promise.resolve([]);
+    let total = 0;
+    for (const a of argvs) total += a instanceof EncodedCommands ? a.count : 1;
+    if (total === 0) return Promise.resolve([]);
     return new Promise<Reply[]>((resolve, reject) => {
       const batch: Batch = {
-        results: new Array<Reply>(argvs.length),
-        left: argvs.length,
+        results: new Array<Reply>(total),
+        left: total,
         settled: false,
         resolve,
         reject,
       };
+      let index = 0;
       for (let i = 0; i < argvs.length; i++) {
-        const argv = argvs[i]!;
-        this.enqueue({ argv, bytes: commandByteLength(argv), batch, index: i, resolve: null, reject: null });
+        const a = argvs[i]!;
+        if (a instanceof EncodedCommands) {
+          if (a.count === 0) continue;
+          this.enqueue({
+            argv: NO_ARGV,
+            raw: a.bytes,
+            replies: a.count,
+            bytes: a.bytes.length,
+            batch,
+            index,
+            resolve: null,
+            reject: null,
+          });
+          index += a.count;
+        } else {
+          this.enqueue({
+            argv: a,
+            raw: null,
+            replies: 1,
+            bytes: commandByteLength(a),
+            batch,
+            index: index++,
+            resolve: null,
+            reject: null,
+          });
+        }
       }
       this.flush();
     });
@@ -264,7 +311,7 @@ export class RedisConnection {
   /** Room under the limits; waiters are only woken below half of them, so work is added in batches. */
   private hasRoom(fraction = 1): boolean {
     return (
-      this.inflight.length + this.queue.length < this.maxCommands * fraction &&
+      this.inflightReplies + this.queuedReplies < this.maxCommands * fraction &&
       this.inflightBytes + this.queuedBytes < this.maxBytes * fraction &&
       !this.socket.writableNeedDrain
     );
@@ -273,6 +320,7 @@ export class RedisConnection {
   private enqueue(cmd: Command): void {
     this.queue.push(cmd);
     this.queuedBytes += cmd.bytes;
+    this.queuedReplies += cmd.replies;
   }
 
   private readonly flush = (): void => {
@@ -284,14 +332,16 @@ export class RedisConnection {
       const cmd = this.queue.peek()!;
       if (
         this.inflight.length > 0 &&
-        (this.inflight.length >= this.maxCommands || this.inflightBytes + cmd.bytes > this.maxBytes)
+        (this.inflightReplies >= this.maxCommands || this.inflightBytes + cmd.bytes > this.maxBytes)
       ) {
         break;
       }
       this.queue.shift();
       this.queuedBytes -= cmd.bytes;
+      this.queuedReplies -= cmd.replies;
       this.inflight.push(cmd);
       this.inflightBytes += cmd.bytes;
+      this.inflightReplies += cmd.replies;
       this.writeCommand(cmd);
     }
     this.flushSlab();
@@ -299,7 +349,10 @@ export class RedisConnection {
   };
 
   private writeCommand(cmd: Command): void {
-    if (cmd.bytes <= COPY_MAX) {
+    if (cmd.raw !== null) {
+      this.flushSlab();
+      this.socket.write(cmd.raw);
+    } else if (cmd.bytes <= COPY_MAX) {
       if (this.slabPos + cmd.bytes > this.slab.length) {
         this.flushSlab();
         this.slab = Buffer.allocUnsafe(SLAB_SIZE);
@@ -337,20 +390,24 @@ export class RedisConnection {
   };
 
   private onReply(reply: Reply): void {
-    const cmd = this.inflight.shift();
+    const cmd = this.inflight.peek();
     if (cmd === undefined) {
       this.destroy(
         new RedisConnectionError(`unexpected reply from ${this.address} with no command in flight`, this.address),
       );
       return;
     }
-    this.inflightBytes -= cmd.bytes;
+    this.inflightReplies--;
+    if (--cmd.replies === 0) {
+      this.inflight.shift();
+      this.inflightBytes -= cmd.bytes;
+    }
     if (reply instanceof RespServerError) reply = describeReply(reply, this.who);
     const batch = cmd.batch;
     if (batch === null) {
       cmd.resolve!(reply);
     } else {
-      batch.results[cmd.index] = reply;
+      batch.results[cmd.index++] = reply;
       if (--batch.left === 0 && !batch.settled) {
         batch.settled = true;
         batch.resolve(batch.results);
@@ -381,7 +438,7 @@ export class RedisConnection {
   };
 
   private readonly onClose = (): void => {
-    const pending = this.inflight.length + this.queue.length;
+    const pending = this.inflightReplies + this.queuedReplies;
     const why = this.lastSocketError ? `: ${this.lastSocketError.message}` : '';
     const what = this.closing && pending === 0 ? 'closed' : 'closed by the server or the network';
     this.fail(
@@ -404,6 +461,7 @@ export class RedisConnection {
       }
     }
     this.inflightBytes = this.queuedBytes = 0;
+    this.inflightReplies = this.queuedReplies = 0;
     const waiters = [...this.readyWaiters, ...this.idleWaiters];
     this.readyWaiters = [];
     this.idleWaiters = [];

@@ -3,7 +3,7 @@
  * opens when the first command is sent, so code that picks a node synchronously (the cluster router, the
  * sink's per-key routing) can hold connections to nodes it may never use.
  */
-import type { RespValue } from '@shake/resp';
+import type { EncodedCommands, RespValue } from '@shake/resp';
 import type { CallerArgv, RedisCaller } from './caller.js';
 import { connect } from './connect.js';
 import type { RedisConnection } from './connection.js';
@@ -18,7 +18,7 @@ export class LazyConnection implements RedisCaller {
     return this.conn;
   }
 
-  async sendBatch(argvs: readonly CallerArgv[]): Promise<RespValue[]> {
+  async sendBatch(argvs: readonly (CallerArgv | EncodedCommands)[]): Promise<RespValue[]> {
     return (await this.get()).sendBatch(argvs);
   }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { EncodedCommands } from '@shake/resp';
 import { Counters } from '../../src/core/counters.js';
 import { runPipeline } from '../../src/core/pipeline.js';
 import { connect, type RedisConnection } from '../../src/redis/index.js';
@@ -28,7 +29,11 @@ function withScanHook(conn: RedisConnection, hook: (keys: Buffer[]) => Promise<v
     call: async (argv) => after(argv, await conn.call(argv)),
     sendBatch: async (argvs) => {
       const replies = await conn.sendBatch(argvs);
-      for (let i = 0; i < argvs.length; i++) await after(argvs[i]!, replies[i]);
+      for (let i = 0; i < argvs.length; i++) {
+        const argv = argvs[i]!;
+        if (argv instanceof EncodedCommands) throw new Error('ScanSource sends no pre-encoded commands');
+        await after(argv, replies[i]);
+      }
       return replies;
     },
   };

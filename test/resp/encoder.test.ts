@@ -1,12 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  bulkByteLength,
   commandByteLength,
+  decimalLength,
+  decodeCommands,
   encodeCommand,
   encodeCommandToBuffer,
   RespServerError,
   VerbatimString,
+  writeArrayHeader,
+  writeBulkHeader,
   writeCommand,
+  writeDecimalBulk,
 } from '@shake/resp';
 import { startRedis } from '../harness/redis-server.js';
 import { exchange } from './live.js';
@@ -142,4 +148,28 @@ test('writeCommand fast paths (short ASCII, short Buffers) agree with the RESP s
     const pieces = encodeCommand(argv).map((p) => (typeof p === 'string' ? Buffer.from(p) : p));
     assert.deepEqual(Buffer.concat(pieces), expected);
   }
+});
+
+test('writeArrayHeader / writeBulkHeader / writeDecimalBulk write what encodeCommand writes; decodeCommands reads it back', () => {
+  for (const n of [0, 1, 9, 10, 99, 100, 65535, 1_733_000_000_000, Number.MAX_SAFE_INTEGER]) {
+    const out = Buffer.alloc(64);
+    let p = writeArrayHeader(out, 0, 2);
+    p = writeBulkHeader(out, p, 3);
+    p += out.write('TTL', p);
+    out[p++] = 0x0d;
+    out[p++] = 0x0a;
+    p = writeDecimalBulk(out, p, n);
+    const expected = encodeCommandToBuffer(['TTL', String(n)]);
+    assert.deepEqual(out.subarray(0, p), expected, String(n));
+    assert.equal(bulkByteLength(decimalLength(n)), expected.length - 4 - 9, String(n));
+    assert.deepEqual(
+      decodeCommands(Buffer.concat([expected, expected])).map((a) => a.map(String)),
+      [
+        ['TTL', String(n)],
+        ['TTL', String(n)],
+      ],
+    );
+  }
+  assert.throws(() => decodeCommands(Buffer.from('*2\r\n$3\r\nTTL\r\n')), /truncated/);
+  assert.throws(() => decodeCommands(Buffer.from(':1\r\n')), /not a command/);
 });

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RespServerError, type RespValue } from '@shake/resp';
+import { decodeCommands, EncodedCommands, RespServerError, type RespValue } from '@shake/resp';
 import { DEFAULT_RETRY_POLICY, decideStandalone, type RouteState } from '../../src/cluster/index.js';
 import { restore } from '../../src/pipelines/restore.js';
 import { openTarget } from '../../src/sinks/redis/open-target.js';
@@ -34,7 +34,9 @@ class Refusing implements TargetConnection {
     private readonly plan: { reply: string; from: number; to: number; seen: number; refused: number },
   ) {}
 
-  async sendBatch(argvs: readonly Argv[]): Promise<RespValue[]> {
+  async sendBatch(items: readonly (Argv | EncodedCommands)[]): Promise<RespValue[]> {
+    // The sink writes small RESTOREs pre-encoded: look at each command of those runs too.
+    const argvs = items.flatMap((a): Argv[] => (a instanceof EncodedCommands ? decodeCommands(a.bytes) : [a]));
     const out: (RespValue | undefined)[] = new Array(argvs.length);
     const forward: Argv[] = [];
     const at: number[] = [];

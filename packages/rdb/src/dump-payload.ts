@@ -59,21 +59,40 @@ export function buildDumpPayload(rdbType: number, body: Buffer | readonly Buffer
 
 /** buildDumpPayload as one Buffer, written in place in one allocation (small values, the per-key RESTORE path). */
 export function buildDumpPayloadBuffer(rdbType: number, body: Buffer | readonly Buffer[], rdbVersion: number): Buffer {
+  let n = 0;
+  for (const c of Buffer.isBuffer(body) ? [body] : body) n += c.length;
+  const out = Buffer.allocUnsafe(dumpPayloadLength(n));
+  writeDumpPayload(out, 0, rdbType, body, rdbVersion);
+  return out;
+}
+
+/** Bytes of the DUMP payload of a body of `bodyLength` bytes. */
+export function dumpPayloadLength(bodyLength: number): number {
+  return 1 + bodyLength + DUMP_FOOTER_SIZE;
+}
+
+const payloadCrc = new Crc64();
+
+/**
+ * Writes the DUMP payload of `body` at `offset` in `target` (the caller ensures room: dumpPayloadLength), e.g.
+ * straight into a batch of RESTORE commands; returns the end.
+ */
+export function writeDumpPayload(
+  target: Buffer,
+  offset: number,
+  rdbType: number,
+  body: Buffer | readonly Buffer[],
+  rdbVersion: number,
+): number {
   checkType(rdbType);
   checkVersion(rdbVersion);
-  const chunks = Buffer.isBuffer(body) ? [body] : body;
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = Buffer.allocUnsafe(1 + n + DUMP_FOOTER_SIZE);
-  out[0] = rdbType;
-  let p = 1;
-  for (const c of chunks) p += c.copy(out, p);
-  out.writeUInt16LE(rdbVersion, p);
-  new Crc64()
-    .update(out, 0, p + 2)
-    .digestLE()
-    .copy(out, p + 2);
-  return out;
+  target[offset] = rdbType;
+  let p = offset + 1;
+  if (Buffer.isBuffer(body)) p += body.copy(target, p);
+  else for (const c of body) p += c.copy(target, p);
+  target.writeUInt16LE(rdbVersion, p);
+  p += 2;
+  return payloadCrc.reset().update(target, offset, p).writeLE(target, p);
 }
 
 /**

@@ -405,3 +405,22 @@ export class RespDecoder {
 }
 
 const PUSH_DELIVERED: unique symbol = Symbol('push delivered');
+
+/**
+ * The argvs of commands encoded back to back (EncodedCommands.bytes, or any run of RESP arrays of bulk
+ * strings), each argument a Buffer view of `bytes`. Throws RespError on anything else or a truncated command.
+ */
+export function decodeCommands(bytes: Buffer): Buffer[][] {
+  const out: Buffer[][] = [];
+  const decoder = new RespDecoder({
+    onReply: (v) => {
+      if (!Array.isArray(v) || !v.every((a) => Buffer.isBuffer(a))) {
+        throw new RespError('not a command (an array of bulk strings)', 0);
+      }
+      out.push(v as Buffer[]);
+    },
+  });
+  decoder.write(bytes);
+  if (!decoder.idle) throw new RespError('truncated command', bytes.length);
+  return out;
+}

@@ -5,6 +5,50 @@
  */
 export type CommandArg = string | Buffer;
 
+/**
+ * `count` commands already encoded as RESP arrays of bulk strings, back to back in `bytes` (a sink that writes
+ * its hot command straight into a batch buffer: no argv array, no second encoding pass). A connection writes
+ * the bytes as they are and expects `count` replies; `decodeCommands` gives the argvs back when needed.
+ */
+export class EncodedCommands {
+  constructor(
+    readonly bytes: Buffer,
+    readonly count: number,
+  ) {}
+}
+
+/** `*<n>\r\n` at `p`; returns the end. */
+export function writeArrayHeader(target: Buffer, p: number, n: number): number {
+  target[p++] = 0x2a; // *
+  p = writeDecimal(target, p, n);
+  target[p++] = 0x0d;
+  target[p++] = 0x0a;
+  return p;
+}
+
+/** `$<n>\r\n` at `p`; returns the end (the caller writes the n bytes and `\r\n`). */
+export function writeBulkHeader(target: Buffer, p: number, n: number): number {
+  target[p++] = 0x24; // $
+  p = writeDecimal(target, p, n);
+  target[p++] = 0x0d;
+  target[p++] = 0x0a;
+  return p;
+}
+
+/** Bytes of a bulk string of n bytes on the wire: `$<n>\r\n` + n + `\r\n`. */
+export function bulkByteLength(n: number): number {
+  return 1 + decimalLength(n) + 2 + n + 2;
+}
+
+/** The decimal digits of a non-negative safe integer (e.g. an expire time) as a bulk string at `p`. */
+export function writeDecimalBulk(target: Buffer, p: number, n: number): number {
+  p = writeBulkHeader(target, p, decimalLength(n));
+  p = writeDecimal(target, p, n);
+  target[p++] = 0x0d;
+  target[p++] = 0x0a;
+  return p;
+}
+
 export function encodeCommand(argv: ReadonlyArray<CommandArg>): (string | Buffer)[] {
   const out: (string | Buffer)[] = [];
   let text = `*${argv.length}\r\n`;
@@ -98,7 +142,8 @@ function stringByteLength(s: string): number {
   return n;
 }
 
-function writeDecimal(target: Buffer, p: number, n: number): number {
+/** Writes the decimal digits of a non-negative safe integer at `p`; returns the end. */
+export function writeDecimal(target: Buffer, p: number, n: number): number {
   if (n < 10) {
     target[p] = 0x30 + n;
     return p + 1;
@@ -112,7 +157,8 @@ function writeDecimal(target: Buffer, p: number, n: number): number {
   return end;
 }
 
-function decimalLength(n: number): number {
+/** Digits of a non-negative safe integer in decimal. */
+export function decimalLength(n: number): number {
   let digits = 1;
   while (n >= 10) {
     n = Math.floor(n / 10);

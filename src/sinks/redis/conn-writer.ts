@@ -3,16 +3,36 @@
  * one go (TargetConnection.sendBatch), and replies are dispatched per command to a small tag object (the key
  * the command belongs to, or a shared handler), never one promise per key. In-flight batches are bounded:
  * `ready()` waits while the target is behind (backpressure); `drain()` waits for every reply.
+ * The hot command (RESTORE of a small key) is not an argv at all: its encoder writes it straight into the
+ * batch's slab (pushEncoded), so a key costs no argv array, no payload Buffer and no second encoding pass; its
+ * argv is decoded back from those bytes only when its reply is an error (for the message, or to send it again).
  */
-import type { RespValue } from '@shake/resp';
+import { decodeCommands, EncodedCommands, type RespValue } from '@shake/resp';
 import { defaultConfig, type ShakeConfig } from '../../config/schema.js';
 import type { Argv } from '../../rewrite/key-rewriter.js';
 import type { TargetConnection, TargetNode } from './target.js';
 
-/** Receives the reply of one command (`db`: the db the command ran in, for sending it again). */
+/**
+ * Receives the reply of one command (`db`: the db the command ran in, for sending it again). For a command
+ * pushed encoded (pushEncoded), `argv` is empty unless the reply is an error.
+ */
 export interface ReplyTag {
   onReply(reply: RespValue, argv: Argv, conn: ConnWriter, db: number): void;
 }
+
+/** A command that writes its own RESP bytes (see pushEncoded); set up per command, reused across commands. */
+export interface CommandEncoder {
+  /** Bytes `write` will write. */
+  readonly length: number;
+  /** Writes the command at `p`; returns the end (p + length). */
+  write(target: Buffer, p: number): number;
+  /** The same command as an argv (a command too big for the slab). */
+  argv(): Argv;
+}
+
+/** Encoded commands go into slabs of this size; one bigger than a quarter of it is pushed as an argv. */
+const SLAB_SIZE = 256 * 1024;
+const NO_ARGV: Argv = [];
 
 export interface ConnLimits {
   /** Commands per batch (one write). */
@@ -60,8 +80,19 @@ export function argvBytes(argv: Argv): number {
 export class ConnWriter {
   /** The db this connection will be in once everything queued has run (-1: unknown, SELECT before use). */
   db = 0;
-  private argvs: Argv[] = [];
+  /** What the current batch sends: argvs, and runs of encoded commands (views of the slab). */
+  private items: (Argv | EncodedCommands)[] = [];
+  /** Per command of the current batch: its argv (null: encoded, at [starts, ends) of bufs), its tag. */
+  private argvs: (Argv | null)[] = [];
+  private bufs: (Buffer | null)[] = [];
+  private starts: number[] = [];
+  private ends: number[] = [];
   private tags: (ReplyTag | null)[] = [];
+  private slab: Buffer = Buffer.allocUnsafe(SLAB_SIZE);
+  private slabPos = 0;
+  /** Start of the encoded run not yet closed into `items`, and how many commands it holds. */
+  private runStart = 0;
+  private runCount = 0;
   /** The db the current batch starts in (its SELECTs change it as the replies are read). */
   private batchDb = 0;
   private bytes = 0;
@@ -95,12 +126,53 @@ export class ConnWriter {
   /** Appends one command (preceded by SELECT when `db` differs from the connection's). */
   push(argv: Argv, tag: ReplyTag | null, db: number | null = null): void {
     if (this.fatal) throw this.fatal;
-    if (db !== null && db !== this.db) {
-      if (!this.canSelect) throw new ConnectionFatalError(`db ${db} on a target that has only db 0`);
-      this.add(['SELECT', String(db)], CONTROL_TAG);
-      this.db = db;
-    }
+    if (db !== null && db !== this.db) this.select(db);
     this.add(argv, tag);
+  }
+
+  /**
+   * Appends one command that encodes itself into the batch's slab (like push; the encoder is read at once and
+   * may be reused for the next command). A command bigger than a quarter of the slab goes as its argv.
+   */
+  pushEncoded(cmd: CommandEncoder, tag: ReplyTag | null, db: number): void {
+    if (this.fatal) throw this.fatal;
+    if (db !== this.db) this.select(db);
+    const n = cmd.length;
+    if (n > SLAB_SIZE / 4) {
+      this.add(cmd.argv(), tag);
+      return;
+    }
+    if (this.argvs.length === 0) this.batchDb = this.db;
+    if (this.slabPos + n > this.slab.length) {
+      this.closeRun();
+      this.slab = Buffer.allocUnsafe(SLAB_SIZE);
+      this.slabPos = this.runStart = 0;
+    }
+    const start = this.slabPos;
+    const end = cmd.write(this.slab, start);
+    this.slabPos = end;
+    this.runCount++;
+    this.argvs.push(null);
+    this.bufs.push(this.slab);
+    this.starts.push(start);
+    this.ends.push(end);
+    this.tags.push(tag);
+    this.bytes += n + 64;
+    if (this.argvs.length >= this.limits.batchCommands || this.bytes >= this.limits.batchBytes) this.flush();
+  }
+
+  private select(db: number): void {
+    if (!this.canSelect) throw new ConnectionFatalError(`db ${db} on a target that has only db 0`);
+    this.add(['SELECT', String(db)], CONTROL_TAG);
+    this.db = db;
+  }
+
+  /** Closes the encoded run into the batch's items (before an argv, at a new slab, at flush). */
+  private closeRun(): void {
+    if (this.runCount === 0) return;
+    this.items.push(new EncodedCommands(this.slab.subarray(this.runStart, this.slabPos), this.runCount));
+    this.runStart = this.slabPos;
+    this.runCount = 0;
   }
 
   /** Appends ASKING + the command (cluster ASK redirection). */
@@ -111,7 +183,12 @@ export class ConnWriter {
 
   private add(argv: Argv, tag: ReplyTag | null): void {
     if (this.argvs.length === 0) this.batchDb = this.db;
+    this.closeRun();
+    this.items.push(argv);
     this.argvs.push(argv);
+    this.bufs.push(null);
+    this.starts.push(0);
+    this.ends.push(0);
     this.tags.push(tag);
     this.bytes += argvBytes(argv);
     if (this.argvs.length >= this.limits.batchCommands || this.bytes >= this.limits.batchBytes) this.flush();
@@ -120,23 +197,34 @@ export class ConnWriter {
   /** Writes the current batch (if any) without waiting for its replies. */
   flush(): void {
     if (this.argvs.length === 0) return;
-    const argvs = this.argvs;
-    const tags = this.tags;
+    this.closeRun();
+    const { items, argvs, bufs, starts, ends, tags } = this;
     const bytes = this.bytes;
     let db = this.batchDb;
+    this.items = [];
     this.argvs = [];
+    this.bufs = [];
+    this.starts = [];
+    this.ends = [];
     this.tags = [];
     this.bytes = 0;
     this.inflight++;
     this.inflightBytes += bytes;
-    this.conn.sendBatch(argvs).then(
+    this.conn.sendBatch(items).then(
       (replies) => {
         try {
           for (let i = 0; i < argvs.length; i++) {
             const tag = tags[i];
-            const argv = argvs[i] as Argv;
+            const reply = replies[i] ?? null;
+            let argv = argvs[i] as Argv | null;
+            if (argv === null) {
+              argv =
+                reply instanceof Error
+                  ? encodedArgv(bufs[i] as Buffer, starts[i] as number, ends[i] as number)
+                  : NO_ARGV;
+            }
             if (tag === CONTROL_TAG && argv[0] === 'SELECT') db = Number(argv[1]);
-            if (tag) tag.onReply(replies[i] ?? null, argv, this, db);
+            if (tag) tag.onReply(reply, argv, this, db);
           }
         } catch (err) {
           this.fatal ??= err instanceof Error ? err : new Error(String(err));
@@ -180,4 +268,9 @@ export class ConnWriter {
     this.flush();
     return this.conn.sendBatch(argvs);
   }
+}
+
+/** The argv of an encoded command, decoded back from its bytes (its reply was an error). */
+function encodedArgv(buf: Buffer, start: number, end: number): Argv {
+  return decodeCommands(buf.subarray(start, end))[0] as Argv;
 }

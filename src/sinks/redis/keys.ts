@@ -22,6 +22,7 @@ import type { ConnWriter } from './conn-writer.js';
 import type { SinkCore } from './core.js';
 import type { DbMapper } from './db-map.js';
 import { KeyWrite } from './key-write.js';
+import { RestoreCommand } from './restore-command.js';
 import { Prechecks } from './precheck.js';
 import { isBig, planAtEnd, planAtStart } from './strategy.js';
 
@@ -161,7 +162,7 @@ export class KeyLoader {
       case 'restore-raw':
         // planAtEnd checked that the target loads this type id: restamp the body for its RDB version.
         this.core.stats.restoreRaw++;
-        return this.restore(cur, buildDumpPayloadBuffer(cur.header.rdbType, raw as Buffer, profile.rdbVersion));
+        return this.restoreRaw(cur, raw as Buffer, profile.rdbVersion);
       case 'restore-encode': {
         const payload = this.encode(cur);
         if (payload) {
@@ -215,13 +216,38 @@ export class KeyLoader {
     }
   }
 
+  /** The TTL argument of RESTORE: 0 (none), the absolute time (ABSTTL) or what is left by the target's clock. */
+  private restoreTtl(exp: number | null): number {
+    if (exp === null) return 0;
+    return this.absTtl ? exp : Math.max(1, exp - this.targetNow());
+  }
+
+  /** One RESTORE of the captured body, restamped for the target as the command is written (restore-command.ts). */
+  private restoreRaw(cur: CurrentKey, raw: Buffer, rdbVersion: number): Promise<void> | undefined {
+    const h = cur.header;
+    const absTtl = this.absTtl && h.expireAtMs !== null;
+    const cmd = this.restoreCommand.set(
+      h.key,
+      this.restoreTtl(h.expireAtMs),
+      h.rdbType,
+      raw,
+      rdbVersion,
+      absTtl,
+      this.replace,
+    );
+    const w = this.core.writerForKey(h.key);
+    w.pushEncoded(cmd, this.core.singleTag(cur.db), cur.db);
+    return w.busy ? w.ready() : undefined;
+  }
+
+  private readonly restoreCommand = new RestoreCommand();
+
   private restore(cur: CurrentKey, payload: Buffer): Promise<void> | undefined {
     const exp = cur.header.expireAtMs;
     const key = cur.header.key;
-    let argv: Argv;
-    if (exp === null) argv = ['RESTORE', key, '0', payload];
-    else if (this.absTtl) argv = ['RESTORE', key, String(exp), payload, 'ABSTTL'];
-    else argv = ['RESTORE', key, String(Math.max(1, exp - this.targetNow())), payload];
+    const ttl = String(this.restoreTtl(exp));
+    const argv: Argv = ['RESTORE', key, ttl, payload];
+    if (exp !== null && this.absTtl) argv.push('ABSTTL');
     if (this.replace) argv.push('REPLACE');
     const w = this.core.writerForKey(key);
     w.push(argv, this.core.singleTag(cur.db), cur.db);

@@ -91,9 +91,22 @@ export class Crc64 {
   /** The checksum as 8 little-endian bytes, the way RDB files and DUMP payloads store it. */
   digestLE(): Buffer {
     const out = Buffer.allocUnsafe(8);
-    out.writeUInt32LE(this.lo, 0);
-    out.writeUInt32LE(this.hi, 4);
+    this.writeLE(out, 0);
     return out;
+  }
+
+  /** Writes the checksum as 8 little-endian bytes at `offset` (no allocation); returns the end. */
+  writeLE(target: Buffer, offset: number): number {
+    target.writeUInt32LE(this.lo, offset);
+    target.writeUInt32LE(this.hi, offset + 4);
+    return offset + 8;
+  }
+
+  /** Starts again from 0 (one object reused for many small checksums). */
+  reset(): this {
+    this.lo = 0;
+    this.hi = 0;
+    return this;
   }
 }
 

@@ -1,0 +1,84 @@
+/**
+ * `RESTORE key ttl payload [ABSTTL] [REPLACE]` for a value body captured from an RDB: the command writes
+ * itself (ConnWriter.pushEncoded), the DUMP payload built in place in the batch (type byte, body, RDB version,
+ * CRC64 over those bytes where they lie), so a small key costs one copy of its body and no allocation. One
+ * object is set up per key and reused.
+ */
+import { bulkByteLength, decimalLength, writeArrayHeader, writeBulkHeader, writeDecimalBulk } from '@shake/resp';
+import { buildDumpPayloadBuffer, dumpPayloadLength, writeDumpPayload } from '@shake/rdb';
+import type { Argv } from '../../rewrite/key-rewriter.js';
+import type { CommandEncoder } from './conn-writer.js';
+
+const RESTORE = Buffer.from('$7\r\nRESTORE\r\n');
+const ABSTTL = Buffer.from('$6\r\nABSTTL\r\n');
+const REPLACE = Buffer.from('$7\r\nREPLACE\r\n');
+
+export class RestoreCommand implements CommandEncoder {
+  private key: Buffer = Buffer.alloc(0);
+  private ttl = 0;
+  private rdbType = 0;
+  private body: Buffer = Buffer.alloc(0);
+  private rdbVersion = 0;
+  private absTtl = false;
+  private replace = false;
+  length = 0;
+
+  /** Sets the command up for one key; `ttl` is 0 (none), an absolute unix time in ms (absTtl) or a relative one. */
+  set(
+    key: Buffer,
+    ttl: number,
+    rdbType: number,
+    body: Buffer,
+    rdbVersion: number,
+    absTtl: boolean,
+    replace: boolean,
+  ): this {
+    this.key = key;
+    this.ttl = ttl;
+    this.rdbType = rdbType;
+    this.body = body;
+    this.rdbVersion = rdbVersion;
+    this.absTtl = absTtl;
+    this.replace = replace;
+    const args = 4 + (absTtl ? 1 : 0) + (replace ? 1 : 0);
+    this.length =
+      3 +
+      decimalLength(args) +
+      RESTORE.length +
+      bulkByteLength(key.length) +
+      bulkByteLength(decimalLength(ttl)) +
+      bulkByteLength(dumpPayloadLength(body.length)) +
+      (absTtl ? ABSTTL.length : 0) +
+      (replace ? REPLACE.length : 0);
+    return this;
+  }
+
+  write(target: Buffer, p: number): number {
+    p = writeArrayHeader(target, p, 4 + (this.absTtl ? 1 : 0) + (this.replace ? 1 : 0));
+    p += RESTORE.copy(target, p);
+    p = writeBulkHeader(target, p, this.key.length);
+    p += this.key.copy(target, p);
+    target[p++] = 0x0d;
+    target[p++] = 0x0a;
+    p = writeDecimalBulk(target, p, this.ttl);
+    p = writeBulkHeader(target, p, dumpPayloadLength(this.body.length));
+    p = writeDumpPayload(target, p, this.rdbType, this.body, this.rdbVersion);
+    target[p++] = 0x0d;
+    target[p++] = 0x0a;
+    if (this.absTtl) p += ABSTTL.copy(target, p);
+    if (this.replace) p += REPLACE.copy(target, p);
+    return p;
+  }
+
+  argv(): Argv {
+    const argv: Argv = [
+      'RESTORE',
+      this.key,
+      String(this.ttl),
+      buildDumpPayloadBuffer(this.rdbType, this.body, this.rdbVersion),
+    ];
+    if (this.absTtl) argv.push('ABSTTL');
+    if (this.replace) argv.push('REPLACE');
+    return argv;
+  }
+}
