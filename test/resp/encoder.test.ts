@@ -12,6 +12,7 @@ import {
   writeArrayHeader,
   writeBulkHeader,
   writeCommand,
+  writeDecimal,
   writeDecimalBulk,
 } from '@shake/resp';
 import { startRedis } from '../harness/redis-server.js';
@@ -172,4 +173,16 @@ test('writeArrayHeader / writeBulkHeader / writeDecimalBulk write what encodeCom
   }
   assert.throws(() => decodeCommands(Buffer.from('*2\r\n$3\r\nTTL\r\n')), /truncated/);
   assert.throws(() => decodeCommands(Buffer.from(':1\r\n')), /not a command/);
+});
+
+test('writeDecimal / decimalLength agree with String(n) at every power-of-ten boundary and on random safe integers', () => {
+  const values = [0x7fffffff, 0x80000000, Number.MAX_SAFE_INTEGER];
+  for (let d = 0; d <= 16; d++) for (const v of [10 ** d - 1, 10 ** d, 10 ** d + 1]) values.push(v);
+  for (let i = 0; i < 20_000; i++) values.push(Math.floor(Math.random() * 10 ** (i % 16)));
+  const out = Buffer.alloc(32);
+  for (const v of values.filter((x) => x >= 0 && x <= Number.MAX_SAFE_INTEGER)) {
+    const end = writeDecimal(out, 3, v);
+    assert.equal(out.toString('latin1', 3, end), String(v));
+    assert.equal(decimalLength(v), String(v).length, String(v));
+  }
 });

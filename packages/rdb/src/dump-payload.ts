@@ -88,8 +88,9 @@ export function writeDumpPayload(
   checkVersion(rdbVersion);
   target[offset] = rdbType;
   let p = offset + 1;
-  if (Buffer.isBuffer(body)) p += body.copy(target, p);
-  else for (const c of body) p += c.copy(target, p);
+  if (!Buffer.isBuffer(body)) for (const c of body) p += c.copy(target, p);
+  else if (body.length > 64) p += body.copy(target, p);
+  else for (let i = 0; i < body.length; i++) target[p++] = body[i]!;
   target.writeUInt16LE(rdbVersion, p);
   p += 2;
   return payloadCrc.reset().update(target, offset, p).writeLE(target, p);

@@ -40,6 +40,17 @@ export function bulkByteLength(n: number): number {
   return 1 + decimalLength(n) + 2 + n + 2;
 }
 
+/** `buf` as a bulk string at `p` (short ones copied byte by byte); returns the end. */
+export function writeBulk(target: Buffer, p: number, buf: Buffer): number {
+  const n = buf.length;
+  p = writeBulkHeader(target, p, n);
+  if (n <= SMALL) for (let i = 0; i < n; i++) target[p++] = buf[i]!;
+  else p += buf.copy(target, p);
+  target[p++] = 0x0d;
+  target[p++] = 0x0a;
+  return p;
+}
+
 /** The decimal digits of a non-negative safe integer (e.g. an expire time) as a bulk string at `p`. */
 export function writeDecimalBulk(target: Buffer, p: number, n: number): number {
   p = writeBulkHeader(target, p, decimalLength(n));
@@ -148,8 +159,23 @@ export function writeDecimal(target: Buffer, p: number, n: number): number {
     target[p] = 0x30 + n;
     return p + 1;
   }
+  if (n < 100) {
+    const t = (n / 10) | 0;
+    target[p] = 0x30 + t;
+    target[p + 1] = 0x30 + n - t * 10;
+    return p + 2;
+  }
   const end = p + decimalLength(n);
   let q = end;
+  if (n <= 0x7fffffff) {
+    // int32 arithmetic while it fits (lengths, counts)
+    do {
+      const t = (n / 10) | 0;
+      target[--q] = 0x30 + n - t * 10;
+      n = t;
+    } while (n > 0);
+    return end;
+  }
   do {
     target[--q] = 0x30 + (n % 10);
     n = Math.floor(n / 10);
@@ -159,8 +185,14 @@ export function writeDecimal(target: Buffer, p: number, n: number): number {
 
 /** Digits of a non-negative safe integer in decimal. */
 export function decimalLength(n: number): number {
-  let digits = 1;
-  while (n >= 10) {
+  if (n < 10) return 1;
+  if (n < 100) return 2;
+  if (n < 1000) return 3;
+  if (n < 10000) return 4;
+  if (n < 100000) return 5;
+  let digits = 6;
+  n = Math.floor(n / 1000000);
+  while (n >= 1) {
     n = Math.floor(n / 10);
     digits++;
   }

@@ -4,7 +4,14 @@
  * CRC64 over those bytes where they lie), so a small key costs one copy of its body and no allocation. One
  * object is set up per key and reused.
  */
-import { bulkByteLength, decimalLength, writeArrayHeader, writeBulkHeader, writeDecimalBulk } from '@shake/resp';
+import {
+  bulkByteLength,
+  decimalLength,
+  writeArrayHeader,
+  writeBulk,
+  writeBulkHeader,
+  writeDecimalBulk,
+} from '@shake/resp';
 import { buildDumpPayloadBuffer, dumpPayloadLength, writeDumpPayload } from '@shake/rdb';
 import type { Argv } from '../../rewrite/key-rewriter.js';
 import type { CommandEncoder } from './conn-writer.js';
@@ -56,10 +63,7 @@ export class RestoreCommand implements CommandEncoder {
   write(target: Buffer, p: number): number {
     p = writeArrayHeader(target, p, 4 + (this.absTtl ? 1 : 0) + (this.replace ? 1 : 0));
     p += RESTORE.copy(target, p);
-    p = writeBulkHeader(target, p, this.key.length);
-    p += this.key.copy(target, p);
-    target[p++] = 0x0d;
-    target[p++] = 0x0a;
+    p = writeBulk(target, p, this.key);
     p = writeDecimalBulk(target, p, this.ttl);
     p = writeBulkHeader(target, p, dumpPayloadLength(this.body.length));
     p = writeDumpPayload(target, p, this.rdbType, this.body, this.rdbVersion);
