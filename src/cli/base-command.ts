@@ -3,7 +3,11 @@
  * through the one schema, Ctrl-C as an AbortSignal, and error handling: any error is ONE line on stderr
  * and exit code 1; the stack only with --debug.
  */
-import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+// oclif's parts by subpath: its index loads help, ux and more that a run never needs
+import { Command } from '@oclif/core/command';
+import * as Errors from '@oclif/core/errors';
+import * as Flags from '@oclif/core/flags';
+import type * as Interfaces from '@oclif/core/interfaces';
 import chalk from 'chalk';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ShakeConfig } from '../config/schema.js';

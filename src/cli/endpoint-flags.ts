@@ -3,7 +3,7 @@
  * how keys are written into a target, defined once, with the config keys they set (for BaseCommand.flagSettings).
  * Passwords are never flags: SHAKE_<END>_PASSWORD or the file.
  */
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import type { ShakeConfig } from '../config/schema.js';
 
 export const sourceFlags = {

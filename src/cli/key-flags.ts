@@ -2,7 +2,7 @@
  * The key-selection flags of decode, restore, rump, sync and check, defined once, and how they become the filter options
  * of transforms/filter.ts (the one key filter).
  */
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import type { RedisType } from '@shake/rdb';
 import type { KeySelection } from '../transforms/filter.js';
 import { regexFlag } from './regex-flag.js';

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
 import { openReport } from '../check/report.js';
 import { checkSummaryLines } from '../pipelines/check-report.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
 import { formatBytes, Progress } from '../cli/progress.js';
 import { DumpProgress, runDump, type DumpMode, type NodeDumpResult } from '../pipelines/dump.js';
