@@ -237,6 +237,8 @@ export class NodeRunner {
     }
     const source = new ScanSource(conn, {
       counters: this.ctx.counters,
+      // The sink sends payloads as they are where the versions match (the target checks them), else checks them.
+      verifyPayloads: false,
       dbs: s.dbs,
       scanCount: pageSize,
       match: s.match,
@@ -271,6 +273,7 @@ export class NodeRunner {
     const vanished: KeyPage[] = [];
     const source = new ScanSource(this.conn as SourceConnection, {
       counters: this.ctx.counters,
+      verifyPayloads: false,
       keyPages: pages,
       scanCount: this.ctx.settings.scanCount, // unused: the pages come from the events, not SCAN
       functions: false,

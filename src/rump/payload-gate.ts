@@ -13,7 +13,7 @@
  *   - a body larger than the big-key threshold (never one giant RESTORE: streamed as commands).
  * A payload this parser cannot read fails that key (counted, reported), never the run.
  */
-import { RdbError, dumpBodyEvents, type KeyHeader, type RdbEvent } from '@shake/rdb';
+import { RdbError, dumpBodyEvents, verifyDumpPayload, type KeyHeader, type RdbEvent } from '@shake/rdb';
 import type { Counters } from '../core/counters.js';
 import type { Entry, EntryBatch, Transform } from '../core/entry.js';
 import { planForPayload, type TargetProfile } from '../sinks/redis/strategy.js';
@@ -45,7 +45,7 @@ export class PayloadGate implements Transform {
     for (let i = 0; i < batch.length; i++) {
       const e = batch[i] as Entry;
       if (e.kind === 'header') this.version = e.version;
-      const expanded = e.kind === 'key-end' && e.raw !== undefined ? this.expand(e.header, e.raw) : null;
+      const expanded = e.kind === 'key-end' && e.raw !== undefined ? this.expand(e.header, e.raw, e.payload) : null;
       if (expanded === null) {
         out?.push(e);
         continue;
@@ -60,11 +60,13 @@ export class PayloadGate implements Transform {
   }
 
   /** null: pass the key as is; else the events to write instead (empty when the payload is unreadable). */
-  private expand(h: KeyHeader, raw: Buffer): RdbEvent[] | null {
+  private expand(h: KeyHeader, raw: Buffer, payload: Buffer | undefined): RdbEvent[] | null {
     const version = this.version ?? this.opts.target.rdbVersion;
     const plan = planForPayload(h, raw.length, version, this.opts.target, this.opts);
     if (plan.how === 'restore-raw') return null;
     try {
+      // A payload the source did not check is checked before it is decoded.
+      if (payload !== undefined) verifyDumpPayload(payload);
       const events = decodeBody(h, raw, version, this.opts.batchSize ?? 1024);
       if (plan.why === 'size') this.stats.decodedForSize++;
       else this.stats.decodedForVersion++;

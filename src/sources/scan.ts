@@ -39,7 +39,10 @@ export interface ScanSourceOptions {
   match?: string;
   /** Read function libraries with FUNCTION LIST WITHCODE (default true; skipped with a notice when refused). */
   functions?: boolean;
-  /** Check each DUMP payload's CRC64 trailer (default true). */
+  /**
+   * Check each DUMP payload's CRC64 trailer (default true). false: not checked here, and key-end carries the
+   * payload so a Redis sink sends it as it is where it can (the target checks it) and checks it otherwise.
+   */
   verifyPayloads?: boolean;
   /**
    * Drop keys SCAN returns twice (default true: an RDB file must not hold a key twice). Costs about
@@ -287,6 +290,7 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
       throw err;
     }
     const { rdbType, rdbVersion, body } = parts;
+    const unchecked = this.opts.verifyPayloads === false;
     if (this.info.rdbVersion === null) this.info.rdbVersion = rdbVersion;
     else if (rdbVersion !== this.info.rdbVersion) {
       throw new Error(
@@ -305,7 +309,7 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
     };
     return [
       { kind: 'key-start', header },
-      { kind: 'key-end', header, raw: body },
+      unchecked ? { kind: 'key-end', header, raw: body, payload } : { kind: 'key-end', header, raw: body },
     ];
   }
 }

@@ -119,6 +119,16 @@ export function relabelDumpPayload(
 
 // ---- verify ----
 
+/** The RDB version a DUMP payload states in its footer (no check of anything else). */
+export function dumpPayloadVersion(payload: Buffer): number {
+  return payload.readUInt16LE(payload.length - DUMP_FOOTER_SIZE);
+}
+
+/** Checks a DUMP payload's footer and CRC64; throws RdbError when it is malformed or the CRC differs. */
+export function verifyDumpPayload(payload: Buffer): void {
+  splitDumpPayload(payload, true);
+}
+
 /** The parts of a DUMP payload, after checking its footer. */
 export interface DumpPayloadParts {
   rdbType: number;

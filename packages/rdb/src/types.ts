@@ -143,6 +143,13 @@ export type RdbEvent =
        * the parser was asked to capture values up to `captureRawLimit` bytes and this one fit.
        */
       raw?: Buffer;
+      /**
+       * The whole DUMP payload `raw` came in (type byte, body, RDB version, CRC64), set by a source that read the
+       * value with DUMP and did NOT check its CRC: a Redis sink may RESTORE it as it is where the target writes
+       * the same RDB version (the target checks the CRC); any other use of `raw` must check it first
+       * (verifyDumpPayload).
+       */
+      payload?: Buffer;
     }
   | {
       kind: 'end';

@@ -12,6 +12,8 @@ import {
   RdbError,
   buildDumpPayloadBuffer,
   dumpBodyEvents,
+  dumpPayloadVersion,
+  verifyDumpPayload,
   encodeValueEvents,
   isValueEvent,
   type KeyHeader,
@@ -137,7 +139,8 @@ export class KeyLoader {
     return w.busy ? w.ready() : undefined;
   }
 
-  end(raw: Buffer | undefined): Promise<void> | undefined {
+  /** `payload`: the unchecked DUMP payload `raw` came in (key-end.payload), sent as is where the versions match. */
+  end(raw: Buffer | undefined, payload?: Buffer): Promise<void> | undefined {
     const cur = this.cur;
     this.cur = null;
     if (!cur || cur.mode === 'skip') return undefined;
@@ -156,6 +159,21 @@ export class KeyLoader {
       if (cur.bigAtStart) return this.fromRaw(cur, raw);
     }
     const plan = planAtEnd(cur.header, raw, this.sourceRdbVersion, profile, true);
+    if (payload !== undefined) {
+      // From a source that did not check the CRC: the target checks it when the payload goes as is; before
+      // restamping or decoding it, check it here.
+      if (plan.how === 'restore-raw' && dumpPayloadVersion(payload) === profile.rdbVersion) {
+        this.core.stats.restoreRaw++;
+        return this.restorePayload(cur, payload);
+      }
+      try {
+        verifyDumpPayload(payload);
+      } catch (err) {
+        if (!(err instanceof RdbError)) throw err;
+        this.core.fail(cur.header.key, cur.db, `DUMP payload: ${err.message}`);
+        return undefined;
+      }
+    }
     if (!cur.replayed && plan.how !== 'restore-raw' && plan.how !== 'unsupported')
       return this.fromRaw(cur, raw as Buffer);
     switch (plan.how) {
@@ -235,6 +253,16 @@ export class KeyLoader {
       absTtl,
       this.replace,
     );
+    const w = this.core.writerForKey(h.key);
+    w.pushEncoded(cmd, this.core.singleTag(cur.db), cur.db);
+    return w.busy ? w.ready() : undefined;
+  }
+
+  /** One RESTORE of a DUMP payload as the source wrote it. */
+  private restorePayload(cur: CurrentKey, payload: Buffer): Promise<void> | undefined {
+    const h = cur.header;
+    const absTtl = this.absTtl && h.expireAtMs !== null;
+    const cmd = this.restoreCommand.setPayload(h.key, this.restoreTtl(h.expireAtMs), payload, absTtl, this.replace);
     const w = this.core.writerForKey(h.key);
     w.pushEncoded(cmd, this.core.singleTag(cur.db), cur.db);
     return w.busy ? w.ready() : undefined;

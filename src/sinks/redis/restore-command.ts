@@ -1,7 +1,8 @@
 /**
  * `RESTORE key ttl payload [ABSTTL] [REPLACE]` for a value body captured from an RDB: the command writes
  * itself (ConnWriter.pushEncoded), the DUMP payload built in place in the batch (type byte, body, RDB version,
- * CRC64 over those bytes where they lie), so a small key costs one copy of its body and no allocation. One
+ * CRC64 over those bytes where they lie), so a small key costs one copy of its body and no allocation; or, with
+ * setPayload, a whole DUMP payload as the source wrote it (copied as it is, its CRC left to the target). One
  * object is set up per key and reused.
  */
 import {
@@ -28,6 +29,8 @@ export class RestoreCommand implements CommandEncoder {
   private rdbVersion = 0;
   private absTtl = false;
   private replace = false;
+  /** A whole payload sent as it is (setPayload), else null: built from the body. */
+  private payload: Buffer | null = null;
   length = 0;
 
   /** Sets the command up for one key; `ttl` is 0 (none), an absolute unix time in ms (absTtl) or a relative one. */
@@ -47,6 +50,22 @@ export class RestoreCommand implements CommandEncoder {
     this.rdbVersion = rdbVersion;
     this.absTtl = absTtl;
     this.replace = replace;
+    this.payload = null;
+    return this.measure(dumpPayloadLength(body.length));
+  }
+
+  /** Sets the command up with a whole DUMP payload, sent byte for byte. */
+  setPayload(key: Buffer, ttl: number, payload: Buffer, absTtl: boolean, replace: boolean): this {
+    this.key = key;
+    this.ttl = ttl;
+    this.absTtl = absTtl;
+    this.replace = replace;
+    this.payload = payload;
+    return this.measure(payload.length);
+  }
+
+  private measure(payloadLength: number): this {
+    const { key, ttl, absTtl, replace } = this;
     const args = 4 + (absTtl ? 1 : 0) + (replace ? 1 : 0);
     this.length =
       3 +
@@ -54,7 +73,7 @@ export class RestoreCommand implements CommandEncoder {
       RESTORE.length +
       bulkByteLength(key.length) +
       bulkByteLength(decimalLength(ttl)) +
-      bulkByteLength(dumpPayloadLength(body.length)) +
+      bulkByteLength(payloadLength) +
       (absTtl ? ABSTTL.length : 0) +
       (replace ? REPLACE.length : 0);
     return this;
@@ -65,10 +84,14 @@ export class RestoreCommand implements CommandEncoder {
     p += RESTORE.copy(target, p);
     p = writeBulk(target, p, this.key);
     p = writeDecimalBulk(target, p, this.ttl);
-    p = writeBulkHeader(target, p, dumpPayloadLength(this.body.length));
-    p = writeDumpPayload(target, p, this.rdbType, this.body, this.rdbVersion);
-    target[p++] = 0x0d;
-    target[p++] = 0x0a;
+    if (this.payload !== null) {
+      p = writeBulk(target, p, this.payload);
+    } else {
+      p = writeBulkHeader(target, p, dumpPayloadLength(this.body.length));
+      p = writeDumpPayload(target, p, this.rdbType, this.body, this.rdbVersion);
+      target[p++] = 0x0d;
+      target[p++] = 0x0a;
+    }
     if (this.absTtl) p += ABSTTL.copy(target, p);
     if (this.replace) p += REPLACE.copy(target, p);
     return p;
@@ -79,7 +102,7 @@ export class RestoreCommand implements CommandEncoder {
       'RESTORE',
       this.key,
       String(this.ttl),
-      buildDumpPayloadBuffer(this.rdbType, this.body, this.rdbVersion),
+      this.payload ?? buildDumpPayloadBuffer(this.rdbType, this.body, this.rdbVersion),
     ];
     if (this.absTtl) argv.push('ABSTTL');
     if (this.replace) argv.push('REPLACE');

@@ -110,7 +110,7 @@ export class RedisSink implements Sink {
         this.last = 'keys';
         return this.keys.start(e.header, e.length);
       case 'key-end':
-        return this.keys.end(e.raw);
+        return this.keys.end(e.raw, e.payload);
       case 'command':
         if (this.last !== 'commands' && !this.replay.inTransaction) {
           return this.switchTo('commands').then(() => this.replay.command(e));
