@@ -12,6 +12,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { RdbParser } from '@shake/rdb';
 import { args, cli, opt } from './lib/args.js';
 import { ensureMixedRdb } from './lib/mixed-rdb.js';
+import { reportRatio } from './lib/summary.js';
 import { median, timed, type Timed } from './lib/timing.js';
 
 const KEYS = opt('keys', 1_000_000);
@@ -65,6 +66,22 @@ async function main(): Promise<void> {
         `${(secs / base).toFixed(2)}x | ${(cpu / baseCpu).toFixed(2)}x |`,
     );
   }
+  const wall = (i: number): number => median(rows[i]?.t.map((x) => x.secs) ?? []);
+  const mib = (size / 2 ** 20).toFixed(1);
+  reportRatio({
+    work: `decode --format keys (${mib} MiB RDB)`,
+    reference: 'redis-check-rdb',
+    shake: wall(1),
+    ref: base,
+    goal: 0.9,
+  });
+  reportRatio({
+    work: `decode, jsonl (${mib} MiB RDB)`,
+    reference: 'redis-check-rdb',
+    shake: wall(2),
+    ref: base,
+    goal: null,
+  });
   for (const values of [true, false]) {
     const times: number[] = [];
     for (let r = 0; r < RUNS; r++) times.push(await parserAlone(rdbPath, values));

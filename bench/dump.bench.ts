@@ -14,6 +14,7 @@ import { dumpSnapshot } from '../src/replica/snapshot-dump.js';
 import { startRedis } from '../test/harness/redis-server.js';
 import { cli, opt } from './lib/args.js';
 import { fill, keyCount } from './lib/live-source.js';
+import { reportRatio } from './lib/summary.js';
 import { median, timed, type Timed } from './lib/timing.js';
 
 const KEYS = opt('keys', 1_000_000);
@@ -70,6 +71,13 @@ async function main(): Promise<void> {
       const shakeS = median(shakeRuns.map((x) => x.secs));
       const inS = median(inproc);
       const cpu = (xs: Timed[]): string => `${median(xs.map((x) => x.cpu)).toFixed(2)} s`;
+      reportRatio({
+        work: `dump, replication ${form} (${dbsize} keys)`,
+        reference: 'redis-cli --rdb',
+        shake: shakeS,
+        ref: cliS,
+        goal: diskless ? 1.1 : null,
+      });
       rows.push(
         `| replication, ${form} | ${(size / 2 ** 20).toFixed(0)} MiB | ${cliS.toFixed(2)} s | ${shakeS.toFixed(2)} s (${(shakeS / cliS).toFixed(2)}x) | ${inS.toFixed(2)} s (${(inS / cliS).toFixed(2)}x) | ${cpu(cliRuns)} / ${cpu(shakeRuns)} | ${median(cliRuns.map((x) => x.rssMb)).toFixed(0)} MB | ${median(shakeRuns.map((x) => x.rssMb)).toFixed(0)} MB |`,
       );

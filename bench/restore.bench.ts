@@ -16,6 +16,7 @@ import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
 import { args, cli, opt } from './lib/args.js';
 import { keyCount } from './lib/live-source.js';
 import { ensureMixedRdb } from './lib/mixed-rdb.js';
+import { reportRatio } from './lib/summary.js';
 import { median, parseTimeLine } from './lib/timing.js';
 
 const KEYS = opt('keys', 1_000_000);
@@ -109,6 +110,9 @@ async function main(): Promise<void> {
   }
   const s = median(shake.map((x) => x.secs));
   const p = median(pipe.map((x) => x.secs));
+  const what = `restore of ${expectedKeys} keys (${(size / 2 ** 20).toFixed(1)} MiB RDB)`;
+  reportRatio({ work: what, reference: 'redis-server loading the RDB', shake: s, ref: base, goal: 2 });
+  reportRatio({ work: what, reference: 'decode --format resp | redis-cli --pipe', shake: s, ref: p, goal: 1 });
   console.log(`shake restore vs redis-cli --pipe: ${(s / p).toFixed(2)}x the time (${s < p ? 'faster' : 'slower'})`);
 }
 

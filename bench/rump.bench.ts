@@ -20,6 +20,7 @@ import { restore } from '../src/pipelines/restore.js';
 import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
 import { cli, opt } from './lib/args.js';
 import { fill, keyCount, replicate } from './lib/live-source.js';
+import { reportRatio } from './lib/summary.js';
 import { median, percentiles, secondsSince as secs, timed } from './lib/timing.js';
 
 interface LatencyResult {
@@ -177,6 +178,8 @@ async function main(): Promise<void> {
     console.log(`| measure (median of ${RUNS}) | time | vs replication |`);
     console.log('|---|---|---|');
     console.log(`| native replication (REPLICAOF, until link up + loaded) | ${repl.toFixed(2)} s | 1.00x |`);
+    const work = `rump --rate 0 of ${n} keys, CLI`;
+    reportRatio({ work, reference: 'native replication (REPLICAOF)', shake: cliRun.secs, ref: repl, goal: 2 });
     console.log(
       `| rump in-process, --rate 0 | ${rumpRun.secs.toFixed(2)} s (${(n / rumpRun.secs / 1000).toFixed(0)}k keys/s) | ${(rumpRun.secs / repl).toFixed(2)}x |`,
     );
