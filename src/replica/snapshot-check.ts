@@ -4,7 +4,7 @@
  * which hold the checksum Redis wrote (rdb.c rdbSaveRio: EOF opcode, then the CRC of everything before).
  * The last 8 bytes seen are held back in a fixed buffer, so the cost is one CRC pass and no allocation.
  */
-import { Crc64 } from '@shake/rdb';
+import { fastCrc64 } from '@shake/rdb';
 
 const HEADER_LEN = 9;
 const TRAILER_LEN = 8;
@@ -19,7 +19,7 @@ export interface SnapshotSummary {
 }
 
 export class SnapshotCheck {
-  private readonly crc = new Crc64();
+  private readonly crc = fastCrc64();
   private readonly tail = Buffer.alloc(TRAILER_LEN);
   private tailLen = 0;
   private readonly header = Buffer.alloc(HEADER_LEN);
