@@ -8,8 +8,9 @@
  *      target has applied), and shake's spool peak.
  *   3. lag at a steady write rate (default 20000 SETs/s for 10 s), sampled every 10 ms from the target's checkpoint.
  * Usage: node dist/bench/sync.bench.js [--keys 1000000] [--runs 3] [--requests 200000] [--lag-rate 20000] [--lag-secs 10]
+ *        [--incremental-only] (part 2 alone: no full sync, no lag measure)
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import { sync } from '../src/pipelines/sync.js';
 import { openTarget } from '../src/sinks/redis/open-target.js';
 import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
 import { startSync } from '../test/sync/helpers.js';
-import { cli, opt } from './lib/args.js';
+import { args, cli, opt } from './lib/args.js';
 import { fill, replicate } from './lib/live-source.js';
 import { median, percentiles, secondsSince as secs, timed } from './lib/timing.js';
 
@@ -31,6 +32,17 @@ async function call(port: number, argv: string[]): Promise<string> {
   } finally {
     await c.close();
   }
+}
+
+/** redis-benchmark with these arguments, without blocking the event loop; throws on a non-zero exit. */
+function runBenchmark(argv: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('redis-benchmark', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`redis-benchmark failed: ${stderr}`))));
+  });
 }
 
 async function syncInto(source: RedisServer): Promise<{ secs: number; keys: number }> {
@@ -87,24 +99,21 @@ async function incremental(
     const ports = [...(await replicaOffsets(source.port)).keys()];
     const nativePort = replica.port;
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(
-      'redis-benchmark',
-      [
-        '-p',
-        String(source.port),
-        '-n',
-        String(requests),
-        '-P',
-        '16',
-        '-r',
-        '100000',
-        '-q',
-        '-t',
-        'set,incr,lpush,hset,sadd,zadd,mset',
-      ],
-      { encoding: 'utf8' },
-    );
-    if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
+    // Asynchronously: shake runs in this process, and a spawnSync would freeze its event loop (no byte read from
+    // the master, nothing applied) for the whole load.
+    await runBenchmark([
+      '-p',
+      String(source.port),
+      '-n',
+      String(requests),
+      '-P',
+      '16',
+      '-r',
+      '100000',
+      '-q',
+      '-t',
+      'set,incr,lpush,hset,sadd,zadd,mset',
+    ]);
     const end = await masterOffset(source.port);
     let nativeAt: number | null = null;
     let shakeAt: number | null = null;
@@ -196,7 +205,8 @@ async function main(): Promise<void> {
     const repls: number[] = [];
     const syncs: number[] = [];
     const clis: { secs: number; rssMb: number }[] = [];
-    for (let r = 0; r < RUNS; r++) {
+    const incrementalOnly = args.includes('--incremental-only');
+    for (let r = 0; r < (incrementalOnly ? 0 : RUNS); r++) {
       repls.push(await replicate(source));
       const run = await syncInto(source);
       if (run.keys !== n) throw new Error(`sync copied ${run.keys} of ${n}`);
@@ -233,6 +243,14 @@ async function main(): Promise<void> {
       console.log(
         `incremental ${r + 1}: native ${i.native.toFixed(2)} s, shake ${i.shake.toFixed(2)} s, spool ${(i.spool / 1e6).toFixed(1)} MB`,
       );
+    }
+    if (incrementalOnly) {
+      const nat = median(incs.map((x) => x.native));
+      const sh = median(incs.map((x) => x.shake));
+      console.log(
+        `incremental (median of ${RUNS}): native ${nat.toFixed(2)} s, shake ${sh.toFixed(2)} s, ${(sh / nat).toFixed(2)}x`,
+      );
+      return;
     }
     const LAG_RATE = opt('lag-rate', 20_000);
     const lag = await steadyLag(source, LAG_RATE, opt('lag-secs', 10));

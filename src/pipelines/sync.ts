@@ -473,6 +473,8 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
     freshWriters(core, target);
     state.phase = 'streaming';
     const end = await applyLoop(ctx, spool, applier, link, () => linkError);
+    // The batch whose EXEC is in flight: its reply, so the offset reported is what the target holds.
+    await applier.idle();
     result.offset = applier.appliedOffset;
     result.replid = applier.applied.replid;
     if (end === 'link-lost') return { end, error: linkError ?? new Error('the source link was lost') };

@@ -85,6 +85,16 @@ export interface ApplierOptions {
   onWarning?: (message: string) => void;
 }
 
+/** A standalone batch whose EXEC is sent and not yet answered. */
+interface PendingTx {
+  node: TargetNode;
+  w: ConnWriter;
+  tag: TxTag;
+  ops: Op[];
+  checkpoint: Argv;
+  end: Checkpoint;
+}
+
 interface Op {
   argv: Buffer[];
   /** The key routing the command (cluster), from command-keys.ts. */
@@ -167,6 +177,8 @@ export class BatchApplier {
   readonly expiry: LoadingExpiry;
   /** Script bodies seen in the stream (EVAL, SCRIPT LOAD) by SHA1: an EVALSHA is sent as EVAL of its body. */
   private readonly scripts = new Map<string, Buffer>();
+  /** Standalone: the batch whose EXEC is in flight (see applyStandalone). */
+  private pending: PendingTx | null = null;
 
   constructor(private readonly opts: ApplierOptions) {
     this.stats = opts.stats ?? emptyApplyStats();
@@ -179,6 +191,7 @@ export class BatchApplier {
     this.stats.expiry = this.expiry.stats;
   }
 
+  /** What the target holds (`applied`) lags the last apply() by the batch in flight; settle() waits for it. */
   get appliedOffset(): number {
     return this.applied.offset;
   }
@@ -295,73 +308,153 @@ export class BatchApplier {
 
   // ---- standalone ----
 
+  /**
+   * Standalone batches overlap: batch N+1's MULTI, commands and checkpoint are sent (the target queues them)
+   * while batch N's EXEC runs, and N+1's EXEC is sent only once N's EXEC has answered that it applied. So the
+   * target never idles while shake builds the next batch, and the order stays the stream's: a batch the target
+   * refused whole (EXECABORT) is sent again before anything after it runs (the queued next one is DISCARDed and
+   * sent again after it). Each transaction holds its own checkpoint, so after a crash or a reset connection
+   * the checkpoint read back is exactly what the target holds (a transaction whose EXEC was sent and whose
+   * reply was lost either ran whole, checkpoint included, or not at all).
+   */
   private async applyStandalone(cmds: SpooledCommand[]): Promise<void> {
     const ops: Op[] = [];
     for (const o of this.ops(cmds)) if ('argv' in o) ops.push(o);
     const end: Checkpoint = { replid: this.applied.replid, offset: this.lastOffset(cmds), db: this.db };
     const node = this.opts.target.masters()[0] as TargetNode;
-    await this.transaction(node, ops, ['SET', checkpointKey(this.opts.name), encodeCheckpoint(end)]);
+    const checkpoint: Argv = ['SET', checkpointKey(this.opts.name), encodeCheckpoint(end)];
+    const w = this.opts.core.orderedWriter(node);
+    const prev = this.pending;
+    this.pending = null;
+    const tag = this.queueTx(w, ops, checkpoint);
+    w.flush();
+    const again = prev ? await this.settle(prev) : null;
+    if (again !== null && prev) {
+      // The previous batch was refused whole and this one is queued behind it: drop this one, send the
+      // previous one again (without what the target refused), then this one, each waited for.
+      w.push(['DISCARD'], null);
+      await w.drain();
+      w.db = -1;
+      await this.transaction(node, again, prev.checkpoint, 1);
+      this.commit(prev.end);
+      await this.transaction(node, ops, checkpoint);
+      this.commit(end);
+      return;
+    }
+    w.push(tag.execArgv, tag);
+    w.flush();
+    this.pending = { node, w, tag, ops, checkpoint, end };
+  }
+
+  /**
+   * Waits for the EXEC of a sent batch: null when it applied (its checkpoint is the target's now), else the
+   * commands to send again (those the target refused at queue time are counted and left out).
+   */
+  private async settle(tx: PendingTx): Promise<Op[] | null> {
+    await tx.w.until(() => tx.tag.exec !== undefined);
+    if (tx.tag.exec === undefined) throw new Error(`no reply to EXEC from ${tx.node.addr}`);
+    const again = this.outcome(tx.node, tx.w, tx.tag, tx.checkpoint, tx.ops, 0);
+    if (again === null) this.commit(tx.end);
+    return again;
+  }
+
+  /** The batch sent last (standalone) has applied, or has been sent again and applied. */
+  private async settlePending(): Promise<void> {
+    const tx = this.pending;
+    if (!tx) return;
+    this.pending = null;
+    const again = await this.settle(tx);
+    if (again === null) return;
+    await this.transaction(tx.node, again, tx.checkpoint, 1);
+    this.commit(tx.end);
+  }
+
+  private commit(end: Checkpoint): void {
     this.stats.batches++;
     Object.assign(this.applied, end);
   }
 
-  /**
-   * MULTI, the ops (with SELECTs), the checkpoint SET (db 0 on standalone), EXEC; waits for EXEC. Commands the
-   * target refuses at queue time abort the transaction (EXECABORT): they are counted and the rest is sent again.
-   */
-  private async transaction(node: TargetNode, ops: Op[], checkpoint: Argv): Promise<void> {
+  /** MULTI, the ops (with SELECTs), the checkpoint SET (db 0 on standalone): queued on `w`, no EXEC yet. */
+  private queueTx(w: ConnWriter, ops: Op[], checkpoint: Argv): TxTag {
     const selects = this.opts.core.canSelect;
+    const tag = new TxTag();
+    w.push(tag.multi, tag);
+    for (const op of ops) {
+      if (selects) this.select(w, this.opts.dbs.map(op.db), tag);
+      else this.opts.dbs.map(op.db);
+      w.push(op.argv, tag);
+    }
+    if (selects) this.select(w, 0, tag);
+    w.push(checkpoint, tag);
+    return tag;
+  }
+
+  /**
+   * MULTI, the ops, the checkpoint, EXEC; waits for EXEC. Commands the target refuses at queue time abort the
+   * transaction (EXECABORT): they are counted and the rest is sent again.
+   */
+  private async transaction(node: TargetNode, ops: Op[], checkpoint: Argv, firstAttempt = 0): Promise<void> {
     let list = ops;
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = firstAttempt; ; attempt++) {
       const w = this.opts.core.orderedWriter(node);
-      const tag = new TxTag();
-      w.push(tag.multi, tag);
-      for (const op of list) {
-        if (selects) this.select(w, this.opts.dbs.map(op.db), tag);
-        else this.opts.dbs.map(op.db);
-        w.push(op.argv, tag);
-      }
-      if (selects) this.select(w, 0, tag);
-      w.push(checkpoint, tag);
+      const tag = this.queueTx(w, list, checkpoint);
       w.push(tag.execArgv, tag);
       await w.drain();
-      if (tag.multiError) throw new Error(`MULTI failed on ${node.addr}: ${tag.multiError.message}`);
-      const exec = tag.exec;
-      if (Array.isArray(exec)) {
-        this.execReplies(tag, exec, checkpoint);
-        return;
-      }
-      // Not applied at all: the SELECTs did not run either.
-      w.db = -1;
-      const refusal = [exec, ...tag.rejected.map((r) => r.error)].find(
-        (e): e is RespServerError => e instanceof RespServerError && TARGET_STATE.test(e.message),
-      );
-      if (refusal) {
-        throw new TargetRefusedError(
-          `${node.addr} refused the writes: ${refusal.message}; nothing of the batch was applied and the checkpoint ` +
-            `stays at offset ${this.applied.offset}: fix the target, then run the same command again to continue`,
-        );
-      }
-      if (attempt >= MAX_TX_RETRIES) {
-        throw new Error(`EXEC on ${node.addr} kept failing: ${exec instanceof Error ? exec.message : String(exec)}`);
-      }
-      const redirected = tag.rejected.some((r) => /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /.test(r.error.message));
-      if (redirected) throw new MovedError(tag.rejected[0]?.error.message ?? 'MOVED');
-      if (tag.rejected.length === 0) {
-        throw new Error(`EXEC on ${node.addr} failed: ${exec instanceof Error ? exec.message : String(exec)}`);
-      }
-      const bad = new Set(tag.rejected.map((r) => r.argv));
-      for (const r of tag.rejected) {
-        if (r.argv === checkpoint)
-          throw new Error(`the checkpoint write was refused by ${node.addr}: ${r.error.message}`);
-        this.opts.counters.fail({
-          key: Buffer.isBuffer(r.argv[1]) ? r.argv[1] : null,
-          db: null,
-          message: `${String(r.argv[0])}: ${r.error.message} (refused by the target; not applied)`,
-        });
-      }
-      list = list.filter((op) => !bad.has(op.argv));
+      const again = this.outcome(node, w, tag, checkpoint, list, attempt);
+      if (again === null) return;
+      list = again;
     }
+  }
+
+  /**
+   * What a transaction's EXEC answered: null when it applied (replies counted); else the ops to send again
+   * without those refused at queue time (counted). Throws when the target refuses writes (state), on
+   * redirections (cluster) and when it keeps failing.
+   */
+  private outcome(
+    node: TargetNode,
+    w: ConnWriter,
+    tag: TxTag,
+    checkpoint: Argv,
+    list: Op[],
+    attempt: number,
+  ): Op[] | null {
+    if (tag.multiError) throw new Error(`MULTI failed on ${node.addr}: ${tag.multiError.message}`);
+    const exec = tag.exec;
+    if (Array.isArray(exec)) {
+      this.execReplies(tag, exec, checkpoint);
+      return null;
+    }
+    // Not applied at all: the SELECTs did not run either.
+    w.db = -1;
+    const refusal = [exec, ...tag.rejected.map((r) => r.error)].find(
+      (e): e is RespServerError => e instanceof RespServerError && TARGET_STATE.test(e.message),
+    );
+    if (refusal) {
+      throw new TargetRefusedError(
+        `${node.addr} refused the writes: ${refusal.message}; nothing of the batch was applied and the checkpoint ` +
+          `stays at offset ${this.applied.offset}: fix the target, then run the same command again to continue`,
+      );
+    }
+    if (attempt >= MAX_TX_RETRIES) {
+      throw new Error(`EXEC on ${node.addr} kept failing: ${exec instanceof Error ? exec.message : String(exec)}`);
+    }
+    const redirected = tag.rejected.some((r) => /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /.test(r.error.message));
+    if (redirected) throw new MovedError(tag.rejected[0]?.error.message ?? 'MOVED');
+    if (tag.rejected.length === 0) {
+      throw new Error(`EXEC on ${node.addr} failed: ${exec instanceof Error ? exec.message : String(exec)}`);
+    }
+    const bad = new Set(tag.rejected.map((r) => r.argv));
+    for (const r of tag.rejected) {
+      if (r.argv === checkpoint)
+        throw new Error(`the checkpoint write was refused by ${node.addr}: ${r.error.message}`);
+      this.opts.counters.fail({
+        key: Buffer.isBuffer(r.argv[1]) ? r.argv[1] : null,
+        db: null,
+        message: `${String(r.argv[0])}: ${r.error.message} (refused by the target; not applied)`,
+      });
+    }
+    return list.filter((op) => !bad.has(op.argv));
   }
 
   private select(w: ConnWriter, db: number, tag: TxTag): void {
@@ -521,13 +614,13 @@ export class BatchApplier {
     await this.writeBase();
   }
 
-  /** Nothing to apply for now: bring the cluster base checkpoint up to date (no-op on standalone). */
   /**
    * At a cut-over point (everything the master sent is applied): one script per key still holding a deferred
    * expiry gives it back its real one, or deletes it (counted as expired) when that has passed, as the master
    * has or will (it no longer serves an expired key, so nothing later in the stream can revive it).
    */
   async sweepExpiries(): Promise<void> {
+    await this.settlePending();
     const sweep = this.expiry.sweep();
     if (sweep.length === 0) return;
     const tag: ReplyTag = {
@@ -552,7 +645,9 @@ export class BatchApplier {
     for (const w of used) await w.drain();
   }
 
+  /** Nothing more to apply for now: the batch in flight applied, the cluster base checkpoint up to date. */
   async idle(): Promise<void> {
+    await this.settlePending();
     if (this.cluster && this.baseOffset !== this.applied.offset) await this.writeBase();
   }
 

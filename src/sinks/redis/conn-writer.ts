@@ -263,6 +263,15 @@ export class ConnWriter {
     if (this.fatal) throw this.fatal;
   }
 
+  /**
+   * Waits until `done()` holds (checked each time a batch's replies have been handled) or nothing is in flight
+   * any more; throws a connection failure. Flush first what `done()` waits for.
+   */
+  async until(done: () => boolean): Promise<void> {
+    while (!done() && this.inflight > 0 && !this.fatal) await this.wait();
+    if (this.fatal) throw this.fatal;
+  }
+
   /** Sends one batch outside the pipeline's bookkeeping and waits for it (pre-checks, control commands). */
   direct(argvs: readonly Argv[]): Promise<RespValue[]> {
     this.flush();

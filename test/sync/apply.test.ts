@@ -1,0 +1,70 @@
+/**
+ * The batch applier against a real target: batches overlap (the next one is queued while the previous EXEC
+ * runs), yet a batch the target refuses whole at queue time (EXECABORT) is sent again without the refused
+ * command before anything queued after it runs, so the order and the count of non-idempotent commands are the
+ * stream's.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
+import { Counters } from '../../src/core/counters.js';
+import { DEFAULT_CONN_LIMITS } from '../../src/sinks/redis/conn-writer.js';
+import { SinkCore } from '../../src/sinks/redis/core.js';
+import { DbMapper } from '../../src/sinks/redis/db-map.js';
+import { openTarget } from '../../src/sinks/redis/open-target.js';
+import { emptyStats } from '../../src/sinks/redis/stats.js';
+import type { RedisTarget } from '../../src/sinks/redis/target.js';
+import { BatchApplier } from '../../src/sync/apply.js';
+import type { SpooledCommand } from '../../src/sync/spool.js';
+import { startRedis, type RedisServer } from '../harness/redis-server.js';
+
+describe('sync batch applier (real target)', () => {
+  let server: RedisServer;
+  let dst: Redis;
+  let target: RedisTarget;
+  before(async () => {
+    server = await startRedis();
+    dst = server.client();
+    target = await openTarget({ connection: { host: '127.0.0.1', port: server.port } });
+  });
+  after(async () => {
+    await target.close();
+    dst.disconnect();
+    await server.stop();
+  });
+
+  test('a batch refused at queue time while the next is queued: sent again first; order and counts kept', async () => {
+    const counters = new Counters();
+    const core = new SinkCore(target, counters, emptyStats(), DEFAULT_CONN_LIMITS, 'replace', 'skip');
+    const applier = new BatchApplier({
+      target,
+      core,
+      counters,
+      dbs: new DbMapper({ map: new Map(), rest: null }, false),
+      name: 'unit',
+      start: { replid: 'r1', offset: 100, db: 0 },
+      forwardPublish: false,
+      // No client-side check: the target itself refuses the unknown command when it is queued.
+      knownCommands: null,
+    });
+    let offset = 100;
+    const batch = (...cmds: string[][]): SpooledCommand[] =>
+      cmds.map((argv) => ({ argv: argv.map((a) => Buffer.from(a)), offset: (offset += 10) }));
+    await applier.apply(batch(['INCR', 'c'], ['RPUSH', 'l', 'a']));
+    await applier.apply(batch(['INCR', 'c'], ['NOSUCHCOMMAND', 'bad'], ['RPUSH', 'l', 'b']));
+    // Queued while the refused batch's EXEC is in flight: must run after it.
+    await applier.apply(batch(['INCR', 'c'], ['RPUSH', 'l', 'c']));
+    await applier.apply(batch(['INCR', 'c'], ['RPUSH', 'l', 'd'], ['SELECT', '2'], ['SET', 'in2', 'x']));
+    await applier.idle();
+    assert.equal(await dst.get('c'), '4');
+    assert.deepEqual(await dst.lrange('l', 0, -1), ['a', 'b', 'c', 'd']);
+    assert.equal(await dst.get('__shake:sync:unit'), `r1 ${offset} 2`);
+    assert.equal(applier.appliedOffset, offset);
+    await dst.select(2);
+    assert.equal(await dst.get('in2'), 'x');
+    await dst.select(0);
+    assert.equal(counters.failed, 1);
+    assert.equal(counters.failures[0]?.key?.toString(), 'bad');
+    assert.equal(applier.stats.batches, 4);
+  });
+});
