@@ -41,6 +41,10 @@ export default class Sync extends BaseCommand<typeof Sync> {
     'until-caught-up': Flags.boolean({
       summary: 'End (exit 0) once the target has applied everything the source has written; prints the offset.',
     }),
+    'on-error': Flags.string({
+      options: ['stop', 'skip'],
+      summary: 'A stream command the target lacks or refuses: stop (default) or count it and go on.',
+    }),
     'forward-publish': Flags.boolean({ summary: 'Re-publish the PUBLISH commands of the stream on the target.' }),
     'state-dir': Flags.string({ summary: 'Snapshot file and spool directory (default .shake-sync).' }),
     name: Flags.string({ summary: 'Checkpoint key name part (default: the source master host:port).' }),
@@ -93,6 +97,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
         filter: selection,
         connLimits: connLimitsOf(r),
         forwardPublish: s.forward_publish,
+        onError: s.on_error,
         untilCaughtUp: f['until-caught-up'],
         spoolMaxBytes: s.spool_max_bytes,
         batchBytes: s.batch_bytes,
@@ -154,6 +159,7 @@ const FLAG_KEYS: Record<string, string> = {
   ...TARGET_KEYS,
   'sync.on_conflict': 'on-conflict',
   'sync.functions': 'functions',
+  'sync.on_error': 'on-error',
   'sync.forward_publish': 'forward-publish',
   'sync.state_dir': 'state-dir',
   'sync.name': 'name',

@@ -120,6 +120,11 @@ export const syncSection = z.strictObject({
   on_conflict: oneOf(['replace', 'error'] as const, 'error'),
   /** Function libraries of the snapshot already in the target. */
   functions: oneOf(['replace', 'skip', 'error'] as const, 'replace'),
+  /**
+   * A command of the stream the target does not have or refuses: stop (the run ends, the key named) or skip
+   * (counted with its key, the run goes on and exits 1 at the end).
+   */
+  on_error: oneOf(['stop', 'skip'] as const, 'stop'),
   /** Re-publish the PUBLISH commands of the replication stream on the target. */
   forward_publish: bool(false),
   /** Commands received and not yet applied, on disk, before the run fails. */

@@ -53,6 +53,12 @@ export function syncReport(r: SyncResult, elapsedMs: number): string[] {
         `${a.publishSkipped} PUBLISH not forwarded, ${a.alreadyApplied} already applied; spool peak ` +
         `${formatBytes(l.peakSpoolBytes)}${unknown ? `; NOT APPLIED (unknown to the target): ${unknown}` : ''}`,
     );
+    if (a.mergedDbNoops + a.mergedFlushes > 0) {
+      lines.push(
+        `  --db-map merging dbs: ${a.mergedDbNoops} MOVE/COPY/SWAPDB between merged dbs (nothing to do there), ` +
+          `${a.mergedFlushes} FLUSHDB of a merged db (it also emptied the other source dbs' keys there)`,
+      );
+    }
     if (a.filtered + a.filterCut + a.filterMixed > 0) {
       lines.push(
         `  key selection: ${a.filtered} commands left out, ${a.filterCut} cut to their selected keys, ` +

@@ -64,6 +64,8 @@ export interface SyncOptions {
    */
   filter?: KeySelection;
   connLimits?: ConnLimits;
+  /** A command the target does not have or refuses: stop the run (default) or count it and go on. */
+  onError?: 'stop' | 'skip';
   /** Re-publish PUBLISH commands of the stream on the target (default false). */
   forwardPublish?: boolean;
   /** End once the target has applied everything the source has written (checked when the spool is empty). */
@@ -223,6 +225,8 @@ async function syncMaster(opts: SyncOptions, source: ConnectionOptions, signal: 
     `a ${target.profile.kind} target`,
   );
   const known = await knownCommands(target);
+  // The source's dbs (a SWAPDB or FLUSHDB of a db --db-map merges with another is told by the mapper).
+  if (target.profile.kind === 'standalone') await noteSourceDbs(source, dbs);
   const result: LinkResult = {
     name,
     peer: `${source.host}:${source.port}`,
@@ -466,6 +470,7 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
       slotOffsets,
       forwardPublish: opts.forwardPublish === true,
       knownCommands: ctx.known,
+      onError: opts.onError ?? DEFAULTS.on_error,
       stats: result.apply,
       select: commandSelector(opts.filter ?? {}),
       onWarning: opts.onWarning,
@@ -670,6 +675,18 @@ async function readSlotOffsets(
     } while (cursor !== '0');
   }
   return offsets;
+}
+
+/** Maps each db the source holds keys in now (INFO keyspace; nothing when it does not answer). */
+async function noteSourceDbs(source: ConnectionOptions, dbs: DbMapper): Promise<void> {
+  const conn = await connect({ ...source, db: undefined });
+  try {
+    const info = await conn.call(['INFO', 'keyspace']);
+    const text = Buffer.isBuffer(info) ? info.toString('latin1') : String(info);
+    for (const m of text.matchAll(/^db(\d+):keys=/gm)) dbs.map(Number(m[1]));
+  } finally {
+    await conn.close().catch(() => {});
+  }
 }
 
 /** The commands the target knows (COMMAND; null when it cannot tell, e.g. before 2.8.13). */

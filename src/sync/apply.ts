@@ -32,7 +32,7 @@ import type { Argv } from '../rewrite/key-rewriter.js';
 import { commandName, commandRoute } from '../redis/command-keys.js';
 import type { ConnWriter, ReplyTag } from '../sinks/redis/conn-writer.js';
 import type { SinkCore } from '../sinks/redis/core.js';
-import type { DbMapper } from '../sinks/redis/db-map.js';
+import { DbMapError, type DbMapper } from '../sinks/redis/db-map.js';
 import type { RedisTarget, TargetNode } from '../sinks/redis/target.js';
 import { checkpointKey, encodeCheckpoint, slotCheckpointKey, type Checkpoint } from './checkpoint.js';
 import { LoadingExpiry, type LoadingExpiryStats } from '../transforms/loading-expiry.js';
@@ -54,6 +54,10 @@ export interface ApplyStats {
   splitCommands: number;
   /** PUBLISH not forwarded. */
   publishSkipped: number;
+  /** MOVE, COPY (onto the same key) and SWAPDB between source dbs that --db-map merges: nothing to do there. */
+  mergedDbNoops: number;
+  /** FLUSHDB of a source db that --db-map merges with others (the target db's other keys went too; warned). */
+  mergedFlushes: number;
   /** Commands skipped after a restart because their slot's checkpoint already covered them (cluster). */
   alreadyApplied: number;
   /** Commands dropped because the target does not know them, by name. */
@@ -78,6 +82,12 @@ export interface ApplierOptions {
   forwardPublish: boolean;
   /** Lowercase command names the target knows (null: do not check). */
   knownCommands: ReadonlySet<string> | null;
+  /**
+   * A command the target does not have or refuses ([sync] on_error): `stop` (default) ends the run with the key
+   * named, before the command when it is refused before running (unknown, refused when queued: nothing of its
+   * batch applied), just after its transaction when it failed while running; `skip` counts it and goes on.
+   */
+  onError?: 'stop' | 'skip';
   /** Statistics to add to (those of the run's earlier sessions); default: new ones. */
   stats?: ApplyStats;
   /** The key selection on stream commands (null: every command). */
@@ -105,6 +115,8 @@ interface Op {
 }
 
 const SPLITTABLE = new Set(['mset', 'del', 'unlink']);
+/** Commands naming source dbs in their arguments (mapped through --db-map). */
+const DB_ARGS = new Set(['move', 'copy', 'swapdb', 'flushdb']);
 const NOT_APPLIED = new Set(['ping', 'multi', 'exec', 'select', 'replconf']);
 const MAX_TX_RETRIES = 16;
 /**
@@ -153,6 +165,8 @@ export function emptyApplyStats(): ApplyStats {
     splitTransactions: 0,
     splitCommands: 0,
     publishSkipped: 0,
+    mergedDbNoops: 0,
+    mergedFlushes: 0,
     alreadyApplied: 0,
     unknown: new Map(),
     filtered: 0,
@@ -177,6 +191,9 @@ export class BatchApplier {
   readonly expiry: LoadingExpiry;
   /** Script bodies seen in the stream (EVAL, SCRIPT LOAD) by SHA1: an EVALSHA is sent as EVAL of its body. */
   private readonly scripts = new Map<string, Buffer>();
+  /** on_error = stop: the command that failed inside a transaction that ran (the run ends once it is committed). */
+  private rejected: string | null = null;
+  private readonly stopOnError: boolean;
   /** Standalone: the batch whose EXEC is in flight (see applyStandalone). */
   private pending: PendingTx | null = null;
 
@@ -185,6 +202,7 @@ export class BatchApplier {
     this.applied = { ...opts.start };
     this.db = opts.start.db;
     this.cluster = opts.target.routing !== null;
+    this.stopOnError = (opts.onError ?? 'stop') === 'stop';
     // Passed when the batch is built: deferred. Due within a minute: the target decides when it runs the
     // command (it may be stalled meanwhile). Later: applied as it is.
     this.expiry = new LoadingExpiry(opts.counters, Date.now, false, 0, 60_000);
@@ -246,15 +264,100 @@ export class BatchApplier {
           db: this.db,
           message: `${name.toUpperCase()}: the target does not have this command; not applied`,
         });
+        if (this.stopOnError) {
+          throw new CommandRejectedError(
+            `${describeCommand(c.argv, this.db)} at offset ${c.offset}: the target does not have ` +
+              `${name.toUpperCase()}, so it cannot follow this source; stopped before it (nothing of its batch ` +
+              'applied). Upgrade the target, or give --on-error skip to leave such commands out (counted; the ' +
+              'keys they write then differ from the source)',
+          );
+        }
         continue;
       }
       const sent = this.scriptForm(clientForm(selected, name), name);
-      const argv = this.expiry.rewrite(this.db, sent);
+      const rewritten = this.expiry.rewrite(this.db, sent);
+      const argv = DB_ARGS.has(name) ? this.mapDbArgs(rewritten, name) : rewritten;
+      if (argv === null) {
+        this.stats.mergedDbNoops++;
+        continue;
+      }
       // Routing by key matters on a cluster only (an expiry the target decides is an EVAL now).
       const route = this.cluster ? commandRoute(argv, argv === sent ? name : commandName(argv)) : null;
       const op: Op = { argv, key: route?.kind === 'key' ? route.key : null, db: this.db, offset: c.offset };
       if (this.cluster && op.key === null) yield { barrier: op };
       else yield op;
+    }
+  }
+
+  /**
+   * MOVE, COPY ... DB, SWAPDB, FLUSHDB name source dbs: mapped through --db-map like SELECT. Between two source
+   * dbs that land in one target db, MOVE and SWAPDB change nothing there (null: skipped, counted) and COPY ... DB
+   * is a COPY in that db. A SWAPDB that would carry other source dbs' keys along (one side merged with other
+   * dbs) cannot be applied: the run stops (the checkpoint stays before it). A FLUSHDB of a merged db is applied
+   * (the master emptied that db) and warned: it also empties what the other source dbs put there.
+   */
+  private mapDbArgs(argv: Buffer[], name: string): Buffer[] | null {
+    const dbs = this.opts.dbs;
+    const num = (a: Buffer | undefined): number | null => {
+      const t = a?.toString('latin1') ?? '';
+      return /^\d+$/.test(t) ? Number(t) : null;
+    };
+    const here = dbs.map(this.db);
+    switch (name) {
+      case 'move': {
+        const to = num(argv[2]);
+        if (to === null) return argv;
+        const mapped = dbs.map(to);
+        if (mapped === here) return null;
+        return mapped === to ? argv : [argv[0] as Buffer, argv[1] as Buffer, Buffer.from(String(mapped))];
+      }
+      case 'copy': {
+        const at = argv.findIndex((a, i) => i > 2 && a.toString('latin1').toLowerCase() === 'db');
+        const to = at > 0 ? num(argv[at + 1]) : null;
+        if (to === null) return argv;
+        const mapped = dbs.map(to);
+        if (mapped !== here) {
+          if (mapped === to) return argv;
+          const out = [...argv];
+          out[at + 1] = Buffer.from(String(mapped));
+          return out;
+        }
+        if ((argv[1] as Buffer).equals(argv[2] as Buffer)) return null;
+        return argv.filter((_, i) => i !== at && i !== at + 1);
+      }
+      case 'swapdb': {
+        const x = num(argv[1]);
+        const y = num(argv[2]);
+        if (x === null || y === null) return argv;
+        const mx = dbs.map(x);
+        const my = dbs.map(y);
+        if (mx === my) return null;
+        for (const [db, to] of [
+          [x, mx],
+          [y, my],
+        ] as const) {
+          if (dbs.merges(db)) {
+            throw new DbMapError(
+              `SWAPDB ${x} ${y}: --db-map merges source db ${db} with other dbs into target db ${to}, so swapping ` +
+                `target dbs ${mx} and ${my} would move the other dbs' keys too; map each of the two dbs to a db ` +
+                `of its own (the checkpoint stays before this command)`,
+            );
+          }
+        }
+        return mx === x && my === y ? argv : [argv[0] as Buffer, Buffer.from(String(mx)), Buffer.from(String(my))];
+      }
+      case 'flushdb':
+        if (dbs.merges(this.db)) {
+          this.stats.mergedFlushes++;
+          this.warnOnce(
+            `FLUSHDB of source db ${this.db}: --db-map merges it with other dbs into target db ${here}, so the ` +
+              "target's FLUSHDB also removed what the other source dbs put there (counted in the summary)",
+            'merged-flushdb',
+          );
+        }
+        return argv;
+      default:
+        return argv;
     }
   }
 
@@ -319,7 +422,13 @@ export class BatchApplier {
    */
   private async applyStandalone(cmds: SpooledCommand[]): Promise<void> {
     const ops: Op[] = [];
-    for (const o of this.ops(cmds)) if ('argv' in o) ops.push(o);
+    try {
+      for (const o of this.ops(cmds)) if ('argv' in o) ops.push(o);
+    } catch (err) {
+      // Stopped before a command (on_error = stop): the batch in flight lands first, so the run ends at it.
+      await this.settlePending();
+      throw err;
+    }
     const end: Checkpoint = { replid: this.applied.replid, offset: this.lastOffset(cmds), db: this.db };
     const node = this.opts.target.masters()[0] as TargetNode;
     const checkpoint: Argv = ['SET', checkpointKey(this.opts.name), encodeCheckpoint(end)];
@@ -372,6 +481,17 @@ export class BatchApplier {
   private commit(end: Checkpoint): void {
     this.stats.batches++;
     Object.assign(this.applied, end);
+    this.stopIfRejected();
+  }
+
+  /** on_error = stop and a command failed inside a transaction that ran: end the run, the key named. */
+  private stopIfRejected(): void {
+    if (this.rejected === null) return;
+    throw new CommandRejectedError(
+      `${this.rejected}; the rest of its transaction ran (the checkpoint is at offset ${this.applied.offset}), ` +
+        'so that key may now differ from the source: stopped. Make the key equal again (e.g. shake rump --key ' +
+        'with its name) or start over with --flush-target; --on-error skip counts such failures and goes on',
+    );
   }
 
   /** MULTI, the ops (with SELECTs), the checkpoint SET (db 0 on standalone): queued on `w`, no EXEC yet. */
@@ -422,7 +542,7 @@ export class BatchApplier {
     if (tag.multiError) throw new Error(`MULTI failed on ${node.addr}: ${tag.multiError.message}`);
     const exec = tag.exec;
     if (Array.isArray(exec)) {
-      this.execReplies(tag, exec, checkpoint);
+      this.execReplies(tag, exec, checkpoint, list);
       return null;
     }
     // Not applied at all: the SELECTs did not run either.
@@ -445,6 +565,20 @@ export class BatchApplier {
       throw new Error(`EXEC on ${node.addr} failed: ${exec instanceof Error ? exec.message : String(exec)}`);
     }
     const bad = new Set(tag.rejected.map((r) => r.argv));
+    if (this.stopOnError) {
+      const r = tag.rejected.find((x) => x.argv !== checkpoint) as { argv: Argv; error: RespServerError };
+      const op = list.find((o) => o.argv === r.argv);
+      this.opts.counters.fail({
+        key: Buffer.isBuffer(r.argv[1]) ? r.argv[1] : null,
+        db: op?.db ?? null,
+        message: `${String(r.argv[0])}: ${r.error.message} (refused by the target; not applied)`,
+      });
+      throw new CommandRejectedError(
+        `${describeCommand(r.argv, op?.db ?? null)}${op ? ` at offset ${op.offset}` : ''} was refused by ` +
+          `${node.addr}: ${r.error.message}; stopped before it (nothing of its batch applied, the checkpoint stays ` +
+          `at offset ${this.applied.offset}). Give --on-error skip to leave such commands out (counted)`,
+      );
+    }
     for (const r of tag.rejected) {
       if (r.argv === checkpoint)
         throw new Error(`the checkpoint write was refused by ${node.addr}: ${r.error.message}`);
@@ -465,7 +599,7 @@ export class BatchApplier {
     w.db = db;
   }
 
-  private execReplies(tag: TxTag, replies: RespValue[], checkpoint: Argv): void {
+  private execReplies(tag: TxTag, replies: RespValue[], checkpoint: Argv, list: Op[]): void {
     const c = this.opts.counters;
     for (let i = 0; i < replies.length; i++) {
       const r = replies[i];
@@ -473,11 +607,18 @@ export class BatchApplier {
       if (argv === undefined || tag.selects.has(argv)) continue;
       if (r instanceof RespServerError) {
         if (argv === checkpoint) throw new Error(`the checkpoint write failed: ${r.message}`);
+        const op = this.stopOnError || this.rejected === null ? list.find((o) => o.argv === argv) : undefined;
         c.fail({
           key: Buffer.isBuffer(argv[1]) ? argv[1] : null,
-          db: null,
+          db: op?.db ?? null,
           message: `${String(argv[0])}: ${r.message}`,
         });
+        // The transaction ran (its checkpoint too): with on_error = stop the run ends once it is committed.
+        if (this.stopOnError && this.rejected === null) {
+          this.rejected =
+            `${describeCommand(argv, op?.db ?? null)}${op ? ` at offset ${op.offset}` : ''} failed on the ` +
+            `target: ${r.message}`;
+        }
       } else if (argv !== checkpoint) {
         c.commandsWritten++;
       }
@@ -528,6 +669,8 @@ export class BatchApplier {
     await flushGroups(end.offset, end.db);
     this.stats.batches++;
     Object.assign(this.applied, end);
+    if (this.rejected !== null) await this.writeBase();
+    this.stopIfRejected();
     if (Date.now() - this.lastBase >= 1000) await this.writeBase();
   }
 
@@ -605,6 +748,9 @@ export class BatchApplier {
             db: op.db,
             message: `${name.toUpperCase()} on ${node.addr}: ${reply.message}`,
           });
+          if (this.stopOnError) {
+            this.rejected ??= `${describeCommand(op.argv, op.db)} at offset ${op.offset} failed on ${node.addr}: ${reply.message}`;
+          }
         } else this.opts.counters.commandsWritten++;
       }),
     );
@@ -612,6 +758,7 @@ export class BatchApplier {
     Object.assign(this.applied, { offset: op.offset, db: op.db });
     if (name === 'flushall' || name === 'flushdb') this.opts.slotOffsets?.clear();
     await this.writeBase();
+    this.stopIfRejected();
   }
 
   /**
@@ -667,6 +814,18 @@ export class BatchApplier {
     this.warned.add(id);
     this.opts.onWarning?.(message);
   }
+}
+
+/** A command the target does not have or refused, with [sync] on_error = stop: the run ends (key named). */
+export class CommandRejectedError extends Error {
+  override readonly name = 'CommandRejectedError';
+}
+
+/** `INCR "key" (db 0)` for messages (the command's name and first key, printable). */
+function describeCommand(argv: Argv, db: number | null): string {
+  const key = argv[1];
+  const k = key === undefined ? '' : ` ${printableKey(Buffer.isBuffer(key) ? key : Buffer.from(key))}`;
+  return `${String(argv[0]).toUpperCase()}${k}${db === null ? '' : ` (db ${db})`}`;
 }
 
 class MovedError extends Error {

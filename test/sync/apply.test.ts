@@ -46,6 +46,7 @@ describe('sync batch applier (real target)', () => {
       forwardPublish: false,
       // No client-side check: the target itself refuses the unknown command when it is queued.
       knownCommands: null,
+      onError: 'skip',
     });
     let offset = 100;
     const batch = (...cmds: string[][]): SpooledCommand[] =>
@@ -66,5 +67,33 @@ describe('sync batch applier (real target)', () => {
     assert.equal(counters.failed, 1);
     assert.equal(counters.failures[0]?.key?.toString(), 'bad');
     assert.equal(applier.stats.batches, 4);
+  });
+
+  test('on_error stop: a batch refused when queued stops the run before it; the batch before it is applied', async () => {
+    await dst.flushall();
+    const counters = new Counters();
+    const core = new SinkCore(target, counters, emptyStats(), DEFAULT_CONN_LIMITS, 'replace', 'skip');
+    const applier = new BatchApplier({
+      target,
+      core,
+      counters,
+      dbs: new DbMapper({ map: new Map(), rest: null }, false),
+      name: 'unit2',
+      start: { replid: 'r1', offset: 100, db: 0 },
+      forwardPublish: false,
+      knownCommands: null,
+    });
+    const b = (offset: number, ...argv: string[]): SpooledCommand => ({
+      argv: argv.map((a) => Buffer.from(a)),
+      offset,
+    });
+    await applier.apply([b(110, 'INCR', 'c')]);
+    await applier.apply([b(120, 'INCR', 'c'), b(130, 'NOSUCHCOMMAND', 'bad')]);
+    await assert.rejects(
+      applier.apply([b(140, 'INCR', 'c')]),
+      /^CommandRejectedError: NOSUCHCOMMAND "bad" \(db 0\) at offset 130 was refused by .*stopped before it .*checkpoint stays at offset 110/,
+    );
+    assert.equal(await dst.get('c'), '1');
+    assert.equal(await dst.get('__shake:sync:unit2'), 'r1 110 0');
   });
 });

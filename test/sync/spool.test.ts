@@ -117,7 +117,8 @@ describe('sync into a throttled target: the spool keeps the source from dropping
   test('writes far above the target rate: no disconnect, no loss, spool peak above the buffer limit', async () => {
     const { src, dst } = p;
     const before = await syncStats(src);
-    const run = syncPair(p);
+    const notices: string[] = [];
+    const run = syncPair(p, { onNotice: (m) => notices.push(m) });
     await waitCheckpoint(run.checkpoint);
     // The target is blocked (DEBUG SLEEP) while the source takes ~12 MB of writes: shake falls far behind.
     const blocked = await blockTarget(p.target, 3);
@@ -131,7 +132,7 @@ describe('sync into a throttled target: the spool keeps the source from dropping
     await blocked.awake;
     const result = await run.finish(60_000);
     const link = result.links[0]!;
-    assert.equal(link.reconnects, 0);
+    assert.equal(link.reconnects, 0, notices.join('\n'));
     assert.ok(link.peakSpoolBytes > 4 << 20, `spool peak ${link.peakSpoolBytes} (the source allows shake 4 MB)`);
     const after = await syncStats(src);
     assert.equal(after.full, before.full + 1, 'the source never dropped shake (one full sync)');

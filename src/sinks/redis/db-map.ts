@@ -71,6 +71,18 @@ export class DbMapper {
     return to;
   }
 
+  /**
+   * Whether another source db lands in the same target db as `db` (standalone target): one the spec sends there
+   * too, or one this mapper has mapped there (the stream's, and those the caller saw in the source). Then a
+   * SWAPDB or FLUSHDB of `db` on the target would also touch the other source db's keys.
+   */
+  merges(db: number): boolean {
+    const to = this.map(db);
+    for (const [from, t] of this.spec.map) if (from !== db && t === to) return true;
+    for (const from of this.sourcesOf(to)) if (from !== db) return true;
+    return false;
+  }
+
   private target(db: number): number {
     const mapped = this.spec.map.get(db);
     if (mapped !== undefined) return mapped;
