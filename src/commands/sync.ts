@@ -31,7 +31,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
     ...targetFlags,
     ...selectFlags,
     ...excludeFlags,
-    'target-type': Flags.string({ options: ['auto', 'standalone', 'cluster'], summary: 'Default: detect.' }),
+    'target-type': Flags.string({ options: ['auto', 'standalone', 'cluster', 'proxy'], summary: 'Default: detect.' }),
     'on-conflict': Flags.string({
       options: ['replace', 'error'],
       summary: 'The target holds keys at the first start (default error).',

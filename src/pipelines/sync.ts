@@ -16,7 +16,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RespServerError, type RespValue } from '@shake/resp';
-import { discoverTopology } from '../cluster/index.js';
+import { addressKey, discoverTopology, type SlotNode, type SlotTable } from '../cluster/index.js';
 import { Counters } from '../core/counters.js';
 import { connect, RedisAuthError, RedisConnectionError, type ConnectionOptions } from '../redis/index.js';
 import { ReplicationError } from '../replica/errors.js';
@@ -43,6 +43,7 @@ import {
   type CheckpointState,
 } from '../sync/checkpoint.js';
 import { Spool } from '../sync/spool.js';
+import { TWEMPROXY_COMMANDS } from '../sinks/redis/proxy-commands.js';
 
 export interface SyncOptions {
   /** The source (any node of a cluster). */
@@ -163,12 +164,11 @@ export async function sync(opts: SyncOptions): Promise<SyncResult> {
   try {
     const links = await Promise.all(
       masters.map((m) =>
-        syncMaster(opts, m, inner.signal).catch((err: unknown) => {
+        syncMaster(opts, m, masters, inner.signal).catch((err: unknown) => {
           inner.abort();
           const e = err as Error;
-          if (masters.length > 1 && !e.message.includes(`${m.host}:${m.port}`)) {
-            e.message = `${m.host}:${m.port}: ${e.message}`;
-          }
+          const at = `${m.conn.host}:${m.conn.port}`;
+          if (masters.length > 1 && !e.message.includes(at)) e.message = `${at}: ${e.message}`;
           throw e;
         }),
       ),
@@ -183,16 +183,26 @@ export async function sync(opts: SyncOptions): Promise<SyncResult> {
   }
 }
 
-/** The source's masters: itself, or every master of its cluster. */
-async function sourceMasters(c: ConnectionOptions): Promise<ConnectionOptions[]> {
+/** A source master and, for a cluster, the slots it served at the start (its shard, followed across failovers). */
+interface SourceMaster {
+  conn: ConnectionOptions;
+  slots: [number, number][] | null;
+}
+
+/** The source's masters: itself, or every master of its cluster with its slots. */
+async function sourceMasters(c: ConnectionOptions): Promise<SourceMaster[]> {
   const conn = await connect({ ...c, db: undefined });
   try {
     const topo = await discoverTopology(conn, { host: c.host, port: c.port }).catch((err: Error) => {
       // A refusal already names the server and says how to give the password (redis/errors.ts).
       throw new SyncError(err.message.includes(conn.address) ? err.message : `${conn.address}: ${err.message}`);
     });
-    if (topo.mode === 'standalone') return [{ ...c, db: undefined }];
-    return topo.table.masters().map((m) => ({ ...c, host: m.host, port: m.port, db: undefined }));
+    if (topo.mode === 'standalone') return [{ conn: { ...c, db: undefined }, slots: null }];
+    const ranges = topo.table.ranges();
+    return topo.table.masters().map((m) => ({
+      conn: { ...c, host: m.host, port: m.port, db: undefined },
+      slots: ranges.filter((r) => addressKey(r.master) === addressKey(m)).map((r) => [r.start, r.end]),
+    }));
   } finally {
     await conn.close().catch(() => {});
   }
@@ -202,16 +212,23 @@ function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
-async function syncMaster(opts: SyncOptions, source: ConnectionOptions, signal: AbortSignal): Promise<LinkResult> {
+async function syncMaster(
+  opts: SyncOptions,
+  master: SourceMaster,
+  all: SourceMaster[],
+  signal: AbortSignal,
+): Promise<LinkResult> {
+  let source = master.conn;
   const name = opts.name !== undefined && opts.name !== '' ? opts.name : `${source.host}:${source.port}`;
   const state = opts.progress?.get(name) ?? new LinkState();
   const counters = state.counters;
   let target = await opts.openTarget();
   if (target.profile.kind === 'proxy') {
-    await target.close().catch(() => {});
-    throw new SyncError(
-      'sync needs MULTI/EXEC on the target to apply each batch with its checkpoint exactly once; a proxy has none: ' +
-        'sync into the servers behind it, or use shake rump --live',
+    opts.onWarning?.(
+      'the target is a proxy (no MULTI/EXEC): each batch is applied command by command and its checkpoint written ' +
+        'after its replies, so after a crash or a dropped connection the commands since the last checkpoint are ' +
+        "applied again (at least once: an INCR or LPUSH may count twice); the source's transactions are not " +
+        'atomic there. For exactly once, sync into the servers behind the proxy',
     );
   }
   const dir = join(opts.stateDir, safeName(name));
@@ -284,6 +301,18 @@ async function syncMaster(opts: SyncOptions, source: ConnectionOptions, signal: 
         opts.onNotice?.(`${name}: ${error.message}; reconnecting`);
         await sleep(Math.min(5000, 250 * 2 ** attempt));
         if (signal.aborted) break;
+        if (master.slots) {
+          // A cluster shard: its master may have failed over to a replica (PSYNC2 continues there).
+          const now = await shardMaster([opts.source, source, ...all.map((m) => m.conn)], source, master.slots, name);
+          if (now !== source) {
+            opts.onNotice?.(
+              `${name}: the source shard failed over: following its new master ${now.host}:${now.port} ` +
+                '(PSYNC from the checkpoint)',
+            );
+            source = now;
+            result.peer = `${now.host}:${now.port}`;
+          }
+        }
         // The target holds the truth: a batch whose EXEC reply was lost with its connection may have landed,
         // and a snapshot being loaded left its mark. Fresh connections, then its checkpoint.
         try {
@@ -493,6 +522,51 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
   }
 }
 
+/**
+ * The master that serves a shard's slots now (CLUSTER SLOTS from the first seed that answers): `current` when
+ * unchanged or when no seed answers, a promoted replica after a failover. Slots now spread over several masters
+ * (a reshard) cannot be followed: an error that says so.
+ */
+async function shardMaster(
+  seeds: ConnectionOptions[],
+  current: ConnectionOptions,
+  slots: [number, number][],
+  name: string,
+): Promise<ConnectionOptions> {
+  let table: SlotTable | null = null;
+  for (const seed of seeds) {
+    const conn = await connect({ ...seed, db: undefined, connectTimeoutMs: 1000 }).catch(() => null);
+    if (!conn) continue;
+    try {
+      const topo = await discoverTopology(conn, { host: seed.host, port: seed.port });
+      if (topo.mode === 'cluster' && topo.table.uncovered() === 0) table = topo.table;
+    } catch {
+      // A node that is down or loading: ask the next one.
+    } finally {
+      await conn.close().catch(() => {});
+    }
+    if (table) break;
+  }
+  if (!table) return current;
+  const owners = new Map<string, SlotNode>();
+  for (const [start, end] of slots) {
+    for (let s = start; s <= end; s++) {
+      const m = table.masterOf(s) as SlotNode;
+      owners.set(addressKey(m), m);
+    }
+  }
+  if (owners.size > 1) {
+    throw new SyncError(
+      `the source cluster was resharded: the slots ${name} served are now served by ` +
+        `${[...owners.keys()].join(', ')}; sync follows a failover of a shard, not a reshard (a key moving ` +
+        'between shards arrives on one link and leaves on another): run it again with --flush-target once the ' +
+        'reshard is over (a new full sync)',
+    );
+  }
+  const m = [...owners.values()][0] as SlotNode;
+  return m.host === current.host && m.port === current.port ? current : { ...current, host: m.host, port: m.port };
+}
+
 /** A dropped or refused connection to the source, a timeout: worth another PSYNC. */
 function isTransient(err: unknown): boolean {
   if (err instanceof ReplicationError) return err.kind === 'closed' || err.kind === 'timeout' || err.kind === 'aborted';
@@ -585,6 +659,13 @@ async function sourceOffset(conn: Awaited<ReturnType<typeof connect>>): Promise<
 /** Before a snapshot is loaded: a target synced before is flushed; an unknown non-empty one is refused. */
 async function prepareFullSync(ctx: SessionContext, replid: string | null): Promise<void> {
   const { opts, target, core, name } = ctx;
+  if (ctx.current.kind !== 'none' && target.profile.kind === 'proxy') {
+    throw new SyncError(
+      `${name}: the source answered +FULLRESYNC (a new snapshot), but a proxy target cannot be emptied first (no ` +
+        'FLUSHALL through it), so keys deleted on the source meanwhile would stay: empty the servers behind the ' +
+        `proxy, delete the checkpoint key ${checkpointKey(name)}, and run again`,
+    );
+  }
   if (ctx.current.kind !== 'none' || opts.flushTarget) {
     if (ctx.current.kind !== 'none') {
       opts.onNotice?.(
@@ -601,6 +682,12 @@ async function prepareFullSync(ctx: SessionContext, replid: string | null): Prom
 async function checkEmpty(ctx: SessionContext): Promise<void> {
   const { opts, target } = ctx;
   if (ctx.current.kind !== 'none' || opts.flushTarget || opts.onConflict === 'replace') return;
+  if (target.profile.kind === 'proxy') {
+    throw new SyncError(
+      'a proxy target cannot tell whether it is empty (no INFO, DBSIZE or SCAN through it): make sure the servers ' +
+        'behind it hold nothing, then give --on-conflict replace',
+    );
+  }
   const keys = await countKeys(target);
   if (keys > 0) {
     throw new SyncError(
@@ -689,8 +776,9 @@ async function noteSourceDbs(source: ConnectionOptions, dbs: DbMapper): Promise<
   }
 }
 
-/** The commands the target knows (COMMAND; null when it cannot tell, e.g. before 2.8.13). */
+/** The commands the target knows (COMMAND; null when it cannot tell, e.g. before 2.8.13; a proxy: its list). */
 async function knownCommands(target: RedisTarget): Promise<ReadonlySet<string> | null> {
+  if (target.profile.kind === 'proxy') return TWEMPROXY_COMMANDS;
   const node = target.masters()[0];
   if (!node) return null;
   const [r] = await (node.conns[0] as TargetNode['conns'][number]).sendBatch([['COMMAND']]);

@@ -184,6 +184,7 @@ export class BatchApplier {
   /** Commands of a source transaction not yet closed by its EXEC (held for the next batch). */
   private carry: SpooledCommand[] = [];
   private readonly cluster: boolean;
+  private readonly proxy: boolean;
   private lastBase = 0;
   private baseOffset = -1;
   private readonly warned = new Set<string>();
@@ -202,6 +203,7 @@ export class BatchApplier {
     this.applied = { ...opts.start };
     this.db = opts.start.db;
     this.cluster = opts.target.routing !== null;
+    this.proxy = opts.target.profile.kind === 'proxy';
     this.stopOnError = (opts.onError ?? 'stop') === 'stop';
     // Passed when the batch is built: deferred. Due within a minute: the target decides when it runs the
     // command (it may be stalled meanwhile). Later: applied as it is.
@@ -232,6 +234,7 @@ export class BatchApplier {
     if (open >= 0) this.carry = all.slice(open);
     if (take.length === 0) return;
     if (this.cluster) await this.applyCluster(take);
+    else if (this.proxy) await this.applyProxy(take);
     else await this.applyStandalone(take);
   }
 
@@ -255,6 +258,16 @@ export class BatchApplier {
         this.stats.publishSkipped++;
         continue;
       }
+      if (name === 'restore-asking') {
+        // A source cluster node receiving a key MIGRATE moves from another shard: that shard's link sends
+        // its DEL, and the two links are applied independently, so the key could end up deleted.
+        throw new ReshardError(
+          `${describeCommand(c.argv, this.db)} at offset ${c.offset}: a slot migration on the source cluster (a ` +
+            'key MIGRATEd into this shard); sync follows a failover of a shard, not a reshard (the key leaves ' +
+            'through one link and arrives through another): stopped before it. Run it again with --flush-target ' +
+            'once the reshard is over (a new full sync)',
+        );
+      }
       const known = this.opts.knownCommands;
       if (known && !known.has(name)) {
         this.stats.unknown.set(name, (this.stats.unknown.get(name) ?? 0) + 1);
@@ -265,11 +278,14 @@ export class BatchApplier {
           message: `${name.toUpperCase()}: the target does not have this command; not applied`,
         });
         if (this.stopOnError) {
+          const lacks = this.proxy
+            ? `the proxy does not forward ${name.toUpperCase()}`
+            : `the target does not have ${name.toUpperCase()}`;
+          const fix = this.proxy ? 'Sync into a standalone or cluster target' : 'Upgrade the target';
           throw new CommandRejectedError(
-            `${describeCommand(c.argv, this.db)} at offset ${c.offset}: the target does not have ` +
-              `${name.toUpperCase()}, so it cannot follow this source; stopped before it (nothing of its batch ` +
-              'applied). Upgrade the target, or give --on-error skip to leave such commands out (counted; the ' +
-              'keys they write then differ from the source)',
+            `${describeCommand(c.argv, this.db)} at offset ${c.offset}: ${lacks}, so it cannot follow this ` +
+              `source; stopped before it (nothing of its batch applied). ${fix}, or give --on-error skip to leave ` +
+              'such commands out (counted; the keys they write then differ from the source)',
           );
         }
         continue;
@@ -625,6 +641,49 @@ export class BatchApplier {
     }
   }
 
+  // ---- proxy ----
+
+  /**
+   * A proxy (twemproxy) has no MULTI/EXEC: the batch's commands are sent one by one (pipelined; the source's
+   * transactions are not atomic there), and once every reply is in, the checkpoint is written. At least once: a
+   * crash or a dropped connection between the two sends the commands since the last checkpoint again.
+   */
+  private async applyProxy(cmds: SpooledCommand[]): Promise<void> {
+    const ops: Op[] = [];
+    for (const o of this.ops(cmds)) if ('argv' in o) ops.push(o);
+    const end: Checkpoint = { replid: this.applied.replid, offset: this.lastOffset(cmds), db: this.db };
+    const node = this.opts.target.masters()[0] as TargetNode;
+    const w = this.opts.core.orderedWriter(node);
+    const tag: ReplyTag = {
+      onReply: (reply: RespValue, argv: Argv) => {
+        if (!(reply instanceof RespServerError)) {
+          this.opts.counters.commandsWritten++;
+          return;
+        }
+        const op = ops.find((o) => o.argv === argv);
+        this.opts.counters.fail({
+          key: Buffer.isBuffer(argv[1]) ? argv[1] : null,
+          db: op?.db ?? null,
+          message: `${String(argv[0])}: ${reply.message}`,
+        });
+        if (this.stopOnError) {
+          this.rejected ??=
+            `${describeCommand(argv, op?.db ?? null)}${op ? ` at offset ${op.offset}` : ''} failed on the ` +
+            `target: ${reply.message}`;
+        }
+      },
+    };
+    for (const op of ops) {
+      this.opts.dbs.map(op.db);
+      w.push(op.argv, tag);
+      if (w.busy) await w.ready();
+    }
+    await w.drain();
+    const [r] = await w.direct([['SET', checkpointKey(this.opts.name), encodeCheckpoint(end)]]);
+    if (r instanceof RespServerError) throw new Error(`the checkpoint write failed on ${node.addr}: ${r.message}`);
+    this.commit(end);
+  }
+
   // ---- cluster ----
 
   private async applyCluster(cmds: SpooledCommand[]): Promise<void> {
@@ -819,6 +878,11 @@ export class BatchApplier {
 /** A command the target does not have or refused, with [sync] on_error = stop: the run ends (key named). */
 export class CommandRejectedError extends Error {
   override readonly name = 'CommandRejectedError';
+}
+
+/** A slot migration seen in a source cluster node's stream: the run stops (a reshard is not followed). */
+export class ReshardError extends Error {
+  override readonly name = 'ReshardError';
 }
 
 /** `INCR "key" (db 0)` for messages (the command's name and first key, printable). */
