@@ -51,11 +51,12 @@ console.log(
 );
 console.log('| work | reference | shake | reference | ratio | goal |');
 console.log('|---|---|---|---|---|---|');
+const cell = (text) => String(text).replaceAll('|', '\\|');
 for (const r of rows) {
   const ratio = r.shake / r.ref;
   const goal = r.goal === null ? '' : `<= ${r.goal}x ${ratio <= r.goal ? 'met' : 'NOT met'}`;
   console.log(
-    `| ${r.work} | ${r.reference} | ${r.shake.toFixed(3)} ${r.unit} | ${r.ref.toFixed(3)} ${r.unit} | ${ratio.toFixed(2)}x | ${goal} |`,
+    `| ${cell(r.work)} | ${cell(r.reference)} | ${r.shake.toFixed(3)} ${r.unit} | ${r.ref.toFixed(3)} ${r.unit} | ${ratio.toFixed(2)}x | ${goal} |`,
   );
 }
 process.exit(failed > 0 ? 1 : 0);
