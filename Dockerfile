@@ -12,9 +12,11 @@ COPY packages ./packages
 RUN npm ci --no-audit --no-fund
 COPY src ./src
 COPY bin ./bin
+COPY scripts/bundle.mjs ./scripts/bundle.mjs
 COPY conf ./conf
-# the first run writes oclif.manifest.json (command discovery without importing every command)
-RUN npx tsc -b \
+# the build bundles each subcommand (start-up); the first run writes oclif.manifest.json (command discovery
+# without importing every command)
+RUN npm run build \
   && node bin/run.js --version \
   && npm prune --omit=dev --no-audit --no-fund
 

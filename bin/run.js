@@ -2,16 +2,19 @@
 // Entry point. oclif finds the subcommands through oclif.manifest.json when it exists; without it, it imports every
 // command (and every module they use) on each start, about 0.2 s before the first byte of work. The manifest is made
 // here, not by a separate build step, so it cannot go stale: it is rebuilt whenever the compiled code
-// (dist/tsconfig.tsbuildinfo, written by `tsc -b`) is newer, and where it cannot be written (a read-only install)
-// the run simply goes on without it.
-import { renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+// (dist/tsconfig.tsbuildinfo, written by `tsc -b`) or the bundles (dist/bundle/commands, scripts/bundle.mjs) are
+// newer. It points each subcommand at its one-file bundle while the bundles are at least as new as the compiled
+// code, else at dist/src/commands. Where it cannot be written (a read-only install) the run goes on without it.
+import { existsSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const manifest = `${root}/oclif.manifest.json`;
+const bundles = `${root}/dist/bundle/commands`;
 const built = mtime(`${root}/dist/tsconfig.tsbuildinfo`);
+const bundled = mtime(bundles);
 let loadOptions;
-if (built >= 0 && mtime(manifest) < built) {
+if (built >= 0 && mtime(manifest) < Math.max(built, bundled)) {
   try {
     unlinkSync(manifest);
   } catch {
@@ -21,9 +24,16 @@ if (built >= 0 && mtime(manifest) < built) {
   loadOptions = await Config.load({ root });
   const plugin = loadOptions.getPluginsList().find((p) => p.isRoot);
   if (plugin) {
+    const data = structuredClone(plugin.manifest);
+    if (bundled >= built) {
+      const have = new Set(readdirSync(bundles));
+      for (const [id, cmd] of Object.entries(data.commands)) {
+        if (have.has(`${id}.js`)) cmd.relativePath = ['dist', 'bundle', 'commands', `${id}.js`];
+      }
+    }
     const tmp = `${manifest}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, JSON.stringify(plugin.manifest));
+      writeFileSync(tmp, JSON.stringify(data));
       renameSync(tmp, manifest);
     } catch {
       // read-only install: run without a manifest
@@ -31,7 +41,7 @@ if (built >= 0 && mtime(manifest) < built) {
   }
 }
 const { execute } = await import('@oclif/core/execute');
-await execute({ dir: import.meta.url, loadOptions });
+await execute({ dir: import.meta.url, loadOptions: existsSync(manifest) ? undefined : loadOptions });
 
 function mtime(path) {
   try {

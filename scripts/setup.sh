@@ -28,5 +28,6 @@ if ! command -v nutcracker >/dev/null 2>&1 && [ ! -x /usr/sbin/nutcracker ]; the
   $SUDO apt-get install -y nutcracker >&2 || { $SUDO apt-get update >&2 && $SUDO apt-get install -y nutcracker >&2; }
 fi
 
-echo "setup: build (tsc -b)" >&2
+echo "setup: build (tsc -b, then one bundle per subcommand)" >&2
 npx tsc -b >&2
+node scripts/bundle.mjs >&2
