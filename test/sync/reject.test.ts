@@ -5,10 +5,12 @@
  *   just before its batch; the same run again stops at the same place; with `skip` it is counted and the rest
  *   applied;
  * - a WRONGTYPE divergence (the target's key changed behind shake's back): the run stops right after the
- *   transaction that held it, naming the key; with `skip` the failure is counted with its key.
+ *   transaction that held it, naming the key; with `skip` the failure is counted with its key; the same through
+ *   the CLI (`--on-error skip`: exit 1 with the key; default: one error line, exit 1).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { runCli } from '../cli/helpers/run-cli.js';
 import { serverPair } from '../harness/server-pair.js';
 import { serverBinary } from '../harness/servers.js';
 import { sleep, stateDir, syncPair, waitApplied, waitStreaming } from './helpers.js';
@@ -92,5 +94,22 @@ describe('sync 7.0 -> 7.0: a command the target refuses (WRONGTYPE divergence)',
     assert.equal(r.links[0]!.counters.failures[0]?.key?.toString(), 'x');
     assert.equal(await dst.get('after'), '1');
     await sleep(0);
+  });
+
+  test('the CLI: --on-error skip counts it (exit 1, the key named); the default stops with one line', async () => {
+    const { src, dst } = p;
+    const args = ['sync', '--source', p.source.url, '--target', p.target.url, '--until-caught-up', '-q'];
+    await dst.del('y');
+    await dst.rpush('y', 'a'); // y only on the target, as a list
+    await src.incr('y');
+    const skip = await runCli([...args, '--on-error', 'skip'], { cwd: stateDir() });
+    assert.equal(skip.code, 1, skip.stderr);
+    assert.match(skip.stderr.trim(), /^error: .*1 key\(s\) or command\(s\) failed .*"y": incr: WRONGTYPE/i);
+    await src.incr('y');
+    const stop = await runCli(args, { cwd: stateDir() });
+    assert.equal(stop.code, 1, stop.stderr);
+    const lines = stop.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, stop.stderr);
+    assert.match(lines[0]!, /^error: INCR "y" \(db 0\) at offset \d+ failed on the target: WRONGTYPE .*stopped/);
   });
 });
