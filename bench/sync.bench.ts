@@ -21,6 +21,7 @@ import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
 import { startSync } from '../test/sync/helpers.js';
 import { args, cli, opt } from './lib/args.js';
 import { fill, replicate } from './lib/live-source.js';
+import { reportRatio } from './lib/summary.js';
 import { median, percentiles, secondsSince as secs, timed } from './lib/timing.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -260,6 +261,20 @@ async function main(): Promise<void> {
     const rss = Math.max(...clis.map((x) => x.rssMb));
     const nat = median(incs.map((x) => x.native));
     const sh = median(incs.map((x) => x.shake));
+    reportRatio({
+      work: `sync, full (${n} keys), CLI`,
+      reference: 'native replica (REPLICAOF)',
+      shake: c,
+      ref: repl,
+      goal: 1.5,
+    });
+    reportRatio({
+      work: `sync, incremental (${REQUESTS} requests x 7)`,
+      reference: 'native replica',
+      shake: sh,
+      ref: nat,
+      goal: 1.3,
+    });
     console.log('');
     console.log(`| measure (median of ${RUNS}) | native replica | shake sync | ratio |`);
     console.log('|---|---|---|---|');
