@@ -33,7 +33,11 @@ describe('sync batch applier (real target)', () => {
     await server.stop();
   });
 
-  test('a batch refused at queue time while the next is queued: sent again first; order and counts kept', async () => {
+  /**
+   * A BatchApplier on the real target from offset 100, with no client-side command check (the target itself
+   * refuses an unknown command when it is queued); `onError` as [sync] on_error (default: stop).
+   */
+  function applierFor(name: string, onError?: 'skip'): { counters: Counters; applier: BatchApplier } {
     const counters = new Counters();
     const core = new SinkCore(target, counters, emptyStats(), DEFAULT_CONN_LIMITS, 'replace', 'skip');
     const applier = new BatchApplier({
@@ -41,13 +45,17 @@ describe('sync batch applier (real target)', () => {
       core,
       counters,
       dbs: new DbMapper({ map: new Map(), rest: null }, false),
-      name: 'unit',
+      name,
       start: { replid: 'r1', offset: 100, db: 0 },
       forwardPublish: false,
-      // No client-side check: the target itself refuses the unknown command when it is queued.
       knownCommands: null,
-      onError: 'skip',
+      ...(onError ? { onError } : {}),
     });
+    return { counters, applier };
+  }
+
+  test('a batch refused at queue time while the next is queued: sent again first; order and counts kept', async () => {
+    const { counters, applier } = applierFor('unit', 'skip');
     let offset = 100;
     const batch = (...cmds: string[][]): SpooledCommand[] =>
       cmds.map((argv) => ({ argv: argv.map((a) => Buffer.from(a)), offset: (offset += 10) }));
@@ -71,18 +79,7 @@ describe('sync batch applier (real target)', () => {
 
   test('on_error stop: a batch refused when queued stops the run before it; the batch before it is applied', async () => {
     await dst.flushall();
-    const counters = new Counters();
-    const core = new SinkCore(target, counters, emptyStats(), DEFAULT_CONN_LIMITS, 'replace', 'skip');
-    const applier = new BatchApplier({
-      target,
-      core,
-      counters,
-      dbs: new DbMapper({ map: new Map(), rest: null }, false),
-      name: 'unit2',
-      start: { replid: 'r1', offset: 100, db: 0 },
-      forwardPublish: false,
-      knownCommands: null,
-    });
+    const { applier } = applierFor('unit2');
     const b = (offset: number, ...argv: string[]): SpooledCommand => ({
       argv: argv.map((a) => Buffer.from(a)),
       offset,
