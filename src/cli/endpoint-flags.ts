@@ -4,6 +4,7 @@
  * Passwords are never flags: SHAKE_<END>_PASSWORD or the file.
  */
 import * as Flags from '@oclif/core/flags';
+import { parseShard, type ShardSpec } from '../cluster/shard.js';
 import type { ShakeConfig } from '../config/schema.js';
 
 export const sourceFlags = {
@@ -55,6 +56,18 @@ export function tlsSettings(
 
 /** `section.key` -> flag, for the flags above (and --target-type, whose choices differ per subcommand). */
 export const SOURCE_KEYS: Record<string, string> = { 'source.url': 'source', 'source.user': 'source-user' };
+/** --shard INDEX/COUNT (sync, dump, rump): a share of a cluster source's masters. */
+export const shardFlags = {
+  shard: Flags.string({
+    summary: "INDEX/COUNT: read only this share of a cluster source's masters (by node id), e.g. 0/3.",
+  }),
+};
+export const SHARD_KEYS: Record<string, string> = { 'source.shard': 'shard' };
+
+/** The shard `[source] shard` / --shard names, if any. */
+export function shardSetting(config: ShakeConfig): ShardSpec | undefined {
+  return config.source.shard ? parseShard(config.source.shard) : undefined;
+}
 export const TARGET_KEYS: Record<string, string> = {
   'target.url': 'target',
   'target.user': 'target-user',

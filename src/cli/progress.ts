@@ -37,6 +37,8 @@ export class Progress {
   constructor(
     private readonly src: ProgressSource,
     private readonly stream: NodeJS.WriteStream = process.stderr,
+    /** When given, each line goes here (plain, every interval) instead of the stream (JSON logs). */
+    private readonly emit?: (line: string) => void,
   ) {}
 
   /** True when a progress line makes sense: a terminal, not --quiet, not disabled by [log] progress. */
@@ -70,6 +72,10 @@ export class Progress {
   }
 
   private draw(): void {
+    if (this.emit) {
+      this.emit(this.line().replace(/\x1b\[[0-9;]*m/g, ''));
+      return;
+    }
     if (this.stream.isTTY !== true) {
       this.stream.write(`${this.line()}\n`);
       return;

@@ -7,3 +7,4 @@ export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
 export { discoverTopology, type Topology } from './discover.js';
 export { ClusterRouteError } from './errors.js';
 export { addressKey, type NodeAddress, type SlotNode, type CommandCaller, type ConnectNode } from './types.js';
+export { parseShard, refuseShardOfStandalone, shardMasters, type ShardSpec } from './shard.js';

@@ -4,7 +4,6 @@ import { BaseCommand } from '../cli/base-command.js';
 import { openReport } from '../check/report.js';
 import { checkSummaryLines } from '../pipelines/check-report.js';
 import { checkJson } from '../pipelines/json-summary.js';
-import { Progress } from '../cli/progress.js';
 import { CheckStats } from '../check/stats.js';
 import { checkSettings, runCheck, type CheckOptions } from '../pipelines/check.js';
 import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
@@ -80,7 +79,7 @@ export default class Check extends BaseCommand<typeof Check> {
       dbMap,
       ...checkSettings(config.check),
       onDifference: (d) => report.write(d),
-      onNotice: (m) => this.note(`notice: ${m}`),
+      onNotice: (m) => this.notice(m),
       signal: this.abort.signal,
     };
     const stats = new CheckStats();
@@ -93,18 +92,19 @@ export default class Check extends BaseCommand<typeof Check> {
       check_bytes_read: stats.bytesRead,
       check_rounds: stats.rounds,
     });
-    const progress = Progress.wanted(f.quiet, config.log.progress)
-      ? new Progress({
-          done: () => stats.bytesRead,
-          total: () => null,
-          keys: () => stats.compared,
-          detail: () =>
-            `${stats.compared.toLocaleString('en-US')} keys compared, ${CheckStats.kinds(stats.found)} ` +
-            `differing so far${stats.rounds > 0 ? `, re-check round ${stats.rounds}` : ''}`,
-        }).start()
-      : null;
+    const stopProgress = this.startProgress(
+      {
+        done: () => stats.bytesRead,
+        total: () => null,
+        keys: () => stats.compared,
+        detail: () =>
+          `${stats.compared.toLocaleString('en-US')} keys compared, ${CheckStats.kinds(stats.found)} ` +
+          `differing so far${stats.rounds > 0 ? `, re-check round ${stats.rounds}` : ''}`,
+      },
+      config.log.progress,
+    );
     const summary = await runCheck(opts).finally(() => {
-      progress?.stop();
+      stopProgress();
       return report.close();
     });
     for (const line of checkSummaryLines(summary)) this.note(line);

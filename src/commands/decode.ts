@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
-import { Progress } from '../cli/progress.js';
 import { summaryLine } from '../cli/summary.js';
 import { decodeJson } from '../pipelines/json-summary.js';
 import { DECODE_FORMATS } from '../config/schema.js';
@@ -100,9 +99,10 @@ export default class Decode extends BaseCommand<typeof Decode> {
       dropExpired: f['no-expired'],
       signal: this.abort.signal,
     });
-    const progress = Progress.wanted(f.quiet, config.log.progress)
-      ? new Progress({ done: run.bytesRead, total: () => run.totalBytes, keys: () => run.counters.keysRead }).start()
-      : null;
+    const stopProgress = this.startProgress(
+      { done: run.bytesRead, total: () => run.totalBytes, keys: () => run.counters.keysRead },
+      config.log.progress,
+    );
     const started = Date.now();
     try {
       const result = await run.done;
@@ -125,7 +125,7 @@ export default class Decode extends BaseCommand<typeof Decode> {
       if (crc?.status === 'mismatch')
         throw new Error(`RDB checksum mismatch: stored ${crc.stored}, computed ${crc.computed}`);
     } finally {
-      progress?.stop();
+      stopProgress();
     }
   }
 }

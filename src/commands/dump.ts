@@ -1,10 +1,10 @@
 import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
-import { formatBytes, Progress } from '../cli/progress.js';
+import { formatBytes } from '../cli/progress.js';
 import { DumpProgress, runDump, type DumpMode, type NodeDumpResult } from '../pipelines/dump.js';
 import { connectionFromSection } from '../redis/endpoint.js';
 import { dumpJson } from '../pipelines/json-summary.js';
-import { SOURCE_KEYS, sourceFlags } from '../cli/endpoint-flags.js';
+import { SHARD_KEYS, SOURCE_KEYS, shardFlags, shardSetting, sourceFlags } from '../cli/endpoint-flags.js';
 
 export default class Dump extends BaseCommand<typeof Dump> {
   static override summary = 'Save an RDB file of a live Redis: as a replica (PSYNC/SYNC), or with SCAN + DUMP.';
@@ -21,6 +21,7 @@ export default class Dump extends BaseCommand<typeof Dump> {
 
   static override flags = {
     ...sourceFlags,
+    ...shardFlags,
     output: Flags.string({
       char: 'o',
       summary: 'RDB file to write, - for standard output (for a cluster: the stem of the per-node files).',
@@ -36,6 +37,8 @@ export default class Dump extends BaseCommand<typeof Dump> {
     const f = this.flags;
     const { values, names } = this.flagSettings({
       ...SOURCE_KEYS,
+      ...SHARD_KEYS,
+      ...SHARD_KEYS,
       'dump.mode': 'mode',
       'dump.timeout_ms': 'timeout-ms',
       'dump.scan_count': 'scan-count',
@@ -46,18 +49,20 @@ export default class Dump extends BaseCommand<typeof Dump> {
     const d = config.dump;
     const progress = new DumpProgress();
     this.board.gauges = () => ({ dump_bytes_written: progress.bytes, dump_keys_written: progress.keys ?? 0 });
-    const bar = Progress.wanted(f.quiet, config.log.progress)
-      ? new Progress({
-          done: () => progress.bytes,
-          total: () => progress.total,
-          keys: () => progress.keys,
-          waiting: () => progress.waiting,
-        }).start()
-      : null;
+    const stopProgress = this.startProgress(
+      {
+        done: () => progress.bytes,
+        total: () => progress.total,
+        keys: () => progress.keys,
+        waiting: () => progress.waiting,
+      },
+      config.log.progress,
+    );
     let result;
     try {
       result = await runDump({
         connection: connectionFromSection(config.source, 'source'),
+        shard: shardSetting(config),
         output: f.output,
         mode: d.mode as DumpMode,
         dbs: f.db,
@@ -67,10 +72,10 @@ export default class Dump extends BaseCommand<typeof Dump> {
         fsync: d.fsync,
         progress,
         signal: this.abort.signal,
-        onNotice: (m) => this.note(`notice: ${m}`),
+        onNotice: (m) => this.notice(m),
       });
     } finally {
-      bar?.stop();
+      stopProgress();
     }
     for (const n of result.nodes) this.note(describeNode(n));
     this.jsonSummary = dumpJson(result);

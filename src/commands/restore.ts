@@ -1,7 +1,6 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
-import { Progress } from '../cli/progress.js';
 import { describeError } from '../cli/describe-error.js';
 import { failureLine, summaryLine } from '../cli/summary.js';
 import { checkSettings, verifyCopy } from '../pipelines/verify.js';
@@ -82,9 +81,10 @@ export default class Restore extends BaseCommand<typeof Restore> {
     const counters = new Counters();
     this.board.counters = counters;
     let totalBytes: number | null = null;
-    const progress = Progress.wanted(f.quiet, config.log.progress)
-      ? new Progress({ done: () => counters.bytesRead, total: () => totalBytes, keys: () => counters.keysRead }).start()
-      : null;
+    const stopProgress = this.startProgress(
+      { done: () => counters.bytesRead, total: () => totalBytes, keys: () => counters.keysRead },
+      config.log.progress,
+    );
     const started = Date.now();
     let run: RestoreRun;
     try {
@@ -101,7 +101,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
         flushTarget: f['flush-target'],
         ...keySelection(f),
         signal: this.abort.signal,
-        onWarning: (m) => this.note(`warning: ${m}`),
+        onWarning: (m) => this.warning(m),
         onInput: (i) => {
           totalBytes = i.totalBytes;
         },
@@ -113,7 +113,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
           `${counters.failed > 0 ? `, ${counters.failed} failed` : ''})`,
       );
     } finally {
-      progress?.stop();
+      stopProgress();
       await target.close().catch(() => {});
     }
     this.note(summaryLine(run.counters, Date.now() - started, run.interrupted));
@@ -136,7 +136,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
             dbMap,
             ...keySelection(f),
             signal: this.abort.signal,
-            onNotice: (m) => this.note(`notice: ${m}`),
+            onNotice: (m) => this.notice(m),
           },
           f['verify-report'],
           (l) => this.note(l),

@@ -1,8 +1,6 @@
 import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
-import { Progress } from '../cli/progress.js';
 import { failureLine, summaryLine } from '../cli/summary.js';
-import type { ShakeConfig } from '../config/schema.js';
 import { Counters } from '../core/counters.js';
 import { checkSettings, verifyCopy } from '../pipelines/verify.js';
 import { connectionFromSection } from '../redis/endpoint.js';
@@ -15,7 +13,10 @@ import { openTarget } from '../sinks/redis/open-target.js';
 import { connLimitsOf } from '../sinks/redis/conn-writer.js';
 import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
 import {
+  SHARD_KEYS,
   SOURCE_KEYS,
+  shardFlags,
+  shardSetting,
   TARGET_KEYS,
   WRITE_KEYS,
   sourceFlags,
@@ -40,6 +41,7 @@ export default class Rump extends BaseCommand<typeof Rump> {
 
   static override flags = {
     ...sourceFlags,
+    ...shardFlags,
     ...targetFlags,
     'target-type': Flags.string({ options: ['auto', 'standalone', 'cluster', 'proxy'], summary: 'Default: detect.' }),
     ...tlsFlags,
@@ -86,12 +88,23 @@ export default class Rump extends BaseCommand<typeof Rump> {
     const stats = new RumpStats();
     this.board.counters = counters;
     this.board.setPhase('scan');
-    const stopDrawing = this.drawProgress(stats, counters, config);
+    const meter = new RateMeter();
+    const stopDrawing = this.startProgress(
+      {
+        done: () => 0,
+        total: () => null,
+        keys: () => keysScanned(counters),
+        detail: () => progressLine(stats, counters, meter.update(keysScanned(counters) + stats.live.recopied)),
+      },
+      config.log.progress,
+      30_000,
+    );
     const started = Date.now();
     let result: RumpResult;
     try {
       result = await rump({
         source: sourceConn,
+        shard: shardSetting(config),
         target,
         counters,
         stats,
@@ -114,11 +127,13 @@ export default class Rump extends BaseCommand<typeof Rump> {
         bigKeyThreshold: r.big_key_threshold,
         connLimits: connLimitsOf(r),
         signal: this.abort.signal,
-        onNotice: (m) => this.note(`notice: ${m}`),
-        onWarning: (m) => this.note(`warning: ${m}`),
+        onNotice: (m) => this.notice(m),
+        onWarning: (m) => this.warning(m),
         onLive: () => {
           this.board.setPhase('live');
-          this.note(`first pass done: ${keysScanned(counters)} keys; following the source (Ctrl-C stops)`);
+          this.note(`first pass done: ${keysScanned(counters)} keys; following the source (Ctrl-C stops)`, 'info', {
+            keys: keysScanned(counters),
+          });
         },
       });
     } finally {
@@ -131,7 +146,9 @@ export default class Rump extends BaseCommand<typeof Rump> {
     const failure = failureLine(result.counters, result.stopped, result.interrupted);
     if (failure) this.exitFailed(failure);
     if (f.verify && ru.live) this.note('verify: not with --live (the source keeps changing); run shake check');
-    else if (f.verify && !result.interrupted && !result.stopped) {
+    else if (f.verify && config.source.shard) {
+      this.note('verify: not with --shard (this process copied a share of the source); run shake check at the end');
+    } else if (f.verify && !result.interrupted && !result.stopped) {
       const v = await verifyCopy(
         {
           ...checkSettings(config.check),
@@ -143,7 +160,7 @@ export default class Rump extends BaseCommand<typeof Rump> {
           dbs,
           match: f.match,
           signal: this.abort.signal,
-          onNotice: (m) => this.note(`notice: ${m}`),
+          onNotice: (m) => this.notice(m),
         },
         f['verify-report'],
         (l) => this.note(l),
@@ -152,24 +169,12 @@ export default class Rump extends BaseCommand<typeof Rump> {
       if (v !== 0) this.exit(v);
     }
   }
-
-  /** Redraws the progress line on a terminal; on anything else prints it every 30 s. */
-  private drawProgress(stats: RumpStats, counters: Counters, config: ShakeConfig): () => void {
-    if (this.flags.quiet || config.log.progress === 'never') return () => {};
-    const meter = new RateMeter();
-    const bar = new Progress({
-      done: () => 0,
-      total: () => null,
-      keys: () => keysScanned(counters),
-      detail: () => progressLine(stats, counters, meter.update(keysScanned(counters) + stats.live.recopied)),
-    }).start(process.stderr.isTTY === true ? 250 : 30_000);
-    return () => bar.stop();
-  }
 }
 
 /** Each flag and the config key it sets (`section.key` -> flag), once. */
 const FLAG_KEYS: Record<string, string> = {
   ...SOURCE_KEYS,
+  ...SHARD_KEYS,
   ...TARGET_KEYS,
   'rump.rate': 'rate',
   'rump.rate_bytes': 'rate-bytes',

@@ -1,7 +1,6 @@
 import * as Flags from '@oclif/core/flags';
 import { failureLine } from '../cli/summary.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { Progress } from '../cli/progress.js';
 import { syncGauges, syncPhase, syncProgressLine, syncReport } from '../pipelines/sync-report.js';
 import { checkSettings, verifyCopy } from '../pipelines/verify.js';
 import { checkJson, syncJson } from '../pipelines/json-summary.js';
@@ -10,7 +9,17 @@ import { connLimitsOf } from '../sinks/redis/conn-writer.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
 import { sync, SyncProgress, type SyncResult } from '../pipelines/sync.js';
-import { SOURCE_KEYS, TARGET_KEYS, WRITE_KEYS, sourceFlags, targetFlags, writeFlags } from '../cli/endpoint-flags.js';
+import {
+  SHARD_KEYS,
+  SOURCE_KEYS,
+  TARGET_KEYS,
+  WRITE_KEYS,
+  shardFlags,
+  shardSetting,
+  sourceFlags,
+  targetFlags,
+  writeFlags,
+} from '../cli/endpoint-flags.js';
 import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
 
 export default class Sync extends BaseCommand<typeof Sync> {
@@ -28,6 +37,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
 
   static override flags = {
     ...sourceFlags,
+    ...shardFlags,
     ...targetFlags,
     ...selectFlags,
     ...excludeFlags,
@@ -62,6 +72,11 @@ export default class Sync extends BaseCommand<typeof Sync> {
     this.requireEndpoint(config, 'source');
     this.requireEndpoint(config, 'target');
     this.jsonNeedsStdout('write the verify report to a file, not -', f['verify-report'] === '-');
+    if (f['flush-target'] && shardSetting(config)?.count !== undefined && shardSetting(config)!.count > 1) {
+      this.error('--flush-target with --shard would empty what the other shards copy: flush the target once, first', {
+        exit: 1,
+      });
+    }
     const r = config.restore;
     const s = config.sync;
     const targetConn = connectionFromSection(config.target, 'target');
@@ -73,18 +88,15 @@ export default class Sync extends BaseCommand<typeof Sync> {
     this.board.gauges = () => syncGauges(progress);
     this.board.livePhase = () => syncPhase(progress);
     const started = Date.now();
-    const bar = Progress.wanted(f.quiet, config.log.progress)
-      ? new Progress({
-          done: () => 0,
-          total: () => null,
-          keys: () => 0,
-          detail: () => syncProgressLine(progress),
-        }).start(250)
-      : null;
+    const stopProgress = this.startProgress(
+      { done: () => 0, total: () => null, keys: () => 0, detail: () => syncProgressLine(progress) },
+      config.log.progress,
+    );
     let result: SyncResult;
     try {
       result = await sync({
         source: connectionFromSection(config.source, 'source'),
+        shard: shardSetting(config),
         openTarget: () =>
           openTarget({ connection: { ...targetConn, name: 'shake-sync' }, kind, connections: r.connections }),
         stateDir: s.state_dir,
@@ -106,11 +118,11 @@ export default class Sync extends BaseCommand<typeof Sync> {
         stopGraceMs: s.stop_grace_ms,
         signal: this.abort.signal,
         progress,
-        onNotice: (m) => this.note(`notice: ${m}`),
-        onWarning: (m) => this.note(`warning: ${m}`),
+        onNotice: (m) => this.notice(m),
+        onWarning: (m) => this.warning(m),
       });
     } finally {
-      bar?.stop();
+      stopProgress();
     }
     for (const line of syncReport(result, Date.now() - started)) this.note(line);
     this.jsonSummary = syncJson(result, Date.now() - started);
@@ -121,7 +133,9 @@ export default class Sync extends BaseCommand<typeof Sync> {
     const failed = result.links.reduce((n, l) => n + l.counters.failed, 0);
     let code = failed > 0 ? 1 : 0;
     if (f.verify && !f['until-caught-up']) this.note('verify: only with --until-caught-up; not checked');
-    else if (f.verify && !this.abort.signal.aborted) {
+    else if (f.verify && config.source.shard) {
+      this.note('verify: not with --shard (this process copied a share of the source); run shake check at the end');
+    } else if (f.verify && !this.abort.signal.aborted) {
       // The checkpoint keys sync keeps in the target (__shake:sync:*) are never compared (runCheck leaves them out).
       const v = await verifyCopy(
         {
@@ -132,7 +146,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
           dbMap,
           ...selection,
           signal: this.abort.signal,
-          onNotice: (m) => this.note(`notice: ${m}`),
+          onNotice: (m) => this.notice(m),
         },
         f['verify-report'],
         (l) => this.note(l),
@@ -156,6 +170,7 @@ export default class Sync extends BaseCommand<typeof Sync> {
 /** `section.key` -> flag, once. */
 const FLAG_KEYS: Record<string, string> = {
   ...SOURCE_KEYS,
+  ...SHARD_KEYS,
   ...TARGET_KEYS,
   'sync.on_conflict': 'on-conflict',
   'sync.functions': 'functions',

@@ -28,7 +28,17 @@ const connection = {
   connect_timeout_ms: int(5000, 1),
 };
 
-export const sourceSection = z.strictObject({ ...connection });
+export const sourceSection = z.strictObject({
+  ...connection,
+  /**
+   * INDEX/COUNT: this process reads only its share of a cluster source's masters (sync, dump, rump); COUNT
+   * processes with INDEX 0..COUNT-1 read every master once. Empty: every master.
+   */
+  shard: z
+    .string()
+    .regex(/^(\d+\/\d+)?$/, { error: (iss) => `${showValue(iss.input)} is not INDEX/COUNT (e.g. 0/3)` })
+    .default(''),
+});
 
 export const targetSection = z.strictObject({
   ...connection,
@@ -165,7 +175,10 @@ export const checkSection = z.strictObject({
 });
 
 export const logSection = z.strictObject({
+  /** Lines below this level are not written (error < warn < info < debug); --quiet raises info to warn. */
   level: oneOf(['error', 'warn', 'info', 'debug'] as const, 'info'),
+  /** stderr as human lines (text) or one JSON object per line (json: time, level, event, message, fields). */
+  format: oneOf(['text', 'json'] as const, 'text'),
   /** auto: a progress bar on stderr when it is a terminal; never: none. */
   progress: oneOf(['auto', 'never'] as const, 'auto'),
 });
@@ -175,6 +188,17 @@ export const metricsSection = z.strictObject({
   port: int(0, 0, 65535),
   /** Address to listen on (loopback by default: expose it on purpose). */
   bind: str('127.0.0.1'),
+});
+
+export const traceSection = z.strictObject({
+  /** Record the bytes exchanged with the source and the target in this file (empty: off). Flag --trace. */
+  file: str(''),
+  /** Size of one trace file before it is rotated (FILE -> FILE.1 ...). */
+  max_bytes: bytes(64 * 1024 * 1024, 1024),
+  /** Trace files kept in all (FILE, FILE.1, ... FILE.<files-1>). */
+  files: int(3, 1, 100),
+  /** Bytes of one read or write shown (the rest is counted, not shown). */
+  record_bytes: bytes(4096, 16),
 });
 
 export const configSchema = z.strictObject({
@@ -188,6 +212,7 @@ export const configSchema = z.strictObject({
   check: checkSection.prefault({}),
   log: logSection.prefault({}),
   metrics: metricsSection.prefault({}),
+  trace: traceSection.prefault({}),
 });
 
 export type ShakeConfig = z.output<typeof configSchema>;

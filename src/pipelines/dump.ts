@@ -15,6 +15,7 @@ import { manifestPath, nodeFileName, writeManifest, type DumpManifest } from '..
 import { ReplicationError } from '../replica/errors.js';
 import { dumpViaScan } from './dump-scan.js';
 import { perMaster, sourceTopology } from './per-master.js';
+import { addressKey, refuseShardOfStandalone, shardMasters, type ShardSpec } from '../cluster/index.js';
 import { dumpSnapshot, type MasterSocket } from '../replica/snapshot-dump.js';
 
 export type DumpMode = 'auto' | 'replication' | 'scan';
@@ -23,6 +24,8 @@ export type DumpMode = 'auto' | 'replication' | 'scan';
 const DUMP_DEFAULTS = defaultConfig().dump;
 
 export interface DumpRunOptions {
+  /** --shard: only this share of a cluster source's masters (cluster/shard.ts). */
+  shard?: ShardSpec;
   /** The source (any node of a cluster). */
   connection: ConnectionOptions;
   /** Output file; for a cluster, the stem for the per-node files and the manifest. */
@@ -134,7 +137,11 @@ export async function runDump(opts: DumpRunOptions): Promise<DumpRunResult> {
   const interrupted = opts.signal?.aborted === true;
   let manifest: string | null = null;
   if (cluster && !interrupted) {
-    manifest = manifestPath(opts.output);
+    const shard = opts.shard && opts.shard.count > 1 ? opts.shard : null;
+    // One manifest per shard: processes writing to the same directory do not overwrite each other's.
+    manifest = shard
+      ? manifestPath(opts.output).replace(/\.manifest\.json$/, `.shard-${shard.index}-of-${shard.count}.manifest.json`)
+      : manifestPath(opts.output);
     const doc: DumpManifest = {
       version: 1,
       nodes: nodes.map((n) => ({
@@ -155,11 +162,14 @@ async function listTargets(opts: DumpRunOptions): Promise<{ cluster: boolean; ta
   const c = opts.connection;
   const topo = await sourceTopology(c);
   if (topo.mode === 'standalone') {
+    refuseShardOfStandalone(opts.shard);
     return { cluster: false, targets: [{ host: c.host, port: c.port, id: '', slots: [], path: opts.output }] };
   }
   const byMaster = new Map<string, Target>();
+  const mine = new Set(shardMasters(topo.table.masters(), opts.shard).map(addressKey));
   for (const r of topo.table.ranges()) {
     const key = `${r.master.host}:${r.master.port}`;
+    if (!mine.has(addressKey(r.master))) continue;
     let t = byMaster.get(key);
     if (!t) {
       const id = r.master.id ?? '';

@@ -1,7 +1,6 @@
 /**
  * `--json`: what each subcommand reports at its end, as plain data (the human summary lines' numbers, not their
- * words). The command adds `command`, `ok`, `exitCode` and `error`; `toJsonText` renders it as ONE line with
- * Maps as objects and byte strings as printable text (never a Buffer's {type,data}).
+ * words). The command adds `command`, `ok`, `exitCode` and `error`; core/json-text.ts renders it as one line.
  */
 import type { CheckSummary } from './check.js';
 import type { DumpRunResult } from './dump.js';
@@ -9,20 +8,8 @@ import type { RestoreRun } from './restore.js';
 import type { RumpResult } from './rump.js';
 import type { SyncResult } from './sync.js';
 import type { Counters } from '../core/counters.js';
-import { printableKey } from '../core/printable-key.js';
 
 export type JsonSummary = Record<string, unknown>;
-
-/** One line of JSON: Maps as objects, Buffers as printable keys, bigints as strings. */
-export function toJsonText(value: unknown): string {
-  return JSON.stringify(value, function replacer(this: Record<string, unknown>, key: string, v: unknown) {
-    const raw = key === '' ? v : this[key];
-    if (Buffer.isBuffer(raw)) return printableKey(raw);
-    if (raw instanceof Map) return Object.fromEntries(raw);
-    if (typeof v === 'bigint') return v.toString();
-    return v;
-  });
-}
 
 export function checkJson(s: CheckSummary): JsonSummary {
   const st = s.stats;

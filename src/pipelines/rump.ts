@@ -9,6 +9,7 @@
 import type { RedisType } from '@shake/rdb';
 import { defaultConfig } from '../config/schema.js';
 import { Counters } from '../core/counters.js';
+import type { ShardSpec } from '../cluster/index.js';
 import type { ConnectionOptions } from '../redis/index.js';
 import type { RewriteLimits } from '../rewrite/key-rewriter.js';
 import type { ConnLimits } from '../sinks/redis/conn-writer.js';
@@ -49,6 +50,8 @@ export interface RumpOptions extends KeySelection {
   keysFile?: string;
   /** Cluster source: read a replica of each shard. */
   preferReplica?: boolean;
+  /** --shard: only this share of a cluster source's masters (cluster/shard.ts). */
+  shard?: ShardSpec;
   /** Copy function libraries (default true). */
   functions?: boolean;
   live?: boolean;
@@ -97,6 +100,7 @@ export async function rump(opts: RumpOptions): Promise<RumpResult> {
   const topo = await discoverSourceNodes({
     connection: opts.source,
     preferReplica: opts.preferReplica,
+    shard: opts.shard,
     connectSource: factory,
     onNotice: opts.onNotice,
   });

@@ -16,7 +16,15 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RespServerError, type RespValue } from '@shake/resp';
-import { addressKey, discoverTopology, type SlotNode, type SlotTable } from '../cluster/index.js';
+import {
+  addressKey,
+  discoverTopology,
+  refuseShardOfStandalone,
+  shardMasters,
+  type ShardSpec,
+  type SlotNode,
+  type SlotTable,
+} from '../cluster/index.js';
 import { Counters } from '../core/counters.js';
 import { connect, RedisAuthError, RedisConnectionError, type ConnectionOptions } from '../redis/index.js';
 import { ReplicationError } from '../replica/errors.js';
@@ -46,6 +54,8 @@ import { Spool } from '../sync/spool.js';
 import { TWEMPROXY_COMMANDS } from '../sinks/redis/proxy-commands.js';
 
 export interface SyncOptions {
+  /** --shard: only this share of a cluster source's masters (cluster/shard.ts); each keeps its own checkpoint. */
+  shard?: ShardSpec;
   /** The source (any node of a cluster). */
   source: ConnectionOptions;
   /** Opens the target (once per source master: each link writes through its own connections). */
@@ -157,7 +167,7 @@ export class SyncError extends Error {
 
 export async function sync(opts: SyncOptions): Promise<SyncResult> {
   mkdirSync(opts.stateDir, { recursive: true });
-  const masters = await sourceMasters(opts.source);
+  const masters = await sourceMasters(opts.source, opts.shard);
   const inner = new AbortController();
   const onOuter = (): void => inner.abort();
   opts.signal?.addEventListener('abort', onOuter, { once: true });
@@ -189,17 +199,20 @@ interface SourceMaster {
   slots: [number, number][] | null;
 }
 
-/** The source's masters: itself, or every master of its cluster with its slots. */
-async function sourceMasters(c: ConnectionOptions): Promise<SourceMaster[]> {
+/** The source's masters: itself, or every master of its cluster (of this --shard) with its slots. */
+async function sourceMasters(c: ConnectionOptions, shard?: ShardSpec): Promise<SourceMaster[]> {
   const conn = await connect({ ...c, db: undefined });
   try {
     const topo = await discoverTopology(conn, { host: c.host, port: c.port }).catch((err: Error) => {
       // A refusal already names the server and says how to give the password (redis/errors.ts).
       throw new SyncError(err.message.includes(conn.address) ? err.message : `${conn.address}: ${err.message}`);
     });
-    if (topo.mode === 'standalone') return [{ conn: { ...c, db: undefined }, slots: null }];
+    if (topo.mode === 'standalone') {
+      refuseShardOfStandalone(shard);
+      return [{ conn: { ...c, db: undefined }, slots: null }];
+    }
     const ranges = topo.table.ranges();
-    return topo.table.masters().map((m) => ({
+    return shardMasters(topo.table.masters(), shard).map((m) => ({
       conn: { ...c, host: m.host, port: m.port, db: undefined },
       slots: ranges.filter((r) => addressKey(r.master) === addressKey(m)).map((r) => [r.start, r.end]),
     }));

@@ -3,6 +3,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { RedisConnectionError } from './errors.js';
 import type { ConnectionOptions } from './options.js';
+import { activeTrace } from './trace.js';
 
 export function addressOf(opts: Pick<ConnectionOptions, 'host' | 'port'>): string {
   return opts.host.includes(':') ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
@@ -41,6 +42,8 @@ export function openSocket(opts: ConnectionOptions, timeoutMs: number, writeBuff
       socket.removeListener('error', fail);
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 30_000);
+      // --trace: every connection of the process is recorded from here (the one place sockets are opened).
+      activeTrace()?.attach(socket, { side: opts.side, address, password: opts.password });
       resolve(socket);
     });
   });

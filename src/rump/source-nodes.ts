@@ -4,7 +4,16 @@
  * is sent on every connection to a replica so DUMP answers instead of redirecting). Connections go through
  * a factory so tests and library users can read from anything that answers the same commands.
  */
-import { discoverTopology, keySlot, CLUSTER_SLOTS, addressKey, type NodeAddress } from '../cluster/index.js';
+import {
+  discoverTopology,
+  keySlot,
+  CLUSTER_SLOTS,
+  addressKey,
+  refuseShardOfStandalone,
+  shardMasters,
+  type NodeAddress,
+  type ShardSpec,
+} from '../cluster/index.js';
 import { connect, type ConnectionOptions } from '../redis/index.js';
 import type { RedisCaller } from '../redis/caller.js';
 import { readServerFacts, type ServerFacts } from '../sources/scan-server.js';
@@ -33,6 +42,8 @@ export interface DiscoverOptions {
   preferReplica?: boolean;
   connectSource?: ConnectSource;
   onNotice?: (message: string) => void;
+  /** --shard: only this share of a cluster's masters (cluster/shard.ts). */
+  shard?: ShardSpec;
 }
 
 function at(base: ConnectionOptions, a: NodeAddress): ConnectionOptions {
@@ -52,6 +63,7 @@ export async function discoverSourceNodes(opts: DiscoverOptions): Promise<Source
     const facts = await readServerFacts(conn);
     const topo = await discoverTopology(conn, { host: base.host, port: base.port });
     if (topo.mode === 'standalone') {
+      refuseShardOfStandalone(opts.shard);
       if (opts.preferReplica) opts.onNotice?.('--prefer-replica: the source is not a cluster; reading it directly');
       const node: SourceNode = {
         addr: addressKey(base),
@@ -64,8 +76,10 @@ export async function discoverSourceNodes(opts: DiscoverOptions): Promise<Source
       return { nodes: [node], facts };
     }
     const byShard = new Map<string, SourceNode>();
+    const mine = new Set(shardMasters(topo.table.masters(), opts.shard).map(addressKey));
     for (const r of topo.table.ranges()) {
       const masterKey = addressKey(r.master);
+      if (!mine.has(masterKey)) continue;
       let node = byShard.get(masterKey);
       if (!node) {
         const replica = opts.preferReplica ? r.replicas[0] : undefined;
