@@ -56,7 +56,7 @@ export function tlsSettings(
 
 /** `section.key` -> flag, for the flags above (and --target-type, whose choices differ per subcommand). */
 export const SOURCE_KEYS: Record<string, string> = { 'source.url': 'source', 'source.user': 'source-user' };
-/** --shard INDEX/COUNT (sync, dump, rump): a share of a cluster source's masters. */
+/** --shard INDEX/COUNT (sync, dump, rump, check): a share of a cluster source's masters. */
 export const shardFlags = {
   shard: Flags.string({
     summary: "INDEX/COUNT: read only this share of a cluster source's masters (by node id), e.g. 0/3.",

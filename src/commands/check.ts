@@ -7,7 +7,15 @@ import { checkJson } from '../pipelines/json-summary.js';
 import { CheckStats } from '../check/stats.js';
 import { checkSettings, runCheck, type CheckOptions } from '../pipelines/check.js';
 import { excludeFlags, keySelection, selectFlags } from '../cli/key-flags.js';
-import { SOURCE_KEYS, TARGET_KEYS, tlsFlags, tlsSettings } from '../cli/endpoint-flags.js';
+import {
+  SHARD_KEYS,
+  SOURCE_KEYS,
+  TARGET_KEYS,
+  shardFlags,
+  shardSetting,
+  tlsFlags,
+  tlsSettings,
+} from '../cli/endpoint-flags.js';
 import { connectionFromSection } from '../redis/endpoint.js';
 import { parseDbMap } from '../sinks/redis/db-map.js';
 
@@ -32,6 +40,7 @@ export default class Check extends BaseCommand<typeof Check> {
     'source-user': Flags.string({ summary: 'Source ACL user (password: SHAKE_SOURCE_PASSWORD or the config).' }),
     target: Flags.string({ char: 't', summary: 'Target URL: redis://[user@]host:port, rediss:// for TLS.' }),
     'target-user': Flags.string({ summary: 'Target ACL user (password: SHAKE_TARGET_PASSWORD or the config).' }),
+    ...shardFlags,
     'target-type': Flags.string({ options: ['auto', 'standalone', 'cluster', 'proxy'], summary: 'Default: detect.' }),
     report: Flags.string({ char: 'r', summary: 'Write one JSON line per difference to this file (- for stdout).' }),
     rounds: Flags.integer({ min: 0, summary: 'Re-check rounds for keys that differ (default 2; 0: none).' }),
@@ -73,6 +82,7 @@ export default class Check extends BaseCommand<typeof Check> {
       source: sourceConn ?? { rdbFile: file! },
       target: targetConn,
       targetKind: config.target.type === 'auto' ? undefined : config.target.type,
+      shard: shardSetting(config),
       ...keySelection(f),
       dbs: f.db ?? (sourceConn?.db !== undefined ? [sourceConn.db] : undefined),
       match: f.match,
@@ -121,6 +131,7 @@ export default class Check extends BaseCommand<typeof Check> {
 /** Each flag and the config key it sets (`section.key` -> flag), once. */
 const FLAG_KEYS: Record<string, string> = {
   ...SOURCE_KEYS,
+  ...SHARD_KEYS,
   ...TARGET_KEYS,
   'check.rounds': 'rounds',
   'check.interval_ms': 'interval-ms',

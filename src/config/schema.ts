@@ -31,7 +31,7 @@ const connection = {
 export const sourceSection = z.strictObject({
   ...connection,
   /**
-   * INDEX/COUNT: this process reads only its share of a cluster source's masters (sync, dump, rump); COUNT
+   * INDEX/COUNT: this process reads only its share of a cluster source's masters (sync, dump, rump, check); COUNT
    * processes with INDEX 0..COUNT-1 read every master once. Empty: every master.
    */
   shard: z

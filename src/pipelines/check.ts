@@ -19,12 +19,14 @@ import { NOT_FAILURES, type Difference } from '../check/problems.js';
 import { CheckError, CheckSide, ok } from '../check/side.js';
 import { CheckStats } from '../check/stats.js';
 import { defaultConfig, type ShakeConfig } from '../config/schema.js';
+import { addressKey, refuseShardOfStandalone, shardMasters, type ShardSpec } from '../cluster/index.js';
 import type { ConnectionOptions } from '../redis/index.js';
 import type { TargetKind } from '../rewrite/features.js';
 import { nameFilter } from '../rump/filters.js';
 import { RateLimiter } from '../rump/rate-limit.js';
 import { DbMapper, type DbMapSpec } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
+import { sourceTopology } from './per-master.js';
 import { resolveInput } from '../sources/manifest.js';
 import { keySelectionOf, type KeySelection } from '../transforms/filter.js';
 import { parseInfo } from '../sources/scan-server.js';
@@ -35,6 +37,11 @@ export interface CheckOptions extends KeySelection {
   source: ConnectionOptions | { rdbFile: string };
   target: ConnectionOptions;
   targetKind?: TargetKind;
+  /**
+   * --shard: compare only the keys of this share of a cluster source's masters (cluster/shard.ts): their keys,
+   * and the target's keys in their slots; function libraries in shard 0 only.
+   */
+  shard?: ShardSpec;
   match?: string;
   dbMap?: DbMapSpec;
   /** Scan the target for keys the source lacks (default true). */
@@ -127,6 +134,19 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
         await openTarget({ connection: { ...(opts.source as ConnectionOptions), name: 'shake-check' } }),
       );
     }
+    // --shard: the source masters of this share, and whether a key's slot is theirs.
+    let mine: Set<string> | null = null;
+    const shard = opts.shard && opts.shard.count > 1 ? opts.shard : null;
+    if (shard) {
+      if (!source?.cluster) refuseShardOfStandalone(shard);
+      const topo = await sourceTopology(opts.source as ConnectionOptions);
+      if (topo.mode === 'standalone') refuseShardOfStandalone(shard);
+      else mine = new Set(shardMasters(topo.table.masters(), shard).map(addressKey));
+    }
+    const routing = source?.server.routing ?? null;
+    const inShard = (key: Buffer): boolean =>
+      mine === null || routing === null || mine.has(routing.nodeForKey(key).addr);
+    const compareFunctionsHere = (opts.functions ?? d.functions) && (shard === null || shard.index === 0);
     const mapper = new DbMapper(opts.dbMap ?? { map: new Map(), rest: null }, !target.features.select, 'the target');
     const filters = { ...keySelectionOf(opts), match: opts.match };
     // Keys named __shake:* are shake's own state in a target (sync's checkpoints), never user data: not compared.
@@ -152,7 +172,12 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
           'check each server behind it as a target for those',
       );
     }
-    const countable = extra && userNames === null && !(opts.types && opts.types.length > 0) && opts.match === undefined;
+    const countable =
+      extra &&
+      mine === null &&
+      userNames === null &&
+      !(opts.types && opts.types.length > 0) &&
+      opts.match === undefined;
     const countsBefore = countable ? await targetKeyCounts(target) : null;
     let sourceDbs: number[];
     let lookup: SourceLookup;
@@ -161,26 +186,32 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
       const ctx = ctxOf(source);
       sourceDbs = await liveDbs(source, opts.dbs);
       await Promise.all(
-        source.server.masters().map((node) =>
-          scanNode(
-            ctx,
-            node.conns[0]!,
-            sourceDbs,
-            mapper,
-            {
-              scanCount: o.scanCount,
-              match: opts.match,
-              types: opts.types,
-              names,
-              limiter: new RateLimiter({ keysPerSec: opts.rate ?? d.rate, bytesPerSec: opts.rateBytes ?? d.rateBytes }),
-              signal: opts.signal,
-            },
-            collect,
+        source.server
+          .masters()
+          .filter((node) => mine === null || mine.has(node.addr))
+          .map((node) =>
+            scanNode(
+              ctx,
+              node.conns[0]!,
+              sourceDbs,
+              mapper,
+              {
+                scanCount: o.scanCount,
+                match: opts.match,
+                types: opts.types,
+                names,
+                limiter: new RateLimiter({
+                  keysPerSec: opts.rate ?? d.rate,
+                  bytesPerSec: opts.rateBytes ?? d.rateBytes,
+                }),
+                signal: opts.signal,
+              },
+              collect,
+            ),
           ),
-        ),
       );
       lookup = liveLookup(source);
-      libraries = (opts.functions ?? d.functions) ? await liveLibraries(source) : null;
+      libraries = compareFunctionsHere ? await liveLibraries(source) : null;
     } else {
       // One RDB file, or the manifest `shake dump` writes for a cluster: each node's file checked in turn.
       const results: RdbCheckResult[] = [];
@@ -216,7 +247,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
           sourceDbsFor,
           skipDb,
           has: lookup,
-          nameFilter: names,
+          nameFilter: mine === null ? names : (db: number, key: Buffer) => inShard(key) && names(db, key),
           types: opts.types,
           match: opts.match,
           scanCount: o.scanCount,
@@ -226,7 +257,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
         collect,
       );
     }
-    if ((opts.functions ?? d.functions) && (libraries !== null || target.features.functions)) {
+    if (compareFunctionsHere && (libraries !== null || target.features.functions)) {
       for (const diff of await compareFunctions(libraries, target)) {
         stats.differing('function');
         collect(diff);

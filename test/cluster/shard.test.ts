@@ -2,8 +2,9 @@
  * --shard INDEX/COUNT: three processes, each given a different node of a 6-master cluster as its source address,
  * together copy every key exactly once: their node lists partition the masters (two each, by node id), the keys
  * they say they wrote add up to the source's count, and the target then holds exactly the source's keys with the
- * same values (read back from both servers). rump, sync (each master its own checkpoint) and dump (scan) alike; a
- * standalone source refuses a share; the assignment does not depend on the order masters are listed in.
+ * same values (read back from both servers). rump, sync (each master its own checkpoint) and dump (scan) alike;
+ * three sharded checks compare every key once and report a missing and an extra key once each; a standalone
+ * source refuses a share; the assignment does not depend on the order masters are listed in.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -95,6 +96,7 @@ describe('--shard over a 6-master cluster source: 3 processes copy every key onc
     assert.deepEqual(dst, src);
   }
 
+  const seedUrl = (i: number): string => `redis://127.0.0.1:${cluster.masters()[i]!.port}`;
   const allMasters = (): string[] =>
     cluster
       .masters()
@@ -171,6 +173,38 @@ describe('--shard over a 6-master cluster source: 3 processes copy every key onc
       assert.equal(r.code, 0, r.stderr);
     }
     await assertTargetEqualsSource();
+  });
+
+  test('check: each share compares its own keys; a missing and an extra key are reported once, by their shard', async () => {
+    await emptyServer(target);
+    const copy = await runCli(['rump', '--source', seedUrl(0), '--target', target.url, '--rate', '0']);
+    assert.equal(copy.code, 0, copy.stderr);
+    const equal = (await shards((_, seed) => ['check', '--source', seed, '--target', target.url])).map(json);
+    for (const r of equal) assert.equal(r.equal, true);
+    assert.equal(
+      equal.reduce((n, r) => n + r.keysCompared, 0),
+      total,
+      'every source key compared by exactly one share',
+    );
+    assert.equal(await tgt.del('str:17'), 1);
+    await tgt.set('only-on-target', 'x');
+    const runs = await shards((_, seed) => ['check', '--source', seed, '--target', target.url, '--rounds', '0']);
+    const found = runs.map((r) => JSON.parse(r.stdout.toString()) as Json);
+    const missing = found.filter((r) => r.differences.missing === 1);
+    const extra = found.filter((r) => r.differences.extra === 1);
+    assert.equal(missing.length, 1, 'the missing key reported by one share');
+    assert.equal(extra.length, 1, 'the extra key reported by one share');
+    for (const [i, r] of found.entries()) {
+      const diffs = Object.values(r.differences as Record<string, number>).reduce((a, b) => a + b, 0);
+      assert.equal(runs[i]!.code, diffs > 0 ? 1 : 0);
+    }
+    assert.equal(
+      found.reduce(
+        (n, r) => n + (Object.values(r.differences as Record<string, number>) as number[]).reduce((a, b) => a + b, 0),
+        0,
+      ),
+      2,
+    );
   });
 
   test('a standalone source refuses a share', async () => {
