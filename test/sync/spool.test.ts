@@ -127,7 +127,9 @@ describe('sync into a throttled target: the spool keeps the source from dropping
       const batch = src.pipeline();
       for (let i = 0; i < 300; i++) batch.set(`k:${round}:${i}`, value).incr('counter');
       await batch.exec();
-      await sleep(25); // paced: a reader that is not starved of CPU keeps the source's buffer under its limit
+      // Paced (~7.5 MB/s, all within the target's 3 s sleep): a reader stalled by a loaded machine for up to ~0.5 s
+      // still keeps the source's 4 MB buffer under its limit (at 25 ms, 12 MB/s, it once did not under heavy load).
+      await sleep(40);
     }
     await blocked.awake;
     const result = await run.finish(60_000);
