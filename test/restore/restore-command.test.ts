@@ -36,16 +36,21 @@ test('RestoreCommand: the payload equals the server DUMP, the bytes the argv enc
         [1_733_000_000_000, true, true],
         [12, false, true],
       ] as const) {
-        cmd.set(key, ttl, rdbType, body, rdbVersion, absTtl, replace);
-        const argv = cmd.argv();
-        assert.deepEqual(argv[3], dump, `payload of ${names[i]} = the server's DUMP`);
-        const out = Buffer.alloc(cmd.length + 8, 0xee);
-        const end = cmd.write(out, 4);
-        assert.equal(end, 4 + cmd.length);
-        assert.deepEqual(out.subarray(4, end), encodeCommandToBuffer(argv), `bytes of ${names[i]}`);
-        assert.equal(out[end], 0xee, 'nothing written past the end');
+        // Built from the body in place, and the whole payload passed through: both give the server's DUMP.
+        for (const whole of [false, true]) {
+          cmd.head(key, ttl, absTtl, replace);
+          if (whole) cmd.payload(dump);
+          else cmd.body(rdbType, body, rdbVersion);
+          const argv = cmd.argv();
+          assert.deepEqual(argv[3], dump, `payload of ${names[i]} = the server's DUMP`);
+          const out = Buffer.alloc(cmd.length + 8, 0xee);
+          const end = cmd.write(out, 4);
+          assert.equal(end, 4 + cmd.length);
+          assert.deepEqual(out.subarray(4, end), encodeCommandToBuffer(argv), `bytes of ${names[i]}`);
+          assert.equal(out[end], 0xee, 'nothing written past the end');
+        }
       }
-      cmd.set(key, 0, rdbType, body, rdbVersion, false, false);
+      cmd.head(key, 0, false, false).body(rdbType, body, rdbVersion);
       const out = Buffer.alloc(cmd.length);
       cmd.write(out, 0);
       encoded.push(out);

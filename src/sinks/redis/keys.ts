@@ -164,7 +164,7 @@ export class KeyLoader {
       // restamping or decoding it, check it here.
       if (plan.how === 'restore-raw' && dumpPayloadVersion(payload) === profile.rdbVersion) {
         this.core.stats.restoreRaw++;
-        return this.restorePayload(cur, payload);
+        return this.restore(cur, this.restoreHead(cur).payload(payload));
       }
       try {
         verifyDumpPayload(payload);
@@ -180,12 +180,12 @@ export class KeyLoader {
       case 'restore-raw':
         // planAtEnd checked that the target loads this type id: restamp the body for its RDB version.
         this.core.stats.restoreRaw++;
-        return this.restoreRaw(cur, raw as Buffer, profile.rdbVersion);
+        return this.restore(cur, this.restoreHead(cur).body(cur.header.rdbType, raw as Buffer, profile.rdbVersion));
       case 'restore-encode': {
         const payload = this.encode(cur);
         if (payload) {
           this.core.stats.restoreEncoded++;
-          return this.restore(cur, payload);
+          return this.restore(cur, this.restoreHead(cur).payload(payload));
         }
         return this.smallAsCommands(cur);
       }
@@ -240,47 +240,20 @@ export class KeyLoader {
     return this.absTtl ? exp : Math.max(1, exp - this.targetNow());
   }
 
-  /** One RESTORE of the captured body, restamped for the target as the command is written (restore-command.ts). */
-  private restoreRaw(cur: CurrentKey, raw: Buffer, rdbVersion: number): Promise<void> | undefined {
-    const h = cur.header;
-    const absTtl = this.absTtl && h.expireAtMs !== null;
-    const cmd = this.restoreCommand.set(
-      h.key,
-      this.restoreTtl(h.expireAtMs),
-      h.rdbType,
-      raw,
-      rdbVersion,
-      absTtl,
-      this.replace,
-    );
-    const w = this.core.writerForKey(h.key);
-    w.pushEncoded(cmd, this.core.singleTag(cur.db), cur.db);
-    return w.busy ? w.ready() : undefined;
+  /** RESTORE of the current key, its value still to give (body or payload): TTL and REPLACE set. */
+  private restoreHead(cur: CurrentKey): RestoreCommand {
+    const exp = cur.header.expireAtMs;
+    return this.restoreCommand.head(cur.header.key, this.restoreTtl(exp), this.absTtl && exp !== null, this.replace);
   }
 
-  /** One RESTORE of a DUMP payload as the source wrote it. */
-  private restorePayload(cur: CurrentKey, payload: Buffer): Promise<void> | undefined {
-    const h = cur.header;
-    const absTtl = this.absTtl && h.expireAtMs !== null;
-    const cmd = this.restoreCommand.setPayload(h.key, this.restoreTtl(h.expireAtMs), payload, absTtl, this.replace);
-    const w = this.core.writerForKey(h.key);
+  /** One RESTORE, written straight into the batch of the key's connection (restore-command.ts). */
+  private restore(cur: CurrentKey, cmd: RestoreCommand): Promise<void> | undefined {
+    const w = this.core.writerForKey(cur.header.key);
     w.pushEncoded(cmd, this.core.singleTag(cur.db), cur.db);
     return w.busy ? w.ready() : undefined;
   }
 
   private readonly restoreCommand = new RestoreCommand();
-
-  private restore(cur: CurrentKey, payload: Buffer): Promise<void> | undefined {
-    const exp = cur.header.expireAtMs;
-    const key = cur.header.key;
-    const ttl = String(this.restoreTtl(exp));
-    const argv: Argv = ['RESTORE', key, ttl, payload];
-    if (exp !== null && this.absTtl) argv.push('ABSTTL');
-    if (this.replace) argv.push('REPLACE');
-    const w = this.core.writerForKey(key);
-    w.push(argv, this.core.singleTag(cur.db), cur.db);
-    return w.busy ? w.ready() : undefined;
-  }
 
   /** A whole (small) key as commands: queued behind a batched EXISTS unless replacing. */
   private async smallAsCommands(cur: CurrentKey): Promise<void> {

@@ -1,9 +1,10 @@
 /**
  * `RESTORE key ttl payload [ABSTTL] [REPLACE]` for a value body captured from an RDB: the command writes
  * itself (ConnWriter.pushEncoded), the DUMP payload built in place in the batch (type byte, body, RDB version,
- * CRC64 over those bytes where they lie), so a small key costs one copy of its body and no allocation; or, with
- * setPayload, a whole DUMP payload as the source wrote it (copied as it is, its CRC left to the target). One
- * object is set up per key and reused.
+ * CRC64 over those bytes where they lie), so a small key costs one copy of its body and no allocation; or a whole
+ * DUMP payload (as the source wrote it, its CRC left to the target, or one re-encoded for the target), copied as it
+ * is. One object is set up per key (head, then body or payload) and reused. The only place the sink lays out a
+ * RESTORE; a command too big for the batch slab goes as argv().
  */
 import {
   bulkByteLength,
@@ -24,43 +25,39 @@ const REPLACE = Buffer.from('$7\r\nREPLACE\r\n');
 export class RestoreCommand implements CommandEncoder {
   private key: Buffer = Buffer.alloc(0);
   private ttl = 0;
-  private rdbType = 0;
-  private body: Buffer = Buffer.alloc(0);
-  private rdbVersion = 0;
   private absTtl = false;
   private replace = false;
-  /** A whole payload sent as it is (setPayload), else null: built from the body. */
-  private payload: Buffer | null = null;
+  private rdbType = 0;
+  private raw: Buffer = Buffer.alloc(0);
+  private rdbVersion = 0;
+  /** A whole payload sent as it is (payload()), else null: built from the body. */
+  private whole: Buffer | null = null;
   length = 0;
 
-  /** Sets the command up for one key; `ttl` is 0 (none), an absolute unix time in ms (absTtl) or a relative one. */
-  set(
-    key: Buffer,
-    ttl: number,
-    rdbType: number,
-    body: Buffer,
-    rdbVersion: number,
-    absTtl: boolean,
-    replace: boolean,
-  ): this {
+  /**
+   * Starts the command of one key: `ttl` is 0 (none), an absolute unix time in ms (absTtl) or a relative one.
+   * Then body() or payload() gives the value.
+   */
+  head(key: Buffer, ttl: number, absTtl: boolean, replace: boolean): this {
     this.key = key;
     this.ttl = ttl;
-    this.rdbType = rdbType;
-    this.body = body;
-    this.rdbVersion = rdbVersion;
     this.absTtl = absTtl;
     this.replace = replace;
-    this.payload = null;
+    return this;
+  }
+
+  /** The value as a captured body: its DUMP payload is built for `rdbVersion` as the command is written. */
+  body(rdbType: number, body: Buffer, rdbVersion: number): this {
+    this.rdbType = rdbType;
+    this.raw = body;
+    this.rdbVersion = rdbVersion;
+    this.whole = null;
     return this.measure(dumpPayloadLength(body.length));
   }
 
-  /** Sets the command up with a whole DUMP payload, sent byte for byte. */
-  setPayload(key: Buffer, ttl: number, payload: Buffer, absTtl: boolean, replace: boolean): this {
-    this.key = key;
-    this.ttl = ttl;
-    this.absTtl = absTtl;
-    this.replace = replace;
-    this.payload = payload;
+  /** The value as a whole DUMP payload, sent byte for byte. */
+  payload(payload: Buffer): this {
+    this.whole = payload;
     return this.measure(payload.length);
   }
 
@@ -84,11 +81,11 @@ export class RestoreCommand implements CommandEncoder {
     p += RESTORE.copy(target, p);
     p = writeBulk(target, p, this.key);
     p = writeDecimalBulk(target, p, this.ttl);
-    if (this.payload !== null) {
-      p = writeBulk(target, p, this.payload);
+    if (this.whole !== null) {
+      p = writeBulk(target, p, this.whole);
     } else {
-      p = writeBulkHeader(target, p, dumpPayloadLength(this.body.length));
-      p = writeDumpPayload(target, p, this.rdbType, this.body, this.rdbVersion);
+      p = writeBulkHeader(target, p, dumpPayloadLength(this.raw.length));
+      p = writeDumpPayload(target, p, this.rdbType, this.raw, this.rdbVersion);
       target[p++] = 0x0d;
       target[p++] = 0x0a;
     }
@@ -102,7 +99,7 @@ export class RestoreCommand implements CommandEncoder {
       'RESTORE',
       this.key,
       String(this.ttl),
-      this.payload ?? buildDumpPayloadBuffer(this.rdbType, this.body, this.rdbVersion),
+      this.whole ?? buildDumpPayloadBuffer(this.rdbType, this.raw, this.rdbVersion),
     ];
     if (this.absTtl) argv.push('ABSTTL');
     if (this.replace) argv.push('REPLACE');
