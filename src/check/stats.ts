@@ -29,6 +29,11 @@ export class CheckStats {
   readonly reported = new Map<Problem, number>();
   /** Function libraries compared. */
   functions = 0;
+  /** Source masters read through one replication snapshot each, and the snapshot bytes received. */
+  snapshots = 0;
+  snapshotBytes = 0;
+  /** Source masters read by SCAN (--source-read scan, or auto where replication was refused). */
+  scannedMasters = 0;
 
   differing(p: Problem): void {
     this.found.set(p, (this.found.get(p) ?? 0) + 1);

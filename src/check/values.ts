@@ -151,6 +151,12 @@ function firstMissing(a: readonly Buffer[], b: readonly Buffer[]): Buffer | null
 }
 
 function compareSets(src: Buffer[], tgt: Buffer[]): Finding | null {
+  if (src.length === tgt.length) {
+    // Members are distinct: as many on both sides and every target member on the source is equal.
+    const s = new Set<string>();
+    for (const x of src) s.add(x.toString('latin1'));
+    if (tgt.every((x) => s.has(x.toString('latin1')))) return null;
+  }
   const a = [...src].sort(byBytes);
   const b = [...tgt].sort(byBytes);
   const missing = firstMissing(a, b);

@@ -42,6 +42,11 @@ export default class Check extends BaseCommand<typeof Check> {
     'target-user': Flags.string({ summary: 'Target ACL user (password: SHAKE_TARGET_PASSWORD or the config).' }),
     ...shardFlags,
     'target-type': Flags.string({ options: ['auto', 'standalone', 'cluster', 'proxy'], summary: 'Default: detect.' }),
+    'source-read': Flags.string({
+      options: ['auto', 'replication', 'scan'],
+      summary:
+        'Read a live source as a replica (one RDB per master) or by SCAN (default auto: replication, else SCAN).',
+    }),
     report: Flags.string({ char: 'r', summary: 'Write one JSON line per difference to this file (- for stdout).' }),
     rounds: Flags.integer({ min: 0, summary: 'Re-check rounds for keys that differ (default 2; 0: none).' }),
     'interval-ms': Flags.integer({ min: 0, summary: 'Milliseconds between re-check rounds (default 1000).' }),
@@ -88,6 +93,7 @@ export default class Check extends BaseCommand<typeof Check> {
       match: f.match,
       dbMap,
       ...checkSettings(config.check),
+      replicationTimeoutMs: config.dump.timeout_ms,
       onDifference: (d) => report.write(d),
       onNotice: (m) => this.notice(m),
       signal: this.abort.signal,
@@ -133,6 +139,7 @@ const FLAG_KEYS: Record<string, string> = {
   ...SOURCE_KEYS,
   ...SHARD_KEYS,
   ...TARGET_KEYS,
+  'check.source_read': 'source-read',
   'check.rounds': 'rounds',
   'check.interval_ms': 'interval-ms',
   'check.extra': 'extra',

@@ -150,6 +150,11 @@ export const syncSection = z.strictObject({
 });
 
 export const checkSection = z.strictObject({
+  /**
+   * How a live source is read: auto (one replication snapshot per master, like a replica attaching; SCAN when the
+   * source refuses SYNC/PSYNC or a rate limit is set), replication (fail when refused), scan (SCAN + per-key reads).
+   */
+  source_read: oneOf(['auto', 'replication', 'scan'] as const, 'auto'),
   /** Re-check rounds for keys that differ (live sources); only differences that persist are reported. */
   rounds: int(2, 0, 100),
   /** Milliseconds between re-check rounds. */

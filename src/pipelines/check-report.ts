@@ -10,6 +10,12 @@ export function checkSummaryLines(s: CheckSummary): string[] {
       `(${CheckStats.kinds(st.reported)}) in ${secs} s${s.interrupted ? ' (interrupted)' : ''}`,
   ];
   const more: string[] = [];
+  if (st.snapshots > 0) {
+    more.push(
+      `source read through replication (${st.snapshots} snapshot(s), ${(st.snapshotBytes / 1048576).toFixed(1)} MiB)`,
+    );
+  }
+  if (st.scannedMasters > 0 && st.snapshots > 0) more.push(`${st.scannedMasters} source master(s) read by SCAN`);
   if (st.rounds > 0 || st.settled > 0) more.push(`${st.settled} settled after ${st.rounds} re-check round(s)`);
   if (st.vanished > 0) more.push(`${st.vanished} vanished from the source while read`);
   if (st.targetScanned > 0) more.push(`${st.targetScanned} target keys scanned for extras`);

@@ -26,7 +26,12 @@ import { nameFilter } from '../rump/filters.js';
 import { RateLimiter } from '../rump/rate-limit.js';
 import { DbMapper, type DbMapSpec } from '../sinks/redis/db-map.js';
 import { openTarget } from '../sinks/redis/open-target.js';
-import { sourceTopology } from './per-master.js';
+import { perMaster, sourceTopology } from './per-master.js';
+import { compareBig } from '../check/chunks.js';
+import { checkSnapshot } from '../check/snapshot-source.js';
+import { isRefusal, openSnapshotStream } from '../replica/snapshot-stream.js';
+import { openMasterSocket } from '../replica/snapshot-dump.js';
+import type { TargetNode } from '../sinks/redis/target.js';
 import { resolveInput } from '../sources/manifest.js';
 import { keySelectionOf, type KeySelection } from '../transforms/filter.js';
 import { parseInfo } from '../sources/scan-server.js';
@@ -48,6 +53,13 @@ export interface CheckOptions extends KeySelection {
   extra?: boolean;
   /** Compare function libraries (default true). */
   functions?: boolean;
+  /**
+   * How a live source is read: one replication snapshot per master (auto falls back to SCAN when the source
+   * refuses replication, or a rate limit is set), or SCAN + per-key reads on both sides.
+   */
+  sourceRead?: SourceRead;
+  /** Idle timeout of a replication link ([dump] timeout_ms). */
+  replicationTimeoutMs?: number;
   /** Re-check rounds for a live source (0: report the first pass). */
   rounds?: number;
   intervalMs?: number;
@@ -67,12 +79,15 @@ export interface CheckOptions extends KeySelection {
   signal?: AbortSignal;
 }
 
+export type SourceRead = 'auto' | 'replication' | 'scan';
+
 /** DUMP payload bytes read per pipelined page: a fixed memory bound, not a setting. */
 const CHECK_BATCH_BYTES = 64 * 1024 * 1024;
 
 /** The [check] settings as runCheck options: the one mapping (the command, --verify, and runCheck's defaults). */
 export function checkSettings(c: ShakeConfig['check']) {
   return {
+    sourceRead: c.source_read,
     extra: c.extra,
     functions: c.functions,
     rounds: c.rounds,
@@ -185,31 +200,50 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
     if (source) {
       const ctx = ctxOf(source);
       sourceDbs = await liveDbs(source, opts.dbs);
-      await Promise.all(
-        source.server
-          .masters()
-          .filter((node) => mine === null || mine.has(node.addr))
-          .map((node) =>
-            scanNode(
-              ctx,
-              node.conns[0]!,
-              sourceDbs,
-              mapper,
-              {
-                scanCount: o.scanCount,
-                match: opts.match,
-                types: opts.types,
-                names,
-                limiter: new RateLimiter({
-                  keysPerSec: opts.rate ?? d.rate,
-                  bytesPerSec: opts.rateBytes ?? d.rateBytes,
-                }),
-                signal: opts.signal,
-              },
-              collect,
-            ),
-          ),
-      );
+      const rate = { keysPerSec: opts.rate ?? d.rate, bytesPerSec: opts.rateBytes ?? d.rateBytes };
+      const read = opts.sourceRead ?? d.sourceRead;
+      const limited = rate.keysPerSec > 0 || rate.bytesPerSec > 0;
+      if (read === 'auto' && limited) opts.onNotice?.('a source rate limit is set: the source is read by SCAN');
+      const scan = (node: TargetNode): Promise<void> => {
+        stats.scannedMasters++;
+        return scanNode(
+          ctx,
+          node.conns[0]!,
+          sourceDbs,
+          mapper,
+          {
+            scanCount: o.scanCount,
+            match: opts.match,
+            types: opts.types,
+            names,
+            limiter: new RateLimiter(rate),
+            signal: opts.signal,
+          },
+          collect,
+        );
+      };
+      const masters = source.server
+        .masters()
+        .filter((node) => mine === null || mine.has(node.addr))
+        .map((node) => ({ ...hostPort(node.addr), node }));
+      await perMaster(masters, opts.signal, async (m, signal) => {
+        if (read === 'scan' || (read === 'auto' && limited)) return scan(m.node);
+        const accepted = await readSnapshot(
+          {
+            ctx,
+            connection: { ...(opts.source as ConnectionOptions), host: m.host, port: m.port, db: undefined },
+            read,
+            timeoutMs: opts.replicationTimeoutMs ?? defaultConfig().dump.timeout_ms,
+            mapper,
+            filters: { dbs: opts.dbs, types: opts.types },
+            names,
+            onNotice: opts.onNotice,
+            signal,
+          },
+          collect,
+        );
+        if (!accepted) await scan(m.node);
+      });
       lookup = liveLookup(source);
       libraries = compareFunctionsHere ? await liveLibraries(source) : null;
     } else {
@@ -338,6 +372,68 @@ async function liveDbs(source: CheckSide, asked: number[] | undefined): Promise<
     if (m) dbs.push(Number(m[1]));
   }
   return dbs.sort((a, b) => a - b);
+}
+
+/** "host:port" (or "[v6]:port") as host and port. */
+function hostPort(addr: string): { host: string; port: number } {
+  const at = addr.lastIndexOf(':');
+  return { host: addr.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(addr.slice(at + 1)) };
+}
+
+interface SnapshotRead {
+  ctx: KeyCheckContext;
+  /** The master to read (the source's connection settings with its address). */
+  connection: ConnectionOptions;
+  read: 'auto' | 'replication';
+  timeoutMs: number;
+  mapper: DbMapper;
+  filters: { dbs?: number[]; types?: RedisType[] };
+  names: ((db: number, key: Buffer) => boolean) | null;
+  onNotice?: (message: string) => void;
+  signal: AbortSignal;
+}
+
+/**
+ * One source master read through its replication snapshot (check/snapshot-source.ts), big keys compared against
+ * the live master in chunks. false: the master refused replication and `read` is auto (the caller scans it).
+ */
+async function readSnapshot(r: SnapshotRead, collect: (d: Difference) => void): Promise<boolean> {
+  const { ctx } = r;
+  const where = `${r.connection.host}:${r.connection.port}`;
+  let stream;
+  try {
+    stream = await openSnapshotStream({
+      open: () => openMasterSocket(r.connection),
+      timeoutMs: r.timeoutMs,
+      signal: r.signal,
+    });
+  } catch (err) {
+    if (!isRefusal(err)) throw new CheckError(`source ${where}: ${(err as Error).message}`);
+    if (r.read === 'replication') {
+      throw new CheckError(`${err.message}: use --source-read scan (or auto to fall back by itself)`);
+    }
+    r.onNotice?.(`source ${where} refused replication (${err.message}); reading it by SCAN`);
+    return false;
+  }
+  ctx.stats.snapshots++;
+  try {
+    await checkSnapshot(
+      {
+        chunks: stream.chunks,
+        name: `source ${stream.peer}`,
+        ctx,
+        mapper: r.mapper,
+        filters: r.filters,
+        names: r.names,
+        bigKey: (k, tdb) => compareBig(ctx, k.header.db, tdb, k.header.key),
+        signal: r.signal,
+      },
+      collect,
+    );
+  } finally {
+    ctx.stats.snapshotBytes += stream.bytes;
+  }
+  return true;
 }
 
 /** Pages being compared at once per source master (each is two pipelined rounds on both sides). */

@@ -9,14 +9,14 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { defaultConfig } from '../config/schema.js';
 import { Counters } from '../core/counters.js';
-import { connect, type ConnectionOptions } from '../redis/index.js';
+import type { ConnectionOptions } from '../redis/index.js';
 import { STDOUT } from '../sinks/rdb-file-output.js';
 import { manifestPath, nodeFileName, writeManifest, type DumpManifest } from '../replica/dump-files.js';
 import { ReplicationError } from '../replica/errors.js';
 import { dumpViaScan } from './dump-scan.js';
 import { perMaster, sourceTopology } from './per-master.js';
 import { addressKey, refuseShardOfStandalone, shardMasters, type ShardSpec } from '../cluster/index.js';
-import { dumpSnapshot, type MasterSocket } from '../replica/snapshot-dump.js';
+import { dumpSnapshot, openMasterSocket } from '../replica/snapshot-dump.js';
 
 export type DumpMode = 'auto' | 'replication' | 'scan';
 
@@ -195,7 +195,7 @@ async function dumpNode(opts: DumpRunOptions, t: Target, signal: AbortSignal): P
     opts.progress?.set(name, 0, null, null);
     try {
       const res = await dumpSnapshot({
-        open: () => openMaster(connection),
+        open: () => openMasterSocket(connection),
         path: t.path,
         timeoutMs: opts.timeoutMs ?? DUMP_DEFAULTS.timeout_ms,
         rdbOnly: opts.rdbOnly ?? DUMP_DEFAULTS.rdb_only,
@@ -254,11 +254,4 @@ async function dumpNode(opts: DumpRunOptions, t: Target, signal: AbortSignal): P
   } finally {
     clearInterval(progressTimer);
   }
-}
-
-/** Connects and authenticates with shake's connection, then takes its raw socket for the replica link. */
-async function openMaster(connection: ConnectionOptions): Promise<MasterSocket> {
-  const conn = await connect(connection);
-  const { socket, leftover } = conn.detach();
-  return { socket, leftover, peer: conn.address, localPort: socket.localPort ?? 0 };
 }

@@ -26,6 +26,9 @@ export function checkJson(s: CheckSummary): JsonSummary {
     rounds: st.rounds,
     settled: st.settled,
     functions: st.functions,
+    sourceRead:
+      st.snapshots > 0 ? (st.scannedMasters > 0 ? 'mixed' : 'replication') : st.scannedMasters > 0 ? 'scan' : 'file',
+    snapshotBytes: st.snapshotBytes,
     differences: Object.fromEntries(st.reported),
     failures: s.failures,
   };

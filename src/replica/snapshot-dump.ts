@@ -5,6 +5,7 @@
  * and verified. Memory stays bounded by the file writer's high-water mark, whatever the dataset size.
  */
 import type { Duplex } from 'node:stream';
+import { connect, type ConnectionOptions } from '../redis/index.js';
 import { RdbFileOutput } from '../sinks/rdb-file.js';
 import { ReplicationError } from './errors.js';
 import { replicaHandshake, type FullResync } from './handshake.js';
@@ -19,6 +20,13 @@ export interface MasterSocket {
   peer: string;
   /** Our side's port, announced with REPLCONF listening-port. */
   localPort: number;
+}
+
+/** Connects and authenticates with shake's connection, then takes its raw socket for the replica link. */
+export async function openMasterSocket(connection: ConnectionOptions): Promise<MasterSocket> {
+  const conn = await connect(connection);
+  const { socket, leftover } = conn.detach();
+  return { socket, leftover, peer: conn.address, localPort: socket.localPort ?? 0 };
 }
 
 export interface SnapshotProgress {

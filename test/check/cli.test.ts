@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { runCli, spawnCli } from '../cli/helpers/run-cli.js';
+import { NO_SYNC_DELAY } from './helpers.js';
 
 describe('shake check (CLI)', () => {
   let source: RedisServer;
   let target: RedisServer;
   const dir = mkdtempSync(join(tmpdir(), 'shake-check-'));
   before(async () => {
-    [source, target] = await Promise.all([startRedis({ password: 's3cret' }), startRedis()]);
+    [source, target] = await Promise.all([startRedis({ password: 's3cret', config: NO_SYNC_DELAY }), startRedis()]);
     const s = source.client({ password: 's3cret' });
     const t = target.client();
     for (const c of [s, t]) {

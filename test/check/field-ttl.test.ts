@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { serverBinary } from '../harness/servers.js';
-import { check, triples } from './helpers.js';
+import { check, triples, NO_SYNC_DELAY } from './helpers.js';
 
 const AT = 4_102_444_800_000; // 2100-01-01: far from any test run
 
@@ -19,7 +19,11 @@ describe('shake check: hash field TTLs (7.4) and a 7.4 -> 7.0 copy', () => {
   const clients: Redis[] = [];
   before(async () => {
     const bin = serverBinary('redis-7.4');
-    [v74a, v74b, v70] = await Promise.all([startRedis({ binary: bin }), startRedis({ binary: bin }), startRedis()]);
+    [v74a, v74b, v70] = await Promise.all([
+      startRedis({ binary: bin, config: NO_SYNC_DELAY }),
+      startRedis({ binary: bin, config: NO_SYNC_DELAY }),
+      startRedis({ config: NO_SYNC_DELAY }),
+    ]);
     const [a, b, c] = [v74a.client(), v74b.client(), v70.client()];
     clients.push(a, b, c);
     for (const x of [a, b, c]) {

@@ -4,6 +4,12 @@ import { runCheck, type CheckOptions, type CheckSummary } from '../../src/pipeli
 import type { ConnectionOptions } from '../../src/redis/index.js';
 import type { RedisServer } from '../harness/redis-server.js';
 
+/**
+ * For a source read through replication: the master forks at once instead of waiting the default 5 s of
+ * repl-diskless-sync-delay for more replicas.
+ */
+export const NO_SYNC_DELAY = { 'repl-diskless-sync-delay': '0' };
+
 export function conn(s: RedisServer): ConnectionOptions {
   return { host: s.host, port: s.port };
 }

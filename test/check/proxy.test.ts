@@ -11,7 +11,7 @@ import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { startTwemproxy, type Twemproxy } from '../harness/twemproxy.js';
 import { runCheck } from '../../src/pipelines/check.js';
 import type { Difference } from '../../src/check/problems.js';
-import { conn, triples } from './helpers.js';
+import { conn, triples, NO_SYNC_DELAY } from './helpers.js';
 
 describe('shake check: a proxy target (twemproxy)', () => {
   let source: RedisServer;
@@ -20,7 +20,7 @@ describe('shake check: a proxy target (twemproxy)', () => {
   let src: Redis;
   let tgt: Redis;
   before(async () => {
-    [source, backend] = await Promise.all([startRedis(), startRedis()]);
+    [source, backend] = await Promise.all([startRedis({ config: NO_SYNC_DELAY }), startRedis()]);
     proxy = await startTwemproxy([backend]);
     src = source.client();
     tgt = backend.client();

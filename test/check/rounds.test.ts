@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { CheckStats } from '../../src/check/stats.js';
-import { check, triples } from './helpers.js';
+import { check, triples, NO_SYNC_DELAY } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -57,7 +57,7 @@ describe('shake check: re-check rounds under live writes', () => {
   let src: Redis;
   let tgt: Redis;
   before(async () => {
-    [source, target] = await Promise.all([startRedis(), startRedis()]);
+    [source, target] = await Promise.all([startRedis({ config: NO_SYNC_DELAY }), startRedis()]);
     src = source.client();
     tgt = target.client();
     for (const c of [src, tgt]) {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { runCheck } from '../../src/pipelines/check.js';
 import { runDump } from '../../src/pipelines/dump.js';
 import type { Difference } from '../../src/check/problems.js';
-import { check, triples } from './helpers.js';
+import { check, triples, NO_SYNC_DELAY } from './helpers.js';
 
 describe('shake check: an RDB file as the source', () => {
   const fx = loadExpected('redis-7.0');
@@ -75,7 +75,10 @@ describe('shake check: cluster source vs standalone target (and back), db map, f
   let cc: Cluster;
   let sc: Redis;
   before(async () => {
-    [cluster, single] = await Promise.all([startCluster({ masters: 3 }), startRedis()]);
+    [cluster, single] = await Promise.all([
+      startCluster({ masters: 3, config: NO_SYNC_DELAY }),
+      startRedis({ config: NO_SYNC_DELAY }),
+    ]);
     cc = cluster.client();
     sc = single.client();
     await sc.select(3);

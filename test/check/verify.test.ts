@@ -11,13 +11,14 @@ import { after, before, describe, test } from 'node:test';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { runCli } from '../cli/helpers/run-cli.js';
 import { loadExpected } from '../helpers/load-records.js';
+import { NO_SYNC_DELAY } from './helpers.js';
 
 describe('--verify on restore and rump', () => {
   const fx = loadExpected('redis-7.0');
   let loaded: RedisServer;
   let target: RedisServer;
   before(async () => {
-    [loaded, target] = await Promise.all([startRedis({ rdbFile: fx.rdbFile }), startRedis()]);
+    [loaded, target] = await Promise.all([startRedis({ rdbFile: fx.rdbFile, config: NO_SYNC_DELAY }), startRedis()]);
   });
   after(async () => {
     await Promise.all([loaded?.stop(), target?.stop()]);
