@@ -1,13 +1,14 @@
 /**
  * `shake check` of the >= 1M-key live bench dataset (bench/lib/live-source.ts) against an exact copy (a
- * second server loaded from the source's RDB), beside the time of reading the source once with
- * `redis-cli --rdb` (the issue's yardstick: goal <= 2x that read). Reported: wall time, the check process's
+ * second server loaded from the source's RDB), both ways of reading the source (one replication snapshot, the
+ * default; SCAN + per-key reads), beside the time of reading the source once with `redis-cli --rdb` (the issue's
+ * yardstick: goal <= 2x that read). Reported: wall time, the check process's
  * CPU and max RSS (/usr/bin/time), and the source server's CPU during each (INFO cpu, children included: the
  * RDB of `redis-cli --rdb` is made by a fork). RedisFullCheck cannot be downloaded on this machine: not run.
  * Usage: node dist/bench/check.bench.js [--keys 1000000] [--runs 3]
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '../src/redis/index.js';
 import { parseInfo } from '../src/sources/scan-server.js';
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     console.log(`dataset: ${n} keys, copy loaded from the source's RDB, in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const reads: (Timed & { sourceCpu: number })[] = [];
     const checks: (Timed & { sourceCpu: number })[] = [];
+    const scans: (Timed & { sourceCpu: number })[] = [];
     const noExtra: (Timed & { sourceCpu: number })[] = [];
     const fromFile: (Timed & { sourceCpu: number })[] = [];
     const base = ['check', '-q', '--source', source.url, '--target', target.url, '--rounds', '0'];
@@ -68,11 +70,13 @@ async function main(): Promise<void> {
         ),
       );
       checks.push(await withSourceCpu(source, () => timed(process.execPath, [cli, ...base])));
+      scans.push(await withSourceCpu(source, () => timed(process.execPath, [cli, ...base, '--source-read', 'scan'])));
       noExtra.push(await withSourceCpu(source, () => timed(process.execPath, [cli, ...base, '--no-extra'])));
       const fileArgs = ['check', '-q', '--source', join(dir, 'read.rdb'), '--target', target.url];
       fromFile.push(await withSourceCpu(source, () => timed(process.execPath, [cli, ...fileArgs])));
       console.log(
         `run ${r + 1}: redis-cli --rdb ${reads[r]!.secs.toFixed(2)} s, check ${checks[r]!.secs.toFixed(2)} s, ` +
+          `check --source-read scan ${scans[r]!.secs.toFixed(2)} s, ` +
           `check --no-extra ${noExtra[r]!.secs.toFixed(2)} s, check of the RDB file ${fromFile[r]!.secs.toFixed(2)} s`,
       );
     }
@@ -86,19 +90,30 @@ async function main(): Promise<void> {
       );
     };
     console.log('');
-    console.log(`median of ${RUNS} runs; ratio = time / redis-cli --rdb`);
+    const load = loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ');
+    console.log(`median of ${RUNS} runs; ratio = time / redis-cli --rdb; load average ${load}`);
     console.log('| measure | time | vs one read | source CPU | process CPU | max RSS |');
     console.log('|---|---|---|---|---|---|');
     const secs = (xs: Timed[]): number => median(xs.map((x) => x.secs));
     reportRatio({
-      work: `check of ${n} keys`,
+      work: `check of ${n} keys (source read through replication)`,
       reference: 'redis-cli --rdb (one read)',
       shake: secs(checks),
       ref: read,
       goal: 2,
     });
+    reportRatio({
+      work: `check of ${n} keys (--source-read scan)`,
+      reference: 'redis-cli --rdb (one read)',
+      shake: secs(scans),
+      ref: read,
+      goal: 2,
+    });
     console.log(row('redis-cli --rdb (reading the source once)', reads));
-    console.log(row('shake check (CLI, extra-keys scan on)', checks));
+    console.log(row('shake check (CLI: source read through replication, extra-keys scan on)', checks));
+    console.log(row('shake check --source-read scan (CLI)', scans));
     console.log(row('shake check --no-extra (CLI)', noExtra));
     console.log(row('shake check --source FILE (the RDB redis-cli read)', fromFile));
   } finally {

@@ -145,6 +145,7 @@ interface Pending {
   big: boolean;
   /** Target MEMORY USAGE (0 when unknown). */
   bytes: number;
+  found: BigResult;
 }
 
 async function checkPage(
@@ -184,18 +185,20 @@ async function checkPage(
           : [[expiry, k]],
     );
     const pending: Pending[] = [];
+    let present = 0;
     keys.forEach((k, i) => {
       const [ttlReply, memReply] = head[i]!;
       stats.compared++;
       if (ttlReply instanceof RespServerError) throw new CheckError(`expiry on the target failed: ${ttlReply.message}`);
       const ttl = int(ttlReply);
       if (ttl === -2) return diff(db, k.header.key, { problem: 'missing', detail: {} });
-      stats.present.set(tdb, (stats.present.get(tdb) ?? 0) + 1);
+      present++;
       const tgtExpire = ttl === -1 ? null : target.absoluteTtl ? ttl : now + ttl;
       const bytes = memoryOf(ctx, memReply);
-      pending.push({ key: k, tgtExpire, bytes, big: k.raw === undefined || bytes > ctx.bigKeyThreshold });
+      const big = k.raw === undefined || bytes > ctx.bigKeyThreshold;
+      pending.push({ key: k, tgtExpire, bytes, big, found: null });
     });
-    const findings = new Map<Pending, BigResult>();
+    stats.present.set(tdb, (stats.present.get(tdb) ?? 0) + present);
     for (const batch of byBytes(
       pending.filter((p) => !p.big),
       Math.min(ctx.batchBytes, PAGE_BYTES),
@@ -205,15 +208,15 @@ async function checkPage(
         batch.map((p) => p.key.header.key),
         (k) => [['DUMP', k]],
       );
-      batch.forEach((p, j) => findings.set(p, compareSmall(ctx, p.key, dumps[j]![0], rdb)));
+      batch.forEach((p, j) => (p.found = compareSmall(ctx, p.key, dumps[j]![0], rdb)));
     }
     for (const p of pending) {
       if (!p.big) continue;
       stats.bigKeys++;
-      findings.set(p, await opts.bigKey(p.key, tdb, rdb));
+      p.found = await opts.bigKey(p.key, tdb, rdb);
     }
     for (const p of pending) {
-      const f = findings.get(p);
+      const f = p.found;
       if (f === 'vanished') {
         stats.compared--;
         stats.vanished++;
@@ -266,7 +269,7 @@ function compareSmall(ctx: KeyCheckContext, k: SnapshotKey, dump: RespValue | un
   const h = k.header;
   const raw = k.raw!;
   ctx.stats.bytesRead += dump.length + raw.length;
-  if (dump[0] === h.rdbType && dump.length - 11 === raw.length && dump.subarray(1, dump.length - 10).equals(raw)) {
+  if (dump[0] === h.rdbType && dump.length - 11 === raw.length && raw.compare(dump, 1, dump.length - 10) === 0) {
     ctx.stats.payloadEqual++;
     return null;
   }

@@ -241,9 +241,19 @@ describe('refused identities, source and target, in every subcommand (CLI)', () 
       assert.equal(r.code, 2);
       assert.match(oneLine(r.stderr), noauth('target', locked));
     });
-    test('source user without DUMP: NOPERM, not a list of differences', async () => {
+    test('--source-read scan, source user without DUMP: NOPERM, not a list of differences', async () => {
       const r = await runCli(
-        ['check', '--source', locked.url, ...user('source', 'nodump'), '--target', plain.url, '-q'],
+        [
+          'check',
+          '--source',
+          locked.url,
+          ...user('source', 'nodump'),
+          '--target',
+          plain.url,
+          '--source-read',
+          'scan',
+          '-q',
+        ],
         { env: pw('source') },
       );
       assert.equal(r.code, 2);
