@@ -3,7 +3,7 @@
  * a typed flag value; these builders coerce and validate it, and word their errors as
  * `<value> is not <what is allowed>` so that the loader can prefix `section.key:`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** How a rejected value is shown in an error message. */
 export function showValue(v: unknown): string {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseIni } from 'ini';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigError } from './errors.js';
 import { configSchema, SECRET_KEYS, SECTIONS, sectionKeys, type SectionName, type ShakeConfig } from './schema.js';
 

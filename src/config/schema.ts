@@ -4,7 +4,7 @@
  * conf/shake.conf (a test keeps the two in step). To add a key: add it to its section below with its
  * default, add the commented line to conf/shake.conf and a row to docs/configuration.md.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { bool, bytes, int, oneOf, showValue, str } from './fields.js';
 
