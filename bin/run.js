@@ -7,8 +7,10 @@
 // code, else at dist/src/commands. Where it cannot be written (a read-only install) the run goes on without it.
 import { existsSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { enableCompileCache } from './compile-cache.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+enableCompileCache(root);
 const manifest = `${root}/oclif.manifest.json`;
 const bundles = `${root}/dist/bundle/commands`;
 const built = mtime(`${root}/dist/tsconfig.tsbuildinfo`);
@@ -28,7 +30,9 @@ if (built >= 0 && mtime(manifest) < Math.max(built, bundled)) {
     if (bundled >= built) {
       const have = new Set(readdirSync(bundles));
       for (const [id, cmd] of Object.entries(data.commands)) {
-        if (have.has(`${id}.js`)) cmd.relativePath = ['dist', 'bundle', 'commands', `${id}.js`];
+        if (!have.has(`${id}.cjs`)) continue;
+        cmd.relativePath = ['dist', 'bundle', 'commands', `${id}.cjs`];
+        cmd.isESM = false;
       }
     }
     const tmp = `${manifest}.${process.pid}.tmp`;
