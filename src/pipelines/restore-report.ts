@@ -11,7 +11,8 @@ export function restoreReport(run: RestoreRun): string[] {
   const c = run.counters;
   const lines: string[] = [];
   lines.push(
-    `sent as RESTORE ${s.restoreRaw} (raw body) + ${s.restoreEncoded} (re-encoded), as commands ${s.rewritten}` +
+    `sent as RESTORE ${s.restoreRaw} (raw body) + ${s.restoreEncoded} (re-encoded), by MSET ${s.stringBatched}, ` +
+      `as commands ${s.rewritten}` +
       (c.commandsRead > 0 ? `; commands replayed ${c.commandsWritten} of ${c.commandsRead}` : '') +
       `; failed ${c.failed}`,
   );

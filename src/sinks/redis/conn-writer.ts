@@ -18,6 +18,8 @@ import type { TargetConnection, TargetNode } from './target.js';
  */
 export interface ReplyTag {
   onReply(reply: RespValue, argv: Argv, conn: ConnWriter, db: number): void;
+  /** For a command pushed encoded: whether this (not an error) reply needs the argv too. */
+  argvFor?(reply: RespValue): boolean;
 }
 
 /** A command that writes its own RESP bytes (see pushEncoded); set up per command, reused across commands. */
@@ -32,6 +34,12 @@ export interface CommandEncoder {
 
 /** Encoded commands go into slabs of this size; one bigger than a quarter of it is pushed as an argv. */
 const SLAB_SIZE = 256 * 1024;
+/**
+ * Slabs kept for reuse per connection. A slab is free again once every batch written from it is answered (the
+ * target has read all its bytes). Reused, the memory of a run stays what is in flight: fresh slabs would wait for
+ * a garbage collection to be freed, and a run that makes few JS objects per byte (MSET batches) piled up ~40 MB.
+ */
+const SPARE_SLABS = 4;
 const NO_ARGV: Argv = [];
 
 export interface ConnLimits {
@@ -90,6 +98,11 @@ export class ConnWriter {
   private tags: (ReplyTag | null)[] = [];
   private slab: Buffer = Buffer.allocUnsafe(SLAB_SIZE);
   private slabPos = 0;
+  /** Batches written from each slab and not answered yet; slabs free for reuse. */
+  private readonly slabUsers = new Map<Buffer, number>();
+  private readonly spareSlabs: Buffer[] = [];
+  /** The slabs the current batch writes from. */
+  private batchSlabs: Buffer[] = [];
   /** Start of the encoded run not yet closed into `items`, and how many commands it holds. */
   private runStart = 0;
   private runCount = 0;
@@ -145,9 +158,12 @@ export class ConnWriter {
     if (this.argvs.length === 0) this.batchDb = this.db;
     if (this.slabPos + n > this.slab.length) {
       this.closeRun();
-      this.slab = Buffer.allocUnsafe(SLAB_SIZE);
+      const old = this.slab;
+      this.slab = this.spareSlabs.pop() ?? Buffer.allocUnsafe(SLAB_SIZE);
       this.slabPos = this.runStart = 0;
+      if (!this.slabUsers.has(old) && !this.batchSlabs.includes(old)) this.spare(old);
     }
+    if (this.batchSlabs[this.batchSlabs.length - 1] !== this.slab) this.batchSlabs.push(this.slab);
     const start = this.slabPos;
     const end = cmd.write(this.slab, start);
     this.slabPos = end;
@@ -200,6 +216,9 @@ export class ConnWriter {
     this.closeRun();
     const { items, argvs, bufs, starts, ends, tags } = this;
     const bytes = this.bytes;
+    const slabs = this.batchSlabs;
+    this.batchSlabs = [];
+    for (const b of slabs) this.slabUsers.set(b, (this.slabUsers.get(b) ?? 0) + 1);
     let db = this.batchDb;
     this.items = [];
     this.argvs = [];
@@ -219,7 +238,7 @@ export class ConnWriter {
             let argv = argvs[i] as Argv | null;
             if (argv === null) {
               argv =
-                reply instanceof Error
+                reply instanceof Error || tag?.argvFor?.(reply) === true
                   ? encodedArgv(bufs[i] as Buffer, starts[i] as number, ends[i] as number)
                   : NO_ARGV;
             }
@@ -229,6 +248,7 @@ export class ConnWriter {
         } catch (err) {
           this.fatal ??= err instanceof Error ? err : new Error(String(err));
         }
+        this.release(slabs);
         this.settle(bytes);
       },
       (err: unknown) => {
@@ -236,6 +256,23 @@ export class ConnWriter {
         this.settle(bytes);
       },
     );
+  }
+
+  /** A batch is answered: its slabs are free once no other batch writes from them and they are not current. */
+  private release(slabs: Buffer[]): void {
+    for (const b of slabs) {
+      const n = (this.slabUsers.get(b) ?? 1) - 1;
+      if (n > 0) {
+        this.slabUsers.set(b, n);
+        continue;
+      }
+      this.slabUsers.delete(b);
+      if (b !== this.slab && !this.batchSlabs.includes(b)) this.spare(b);
+    }
+  }
+
+  private spare(slab: Buffer): void {
+    if (this.spareSlabs.length < SPARE_SLABS) this.spareSlabs.push(slab);
   }
 
   private settle(bytes: number): void {
@@ -279,7 +316,10 @@ export class ConnWriter {
   }
 }
 
-/** The argv of an encoded command, decoded back from its bytes (its reply was an error). */
+/**
+ * The argv of an encoded command, decoded back from a copy of its bytes (its reply was an error): the decoder's
+ * arguments are views, and the slab is reused once the batch is answered while a retry may hold the argv.
+ */
 function encodedArgv(buf: Buffer, start: number, end: number): Argv {
-  return decodeCommands(buf.subarray(start, end))[0] as Argv;
+  return decodeCommands(Buffer.from(buf.subarray(start, end)))[0] as Argv;
 }

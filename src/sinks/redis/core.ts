@@ -74,9 +74,17 @@ export class SinkCore implements KeyOutcomes {
     return this.target.masters()[0] as TargetNode;
   }
 
+  /**
+   * One key name can come more than once (source dbs merged into one target db): each name always takes the same
+   * connection, so its writes land in the order they were read (the last one wins under --on-conflict replace).
+   */
+  sameKeySameConnection = false;
+
   /** A writer for a new key: spread over the node's connections (a key's commands stay on one). */
   writerForKey(key: Buffer): ConnWriter {
     const ws = this.writersOf(this.nodeForKey(key));
+    if (ws.length === 1) return ws[0] as ConnWriter;
+    if (this.sameKeySameConnection) return ws[keyHash(key) % ws.length] as ConnWriter;
     return ws[this.rr++ % ws.length] as ConnWriter;
   }
 
@@ -219,6 +227,12 @@ export class SinkCore implements KeyOutcomes {
     return true;
   }
 
+  /** Sends a command once more, as a retry does (after this batch's replies; its tag sees the new reply). */
+  resend(tag: ReplyTag, argv: Argv, db: number, from: ConnWriter): void {
+    const decision = { action: 'retry', node: null, asking: false, delayMs: 0, refresh: false } as const;
+    this.retries.push({ tag, argv, db, key: Buffer.isBuffer(argv[1]) ? argv[1] : null, from: from.node, decision });
+  }
+
   get hasRetries(): boolean {
     return this.retries.length > 0;
   }
@@ -249,4 +263,11 @@ export class SinkCore implements KeyOutcomes {
       else w.push(r.argv, r.tag, r.db);
     }
   }
+}
+
+/** FNV-1a of the key's bytes (a connection per key name). */
+function keyHash(key: Buffer): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
+  return h >>> 0;
 }

@@ -76,6 +76,21 @@ export class DbMapper {
    * too, or one this mapper has mapped there (the stream's, and those the caller saw in the source). Then a
    * SWAPDB or FLUSHDB of `db` on the target would also touch the other source db's keys.
    */
+  /**
+   * No two source dbs can ever land in one target db: no `*:N`, no two entries into one db, and no entry into a
+   * db whose own number is left unmapped (`0:5` while db 5 keeps its number would merge db 0 into 5).
+   */
+  injective(): boolean {
+    if (this.spec.rest !== null) return false;
+    const to = new Set<number>();
+    for (const [from, t] of this.spec.map) {
+      if (to.has(t)) return false;
+      to.add(t);
+      if (t !== from && !this.spec.map.has(t)) return false;
+    }
+    return true;
+  }
+
   merges(db: number): boolean {
     const to = this.map(db);
     for (const [from, t] of this.spec.map) if (from !== db && t === to) return true;

@@ -9,6 +9,7 @@
  * Expired keys are skipped and counted; TTLs are absolute (RESTORE ... ABSTTL, PEXPIREAT).
  */
 import {
+  RDB_TYPE,
   RdbError,
   buildDumpPayloadBuffer,
   dumpBodyEvents,
@@ -26,6 +27,7 @@ import type { DbMapper } from './db-map.js';
 import { KeyWrite } from './key-write.js';
 import { RestoreCommand } from './restore-command.js';
 import { Prechecks } from './precheck.js';
+import { StringBatches } from './string-batch.js';
 import { isBig, planAtEnd, planAtStart } from './strategy.js';
 
 interface CurrentKey {
@@ -62,6 +64,8 @@ export class KeyLoader {
    */
   valuesFromRaw = false;
   readonly prechecks: Prechecks;
+  /** Strings without a TTL, many keys to an MSET (string-batch.ts): a standalone target, no merged dbs. */
+  private readonly strings: StringBatches | null;
   private readonly absTtl: boolean;
   private readonly replace: boolean;
 
@@ -71,6 +75,7 @@ export class KeyLoader {
     private readonly opts: KeyLoaderOptions,
   ) {
     this.prechecks = new Prechecks(core);
+    this.strings = core.target.profile.kind === 'standalone' && dbs.injective() ? new StringBatches(core) : null;
     this.absTtl = core.target.profile.features.restoreAbsTtl;
     this.replace = core.onConflict === 'replace';
   }
@@ -177,10 +182,20 @@ export class KeyLoader {
     if (!cur.replayed && plan.how !== 'restore-raw' && plan.how !== 'unsupported')
       return this.fromRaw(cur, raw as Buffer);
     switch (plan.how) {
-      case 'restore-raw':
+      case 'restore-raw': {
+        if (
+          this.strings !== null &&
+          payload === undefined &&
+          cur.header.rdbType === RDB_TYPE.STRING &&
+          cur.header.expireAtMs === null
+        ) {
+          const r = this.batchString(cur, raw as Buffer);
+          if (r !== false) return r;
+        }
         // planAtEnd checked that the target loads this type id: restamp the body for its RDB version.
         this.core.stats.restoreRaw++;
         return this.restore(cur, this.restoreHead(cur).body(cur.header.rdbType, raw as Buffer, profile.rdbVersion));
+      }
       case 'restore-encode': {
         const payload = this.encode(cur);
         if (payload) {
@@ -232,6 +247,23 @@ export class KeyLoader {
       if (err instanceof RdbError) return null;
       throw err;
     }
+  }
+
+  /** A string key into the connection's MSET; false: not one for a batch (it goes as its RESTORE). */
+  private batchString(cur: CurrentKey, raw: Buffer): Promise<void> | undefined | false {
+    try {
+      return (this.strings as StringBatches).add(this.core.writerForKey(cur.header.key), cur.db, cur.header.key, raw);
+    } catch (err) {
+      if (!(err instanceof RdbError)) throw err;
+      this.core.fail(cur.header.key, cur.db, `string value: ${err.message}`);
+      return undefined;
+    }
+  }
+
+  /** Sends what is gathered but not yet sent (string batches, pre-checked keys): before draining or switching. */
+  async flushPending(): Promise<void> {
+    this.strings?.flush();
+    await this.prechecks.flush();
   }
 
   /** The TTL argument of RESTORE: 0 (none), the absolute time (ABSTTL) or what is left by the target's clock. */

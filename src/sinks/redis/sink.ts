@@ -77,6 +77,7 @@ export class RedisSink implements Sink {
     const kind = t.profile.kind;
     const dbs = targetDbMapper(opts.dbMap, kind);
     this.core.merges = { mapper: dbs, atStart: opts.targetDbsAtStart ?? null };
+    this.core.sameKeySameConnection = !dbs.injective();
     this.keys = new KeyLoader(this.core, dbs, {
       bigKeyThreshold: opts.bigKeyThreshold ?? DEFAULT_BIG_KEY_THRESHOLD,
       bigKeyElements: opts.bigKeyElements ?? DEFAULT_BIG_KEY_ELEMENTS,
@@ -174,7 +175,7 @@ export class RedisSink implements Sink {
   /** Keys and commands never overtake each other: wait for everything in flight at each switch. */
   private async switchTo(next: 'keys' | 'commands'): Promise<void> {
     if (this.last !== null) {
-      await this.keys.prechecks.flush();
+      await this.keys.flushPending();
       await this.core.drainAll();
     }
     this.last = next;
@@ -188,13 +189,13 @@ export class RedisSink implements Sink {
 
   /** Waits until everything written so far is answered, without closing (rump --live: re-copies land in order). */
   async flush(): Promise<void> {
-    await this.keys.prechecks.flush();
+    await this.keys.flushPending();
     await this.core.drainAll();
     await this.core.checkStop();
   }
 
   async close(): Promise<void> {
-    await this.keys.prechecks.flush();
+    await this.keys.flushPending();
     await this.core.drainAll();
     await this.core.checkStop();
   }

@@ -4,6 +4,8 @@ export interface RedisSinkStats {
   restoreRaw: number;
   /** Keys written by RESTORE of a body re-encoded for the target's RDB version. */
   restoreEncoded: number;
+  /** String keys without a TTL sent many to one MSET / MSETNX (string-batch.ts). */
+  stringBatched: number;
   /** Keys written as plain commands (big keys, proxies, values no payload can carry to this target). */
   rewritten: number;
   /** Hash fields written WITHOUT their TTL because the target has no HPEXPIREAT (Redis < 7.4). */
@@ -34,6 +36,7 @@ export const DROPPED_TTL_KEYS_SHOWN = 5;
 export function emptyStats(): RedisSinkStats {
   return {
     restoreRaw: 0,
+    stringBatched: 0,
     restoreEncoded: 0,
     rewritten: 0,
     droppedFieldTtls: 0,

@@ -6,3 +6,4 @@ export * from './ziplist.js';
 export * from './listpack.js';
 export * from './intset.js';
 export * from './zipmap.js';
+export * from './string-body.js';

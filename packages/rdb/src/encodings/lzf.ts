@@ -22,7 +22,15 @@ const HSIZE = 1 << HLOG;
  * allocating.
  * @throws RdbError (offset `baseOffset` + position from `start`) on corrupt data or when the output length differs.
  */
-export function lzfDecompress(src: Uint8Array, outLen: number, baseOffset = 0, start = 0, end = src.length): Buffer {
+export function lzfDecompress(
+  src: Uint8Array,
+  outLen: number,
+  baseOffset = 0,
+  start = 0,
+  end = src.length,
+  /** Where to write (exactly `outLen` bytes long, e.g. a view into a bigger buffer); else a new Buffer. */
+  into?: Buffer,
+): Buffer {
   const inLen = end - start;
   if (!Number.isSafeInteger(outLen) || outLen < 0) {
     throw new RdbError(`lzf declared length ${outLen} is not a valid length`, baseOffset);
@@ -30,7 +38,10 @@ export function lzfDecompress(src: Uint8Array, outLen: number, baseOffset = 0, s
   if (outLen > inLen * MAX_EXPANSION) {
     throw new RdbError(`lzf declared length ${outLen} is impossible for ${inLen} compressed bytes`, baseOffset);
   }
-  const out = Buffer.allocUnsafe(outLen);
+  if (into !== undefined && into.length !== outLen) {
+    throw new RangeError(`lzf output of ${into.length} bytes for a declared length of ${outLen}`);
+  }
+  const out = into ?? Buffer.allocUnsafe(outLen);
   const base = baseOffset - start;
   let ip = start;
   let op = 0;
