@@ -19,11 +19,11 @@ export type RestoreArgs = Omit<RestoreOptions, 'target' | 'input'> & {
 
 /** Restores `input` into the server at host:port and closes the connections. */
 export async function restoreInto(
-  target: { host: string; port: number; password?: string },
+  target: { host: string; port: number; username?: string; password?: string },
   args: RestoreArgs,
 ): Promise<RestoreRun> {
   const t = await openTarget({
-    connection: { host: target.host, port: target.port, password: target.password },
+    connection: { host: target.host, port: target.port, username: target.username, password: target.password },
     kind: args.targetKind,
     connections: args.connections,
   });

@@ -141,6 +141,28 @@ describe('strings batched into MSET / MSETNX', () => {
     }
   });
 
+  it('a user allowed RESTORE but not MSET/MSETNX (NOPERM): every key still written, by RESTORE', async () => {
+    const limited = await startRedis({
+      users: [{ name: 'loader', password: 'pw', rules: '~* &* +@all -mset -msetnx' }],
+    });
+    try {
+      const run = await restoreInto({ ...limited, username: 'loader', password: 'pw' }, { input: rdbFile });
+      assert.equal(run.counters.failed, 0);
+      assert.equal(run.counters.keysWritten, STRINGS + 50 + 2 + 100);
+      assert.equal(run.stats.stringBatched, 0, 'the refused batches went again as RESTOREs');
+      const c = limited.client({ username: 'loader', password: 'pw' });
+      try {
+        for (let i = 0; i < STRINGS; i += 37) {
+          assert.deepEqual(await c.getBuffer(`s:${i}`), Buffer.from(valueOf(i), 'latin1'), `s:${i}`);
+        }
+      } finally {
+        c.disconnect();
+      }
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('dbs merged by --db-map: no batching (the order of equal keys decides), same result as RESTORE', async () => {
     await tgt.flushall();
     const run = await restoreInto(target, { input: rdbFile, dbMap: parseDbMap('*:0'), onConflict: 'replace' });

@@ -14,7 +14,7 @@
  * the command with its message.
  */
 import { decimalLength, RespServerError, writeArrayHeader, writeBulkHeader, type RespValue } from '@shake/resp';
-import { stringBodyLength, writeStringBody } from '@shake/rdb';
+import { buildDumpPayloadBuffer, encodeString, RDB_TYPE, stringBodyLength, writeStringBody } from '@shake/rdb';
 import type { Argv } from '../../rewrite/key-rewriter.js';
 import type { CommandEncoder, ConnWriter, ReplyTag } from './conn-writer.js';
 import type { SinkCore } from './core.js';
@@ -86,6 +86,7 @@ class StringBatchTag implements ReplyTag {
   constructor(
     private readonly core: SinkCore,
     private readonly count: number,
+    private readonly batches: StringBatches,
   ) {}
 
   /** MSETNX's 0 needs the keys and values back from the command's bytes. */
@@ -95,6 +96,12 @@ class StringBatchTag implements ReplyTag {
 
   onReply(reply: RespValue, argv: Argv, conn: ConnWriter, db: number): void {
     if (reply instanceof RespServerError) {
+      if (reply.code === 'NOPERM') {
+        // A user allowed RESTORE but not MSET/MSETNX: from now on, and for these keys, one RESTORE per key.
+        this.batches.off = true;
+        this.asRestores(argv, conn, db);
+        return;
+      }
       if (this.core.reroute(this, argv, reply, conn, db)) return;
       for (let i = 1; i + 1 < argv.length; i += 2) {
         this.core.fail(argv[i] as Buffer, db, `${String(argv[0])}: ${reply.message}`);
@@ -110,6 +117,20 @@ class StringBatchTag implements ReplyTag {
       return;
     }
     for (let i = 0; i < this.count; i++) this.core.written();
+  }
+
+  private asRestores(argv: Argv, conn: ConnWriter, db: number): void {
+    const version = this.core.target.profile.rdbVersion;
+    const replace = this.core.onConflict === 'replace';
+    const tag = this.core.singleTag(db);
+    this.core.stats.stringBatched -= this.count;
+    this.core.stats.restoreEncoded += this.count;
+    for (let i = 1; i + 1 < argv.length; i += 2) {
+      const payload = buildDumpPayloadBuffer(RDB_TYPE.STRING, encodeString(argv[i + 1] as Buffer), version);
+      const restore: Argv = ['RESTORE', argv[i] as Buffer, '0', payload];
+      if (replace) restore.push('REPLACE');
+      this.core.resend(tag, restore, db, conn);
+    }
   }
 }
 
@@ -133,6 +154,8 @@ class SetNxTag implements ReplyTag {
 
 export class StringBatches {
   private readonly open = new Map<ConnWriter, StringBatch>();
+  /** Set when the target refused MSET/MSETNX (NOPERM): every key goes as its RESTORE. */
+  off = false;
 
   constructor(private readonly core: SinkCore) {}
 
@@ -141,6 +164,7 @@ export class StringBatches {
    * is not one for a batch (too big): the caller sends it alone. Returns a promise when the caller must wait.
    */
   add(w: ConnWriter, db: number, key: Buffer, body: Buffer): Promise<void> | undefined | false {
+    if (this.off) return false;
     const valueLength = stringBodyLength(body);
     const pair = 2 * 16 + key.length + valueLength;
     if (pair > MAX_PAIR_BYTES) return false;
@@ -163,7 +187,7 @@ export class StringBatches {
   }
 
   private send(w: ConnWriter, b: StringBatch): void {
-    w.pushEncoded(b.seal(), new StringBatchTag(this.core, b.count), b.db);
+    w.pushEncoded(b.seal(), new StringBatchTag(this.core, b.count, this), b.db);
     b.reset();
   }
 }
