@@ -25,6 +25,9 @@ await build({
   // (Node 20 has no compile cache for ES modules).
   format: 'cjs',
   outExtension: { '.js': '.cjs' },
+  // import('node:http') and the like become require() in a promise: a script with import() in it cannot use
+  // cached code in Node 20 (see bin/compile-cache.js), and a bundle has nothing else to import.
+  supported: { 'dynamic-import': false },
   // One oclif for the CLI and its commands (its Command class, flags and errors are compared by identity).
   external: ['@oclif/core', '@oclif/core/*'],
   sourcemap: 'linked',

@@ -4,7 +4,7 @@
  * (`GET /metrics`) and as JSON (`GET /status`) by a small HTTP server bound to loopback unless told otherwise.
  * Endpoints are shown as host:port only: no user, password or URL query ever reaches the board.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Counters } from './counters.js';
 
@@ -117,6 +117,8 @@ export interface MetricsServer {
 
 /** Serves `GET /metrics` and `GET /status` of the board on bind:port. */
 export async function serveMetrics(board: RunBoard, port: number, bind = '127.0.0.1'): Promise<MetricsServer> {
+  // Loaded here, not at start-up: most runs serve no metrics, and node:http is ~25 internal modules to compile.
+  const { createServer } = await import('node:http');
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') {

@@ -7,7 +7,6 @@
  * The path `-` is standard output (a pipe or a file, never a terminal): no temporary file, no rename; a
  * failed dump leaves a stream that ends before the RDB's EOF and checksum, which every reader refuses.
  */
-import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -44,6 +43,7 @@ export class RdbFileOutput {
       const handle = await open('/dev/stdout', 'w');
       return new RdbFileOutput(path, path, handle, opts.highWaterMark ?? 4 << 20, false);
     }
+    const { randomBytes } = await import('node:crypto'); // not at start-up: decode imports this module
     const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     let handle: FileHandle;
     try {

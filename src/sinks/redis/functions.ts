@@ -5,7 +5,6 @@
  * counts an existing library as a failure. The same library met twice in one run (a cluster dump holds it
  * once per node) is loaded once.
  */
-import { createHash } from 'node:crypto';
 import { RespServerError } from '@shake/resp';
 import type { Argv } from '../../rewrite/key-rewriter.js';
 import type { ConflictPolicy, SinkCore } from './core.js';
@@ -19,6 +18,8 @@ export class FunctionLoader {
   ) {}
 
   async load(code: Buffer): Promise<void> {
+    // node:crypto loaded when a library comes, not at every start-up (decode and restore import this module).
+    const { createHash } = await import('node:crypto');
     const digest = createHash('sha1').update(code).digest('hex');
     if (this.seen.has(digest)) return;
     this.seen.add(digest);
