@@ -26,8 +26,10 @@ export function enableCompileCache(root) {
   const compile = Module.prototype._compile;
   Module.prototype._compile = function (content, filename) {
     // A script made from cached data loses its import() callback in Node 20 (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING),
-    // so a module with a dynamic import() is compiled as usual (a few of oclif's; none of the bundles).
-    if (!wanted(filename) || content.startsWith('#!') || content.includes('import(')) {
+    // so a module with a dynamic import() is compiled as usual (a few of oclif's). The bundles have none (built
+    // with import() turned into require(); the text "import(" may still be in a string).
+    const bundle = filename.includes('/dist/bundle/');
+    if (!wanted(filename) || content.startsWith('#!') || (!bundle && content.includes('import('))) {
       return compile.call(this, content, filename);
     }
     let st;

@@ -6,6 +6,7 @@
 // newer. It points each subcommand at its one-file bundle while the bundles are at least as new as the compiled
 // code, else at dist/src/commands. Where it cannot be written (a read-only install) the run goes on without it.
 import { existsSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { enableCompileCache } from './compile-cache.js';
 
@@ -15,6 +16,10 @@ const manifest = `${root}/oclif.manifest.json`;
 const bundles = `${root}/dist/bundle/commands`;
 const built = mtime(`${root}/dist/tsconfig.tsbuildinfo`);
 const bundled = mtime(bundles);
+// The bundles (commands and oclif, scripts/bundle.mjs) while they are as new as the compiled code; oclif from
+// node_modules otherwise. The commands of a bundle take oclif from the bundle: one oclif either way.
+const oclifBundle = `${root}/dist/bundle/oclif.cjs`;
+const useBundles = built >= 0 && bundled >= built && existsSync(oclifBundle);
 let loadOptions;
 if (built >= 0 && mtime(manifest) < Math.max(built, bundled)) {
   try {
@@ -27,7 +32,7 @@ if (built >= 0 && mtime(manifest) < Math.max(built, bundled)) {
   const plugin = loadOptions.getPluginsList().find((p) => p.isRoot);
   if (plugin) {
     const data = structuredClone(plugin.manifest);
-    if (bundled >= built) {
+    if (useBundles) {
       const have = new Set(readdirSync(bundles));
       for (const [id, cmd] of Object.entries(data.commands)) {
         if (!have.has(`${id}.cjs`)) continue;
@@ -44,8 +49,10 @@ if (built >= 0 && mtime(manifest) < Math.max(built, bundled)) {
     }
   }
 }
-const { execute } = await import('@oclif/core/execute');
-await execute({ dir: import.meta.url, loadOptions: existsSync(manifest) ? undefined : loadOptions });
+const haveManifest = existsSync(manifest);
+const oclif = useBundles && haveManifest ? createRequire(import.meta.url)(oclifBundle) : null;
+const { execute } = oclif ? oclif.execute : await import('@oclif/core/execute');
+await execute({ dir: import.meta.url, loadOptions: haveManifest ? undefined : loadOptions });
 
 function mtime(path) {
   try {
