@@ -6,7 +6,7 @@
  * hashes are kept (key-set.ts) for the extra-keys scan. The file is not live: no re-check rounds apply to it.
  */
 import { createReadStream } from 'node:fs';
-import { parseDumpPayload, RdbParser, type RedisType } from '@shake/rdb';
+import { RdbParser, type RedisType } from '@shake/rdb';
 import { RespServerError } from '@shake/resp';
 import type { DbMapper } from '../sinks/redis/db-map.js';
 import type { SourceLookup } from './extra.js';
@@ -14,8 +14,8 @@ import type { KeyCheckContext } from './key-check.js';
 import { KeyHashSet } from './key-set.js';
 import type { Difference } from './problems.js';
 import { CheckError, type CheckSide } from './side.js';
-import { checkSnapshot, type BigResult, type RdbInfo, type SnapshotKey } from './snapshot-source.js';
-import { addValueEvent, compareValues, emptyValue, valueOfEvents, type KeyValue } from './values.js';
+import { checkSnapshot, compareWithDump, type BigResult, type RdbInfo, type SnapshotKey } from './snapshot-source.js';
+import { addValueEvent, emptyValue, type KeyValue } from './values.js';
 
 export interface RdbCheckOptions {
   file: string;
@@ -78,14 +78,7 @@ async function compareFileKey(
   if (dump instanceof RespServerError) throw new CheckError(`DUMP on the target failed: ${dump.message}`);
   if (!Buffer.isBuffer(dump)) return { problem: 'missing', detail: {} };
   ctx.stats.bytesRead += dump.length;
-  let target: KeyValue;
-  try {
-    target = valueOfEvents(parseDumpPayload(dump, { verifyChecksum: false }).events);
-  } catch (err) {
-    throw new CheckError(`DUMP of ${h.key.toString('latin1')} on the target: ${(err as Error).message}`);
-  }
-  if (target.type !== source.type) return { problem: 'type', detail: { source: source.type, target: target.type } };
-  return compareValues(source, target, { targetFieldTtl: ctx.target.features.hashFieldTtl });
+  return compareWithDump(ctx, h.key, source, dump);
 }
 
 async function readFileValue(file: string, offset: number, rdb: RdbInfo, type: RedisType): Promise<KeyValue> {

@@ -274,7 +274,6 @@ function compareSmall(ctx: KeyCheckContext, k: SnapshotKey, dump: RespValue | un
     return null;
   }
   let source: KeyValue;
-  let target: KeyValue;
   try {
     const events: RdbEvent[] = [];
     for (const batch of dumpBodyEvents(h.rdbType, raw, rdb.version)) for (const e of batch) events.push(e);
@@ -282,11 +281,16 @@ function compareSmall(ctx: KeyCheckContext, k: SnapshotKey, dump: RespValue | un
   } catch (err) {
     throw new CheckError(`${h.key.toString('latin1')} in the source's RDB: ${(err as Error).message}`);
   }
+  return compareWithDump(ctx, h.key, source, dump);
+}
+
+/** A source value against the target's DUMP payload, parsed (a live server's: its CRC is not checked again). */
+export function compareWithDump(ctx: KeyCheckContext, key: Buffer, source: KeyValue, dump: Buffer): Finding | null {
+  let target: KeyValue;
   try {
-    // A live server's payload: its CRC is not checked again (the value is parsed, a bad one throws).
     target = valueOfEvents(parseDumpPayload(dump, { verifyChecksum: false }).events);
   } catch (err) {
-    throw new CheckError(`DUMP of ${h.key.toString('latin1')} on the target: ${(err as Error).message}`);
+    throw new CheckError(`DUMP of ${key.toString('latin1')} on the target: ${(err as Error).message}`);
   }
   if (source.type !== target.type) return { problem: 'type', detail: { source: source.type, target: target.type } };
   return compareValues(source, target, { targetFieldTtl: ctx.target.features.hashFieldTtl });
