@@ -14,7 +14,7 @@ export interface SnapshotStreamOptions {
   open: () => Promise<MasterSocket>;
   /** Idle timeout: no byte (not even a keepalive) for this long fails the transfer. */
   timeoutMs: number;
-  /** Bytes queued before the socket is paused (default 8 MiB). */
+  /** Bytes queued before the socket is paused (default 4 MiB). */
   highWaterMark?: number;
   signal?: AbortSignal;
 }
@@ -36,7 +36,7 @@ export interface SnapshotStream {
 export async function openSnapshotStream(opts: SnapshotStreamOptions): Promise<SnapshotStream> {
   const master = await opts.open();
   const link = new ReplicaLink(master.socket, master.peer, opts.timeoutMs, master.leftover);
-  const limit = opts.highWaterMark ?? 8 * 1024 * 1024;
+  const limit = opts.highWaterMark ?? 4 * 1024 * 1024;
   const queue: Buffer[] = [];
   let queued = 0;
   let ended = false;
