@@ -6,11 +6,13 @@
  * servers (the injected difference, the servers' own counters), never from shake's output.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { startCluster, type RedisCluster } from '../harness/cluster.js';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
-import { loadExpected } from '../helpers/load-records.js';
+import { loadExpected, repoRoot } from '../helpers/load-records.js';
 import { CheckError } from '../../src/check/side.js';
 import { check, NO_SYNC_DELAY, triples } from './helpers.js';
 
@@ -164,6 +166,73 @@ describe('shake check: a cluster source read through replication, one snapshot p
       await sc.set('k:42', 'v42');
       sc.disconnect();
       for (const m of masters) m.disconnect();
+    }
+  });
+});
+
+describe('shake check: big keys through the replication read, memory bounded', () => {
+  const child = join(repoRoot, 'dist', 'test', 'check', 'child', 'check-child.js');
+  const STRING_BYTES = 150 * 1024 * 1024;
+  let source: RedisServer;
+  let target: RedisServer;
+  before(async () => {
+    [source, target] = await Promise.all([startRedis({ config: NO_SYNC_DELAY }), startRedis()]);
+    for (const s of [source, target]) {
+      const c = s.client();
+      // 150 MB of zero bytes ending in 'x', and a list of 200k elements.
+      await c.setrange('big:string', STRING_BYTES - 1, 'x');
+      for (let i = 0; i < 200_000; i += 10_000) {
+        await c.rpush('big:list', ...Array.from({ length: 10_000 }, (_, j) => `element-${i + j}`));
+      }
+      c.disconnect();
+    }
+  });
+  after(async () => {
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  function run(): {
+    maxRssKb: number;
+    bigKeys: number;
+    snapshots: number;
+    diffs: { key: string; problem: string; detail: Record<string, unknown> }[];
+  } {
+    // A 64 MB heap cap: a big value held whole as JS objects would abort the child.
+    const res = spawnSync(
+      process.execPath,
+      [
+        '--max-old-space-size=64',
+        child,
+        `${source.host}:${source.port}`,
+        `${target.host}:${target.port}`,
+        String(1 << 20),
+        'replication',
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(res.status, 0, res.stderr);
+    return JSON.parse(res.stdout) as ReturnType<typeof run>;
+  }
+
+  test('a 150 MB string and a 200k-element list: compared in chunks, peak RSS < 200 MB; then one byte', async () => {
+    const equal = run();
+    assert.deepEqual(equal.diffs, []);
+    assert.equal(equal.snapshots, 1);
+    assert.equal(equal.bigKeys, 2);
+    console.log(`big keys through replication: peak RSS ${(equal.maxRssKb / 1024).toFixed(0)} MB`);
+    assert.ok(equal.maxRssKb < 200 * 1024, `peak RSS ${equal.maxRssKb} KB`);
+    const t = target.client();
+    try {
+      await t.setrange('big:string', 100_000_000, 'y');
+      const r = run();
+      assert.deepEqual(
+        r.diffs.map((d) => [d.key, d.problem, d.detail.what, d.detail.firstDifferenceAt]),
+        [['big:string', 'value', 'bytes', 100_000_000]],
+      );
+      assert.ok(r.maxRssKb < 200 * 1024, `peak RSS ${r.maxRssKb} KB`);
+    } finally {
+      await t.setrange('big:string', 100_000_000, '\0');
+      t.disconnect();
     }
   });
 });
