@@ -28,8 +28,9 @@ export function lzfDecompress(
   baseOffset = 0,
   start = 0,
   end = src.length,
-  /** Where to write (exactly `outLen` bytes long, e.g. a view into a bigger buffer); else a new Buffer. */
+  /** Where to write: `outLen` bytes of `into` from `outAt` (a command being built); else a new Buffer. */
   into?: Buffer,
+  outAt = 0,
 ): Buffer {
   const inLen = end - start;
   if (!Number.isSafeInteger(outLen) || outLen < 0) {
@@ -38,13 +39,15 @@ export function lzfDecompress(
   if (outLen > inLen * MAX_EXPANSION) {
     throw new RdbError(`lzf declared length ${outLen} is impossible for ${inLen} compressed bytes`, baseOffset);
   }
-  if (into !== undefined && into.length !== outLen) {
-    throw new RangeError(`lzf output of ${into.length} bytes for a declared length of ${outLen}`);
+  if (into !== undefined && outAt + outLen > into.length) {
+    throw new RangeError(`lzf output of ${outLen} bytes at ${outAt} of a ${into.length}-byte buffer`);
   }
   const out = into ?? Buffer.allocUnsafe(outLen);
+  const o0 = into === undefined ? 0 : outAt;
+  const oEnd = o0 + outLen;
   const base = baseOffset - start;
   let ip = start;
-  let op = 0;
+  let op = o0;
   while (ip < end) {
     const at = ip;
     const ctrl = src[ip++]!;
@@ -53,7 +56,7 @@ export function lzfDecompress(
       if (ip + n > end) {
         throw new RdbError(`lzf literal run of ${n} bytes runs past the end of the input`, base + at);
       }
-      if (op + n > outLen) {
+      if (op + n > oEnd) {
         throw new RdbError(`lzf literal run of ${n} bytes runs past the declared length ${outLen}`, base + at);
       }
       // at most 32 bytes: a loop beats the native copy's fixed cost
@@ -67,10 +70,10 @@ export function lzfDecompress(
       if (ip >= end) throw new RdbError('lzf back-reference is truncated', base + at);
       let ref = op - ((ctrl & 0x1f) << 8) - 1 - src[ip++]!;
       len += 2;
-      if (op + len > outLen) {
+      if (op + len > oEnd) {
         throw new RdbError(`lzf back-reference of ${len} bytes runs past the declared length ${outLen}`, base + at);
       }
-      if (ref < 0) throw new RdbError('lzf back-reference before start', base + at);
+      if (ref < o0) throw new RdbError('lzf back-reference before start', base + at);
       if (len < 64 || ref + len > op) {
         // Short, or overlapping (a repeated pattern): byte by byte, forwards.
         for (const stop = op + len; op < stop;) out[op++] = out[ref++]!;
@@ -80,8 +83,8 @@ export function lzfDecompress(
       }
     }
   }
-  if (op !== outLen) {
-    throw new RdbError(`lzf data decompresses to ${op} bytes, declared length is ${outLen}`, base + end);
+  if (op !== oEnd) {
+    throw new RdbError(`lzf data decompresses to ${op - o0} bytes, declared length is ${outLen}`, base + end);
   }
   return out;
 }

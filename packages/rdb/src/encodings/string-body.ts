@@ -85,7 +85,7 @@ export function writeStringBody(body: Buffer, target: Buffer, p: number): number
     case 'int':
       return p + target.write(String(f.end), p, 'latin1');
     case 'lzf':
-      lzfDecompress(body, f.length, 0, f.at, f.end, target.subarray(p, p + f.length));
+      lzfDecompress(body, f.length, 0, f.at, f.end, target, p);
       return p + f.length;
   }
 }
