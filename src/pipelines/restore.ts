@@ -25,6 +25,13 @@ export interface RestoreInput {
   /** A path (file or directory), or a stream (stdin) with a name for messages. */
   path?: string;
   stream?: AsyncIterable<Buffer>;
+  /**
+   * An RDB that `read` gives from its start, as often as asked (read as a file is: values from the raw bodies, the
+   * RDB read again for keys too big to capture): `shake sync`'s snapshot, followed while it is still being received
+   * (sources/growing-file.ts). `name` is for messages. Its dbs are not read ahead (checkInputDbs): a key of a db
+   * the target cannot take meets the refusal when it comes, as on stdin.
+   */
+  rdb?: { name: string; read: () => AsyncIterable<Buffer> };
 }
 
 export interface RestoreOptions extends Omit<RedisSinkOptions, 'target' | 'counters'>, KeySelection {
@@ -121,13 +128,26 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
     return new RdbParser(o);
   };
   let currentPart: string | null = null;
+  const rdbInput = opts.input.rdb;
+  const read = rdbInput ? () => rdbInput.read() : fileChunks;
   const reread = (offsets: ReadonlySet<number>): AsyncIterable<EntryBatch> =>
-    rereadPart(currentPart, offsets, verifyChecksum);
+    rereadPart(currentPart, read, offsets, verifyChecksum);
   let kind: InputKind;
   let files: string[] = [];
   let totalBytes: number | null = null;
   let source: Source;
-  if (opts.input.path !== undefined && opts.input.path !== '-') {
+  if (rdbInput) {
+    kind = 'rdb';
+    valuesFromRaw = opts.valuesFromRaw ?? true;
+    const part: AofPart = {
+      name: rdbInput.name,
+      chunks: () => {
+        currentPart = rdbInput.name;
+        return rdbInput.read();
+      },
+    };
+    source = aofSource([part], { createRdbParser: rdbParser, onBytes, onWarning: opts.onWarning });
+  } else if (opts.input.path !== undefined && opts.input.path !== '-') {
     const resolved = resolveInput(opts.input.path);
     kind = resolved.kind;
     files = resolved.files;
@@ -222,12 +242,13 @@ async function checkInputDbs(opts: RestoreOptions, kind: InputKind, files: reado
 /** The RDB part of `path` again, values decoded, up to its RDB end (keys too big to capture the first time). */
 async function* rereadPart(
   path: string | null,
+  read: (path: string) => AsyncIterable<Buffer>,
   _offsets: ReadonlySet<number>,
   verifyChecksum: boolean,
 ): AsyncGenerator<EntryBatch> {
   if (path === null) throw new Error('internal: no input part to read again');
   const parser = new RdbParser({ verifyChecksum });
-  for await (const chunk of fileChunks(path)) {
+  for await (const chunk of read(path)) {
     const events = parser.push(chunk);
     const end = events.findIndex((e) => e.kind === 'end');
     if (end >= 0) {

@@ -8,12 +8,14 @@ export function syncProgressLine(p: SyncProgress): string {
   const parts: string[] = [];
   for (const [name, s] of p.links) {
     const head = p.links.size > 1 ? `${name} ` : '';
+    const total = s.snapshotTotal !== null ? ` / ${formatBytes(s.snapshotTotal)}` : '';
     if (s.phase === 'snapshot') {
-      const total = s.snapshotTotal !== null ? ` / ${formatBytes(s.snapshotTotal)}` : '';
       parts.push(`${head}snapshot ${formatBytes(s.snapshotBytes)}${total}`);
     } else if (s.phase === 'loading') {
+      // Loaded while it arrives (an empty target): the bytes received so far beside the keys loaded.
       parts.push(
-        `${head}loading ${s.counters.keysRead.toLocaleString('en-US')} keys, spool ${formatBytes(s.spoolBytes)}`,
+        `${head}loading ${s.counters.keysRead.toLocaleString('en-US')} keys, snapshot ` +
+          `${formatBytes(s.snapshotBytes)}${total} received, spool ${formatBytes(s.spoolBytes)}`,
       );
     } else if (s.phase === 'streaming' || s.phase === 'stopping') {
       const lag = s.received - s.applied;

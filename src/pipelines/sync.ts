@@ -6,9 +6,10 @@
  *                                 \--command stream--> Spool (disk) --BatchApplier (MULTI/EXEC + checkpoint)--> target
  *
  * Order of a session: read the checkpoint from the target; PSYNC <replid> <offset+1> when there is one (else
- * PSYNC ? -1); on +FULLRESYNC receive the snapshot into a file at network speed, start spooling the command
- * stream at once (the master never buffers for us), load the file through the restore pipeline, write the
- * checkpoint, then apply the spool in checkpointed batches. REPLCONF ACK reports the applied offset. A
+ * PSYNC ? -1); on +FULLRESYNC receive the snapshot into a file at network speed and load that file through the
+ * restore pipeline (while it arrives into a target that holds nothing to keep, else once it is whole and
+ * checked: overlappedSnapshot), spool the command stream from the snapshot's end (the master never buffers for
+ * us), write the checkpoint, then apply the spool in checkpointed batches. REPLCONF ACK reports the applied offset. A
  * dropped source link resumes with PSYNC from the applied checkpoint; a stop (signal) applies what was
  * received for a few seconds more and leaves the checkpoint where the target is.
  */
@@ -32,11 +33,13 @@ import { replicaHandshake, type FullResync, type PartialResync } from '../replic
 import { ReplicaLink } from '../replica/link.js';
 import { SnapshotCheck } from '../replica/snapshot-check.js';
 import { fileSnapshotConsumer } from '../replica/snapshot-dump.js';
+import { GrowingFile } from '../sources/growing-file.js';
+import { detectKind } from '../sources/manifest.js';
 import { RdbFileOutput } from '../sinks/rdb-file-output.js';
 import { DEFAULT_CONN_LIMITS, type ConnLimits } from '../sinks/redis/conn-writer.js';
 import { defaultConfig } from '../config/schema.js';
 import { SinkCore, type ConflictPolicy } from '../sinks/redis/core.js';
-import { DbMapper, type DbMapSpec } from '../sinks/redis/db-map.js';
+import { DbMapper, mayRefuseDbs, type DbMapSpec } from '../sinks/redis/db-map.js';
 import { flushTarget, restore, type RestoreRun } from './restore.js';
 import { emptyStats } from '../sinks/redis/stats.js';
 import type { RedisTarget, TargetNode } from '../sinks/redis/target.js';
@@ -292,6 +295,7 @@ async function syncMaster(
         current,
         slotOffsets,
         result,
+        emptyAtStart: false,
       }).catch((err: unknown): SessionEnd => {
         if (signal.aborted && (err instanceof SyncInterrupted || err instanceof ReplicationError)) {
           return { end: 'stopped' };
@@ -365,6 +369,8 @@ interface SessionContext {
   current: CheckpointState;
   slotOffsets: Map<number, number> | undefined;
   result: LinkResult;
+  /** The target held no key at the start of the session (checkEmpty; false when it could not tell). */
+  emptyAtStart: boolean;
 }
 
 type SessionEnd = { end: 'stopped' | 'caught-up' } | { end: 'link-lost'; error: Error };
@@ -381,10 +387,16 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
   const snapshotPath = join(dir, 'snapshot.rdb');
   let out: RdbFileOutput | null = null;
   const spool = new Spool(dir, { maxBytes: opts.spoolMaxBytes ?? DEFAULTS.spool_max_bytes });
+  let sessionOver = false;
+  let growing: GrowingFile | null = null;
   try {
     const resume =
       ctx.current.kind === 'at' ? { replid: ctx.current.replid, offset: ctx.current.offset + 1 } : undefined;
     out = await RdbFileOutput.open(snapshotPath, { fsync: false });
+    // Opened before a byte arrives (a small snapshot may be whole and renamed before the load starts).
+    growing = await GrowingFile.open(out.tempPath);
+    const follower = growing;
+    out.onFlushed = (n) => follower.grew(n);
     const started = Date.now();
     let transferStarted: () => void = () => {};
     const started$ = new Promise<void>((resolve) => (transferStarted = resolve));
@@ -394,7 +406,7 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
       new SnapshotCheck(),
       started,
       (p) => {
-        state.phase = 'snapshot';
+        if (state.phase === 'connecting') state.phase = 'snapshot';
         state.snapshotBytes = p.bytes;
         state.snapshotTotal = p.total;
       },
@@ -433,18 +445,6 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
     } else {
       result.fullSyncs++;
       slotOffsets = undefined;
-      // The whole snapshot first (received, header and CRC checked): a transfer that breaks or a master that
-      // sends garbage leaves the target and its checkpoint as they were.
-      await snapshotDone;
-      file.finish(link.peer);
-      await out.commit();
-      out = null;
-      result.snapshot = {
-        bytes: file.bytes,
-        form: file.form,
-        keys: 0,
-        elapsedMs: Date.now() - started,
-      };
       start = { replid: resync.replid ?? 'sync', offset: resync.offset ?? 0, db: 0 };
     }
     state.received = start.offset;
@@ -452,49 +452,82 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
     // From here the link only feeds the spool: it never waits for the target.
     let linkError: Error | null = null;
     let applier: BatchApplier | null = null;
-    link.startCommandStream(
-      start.offset,
-      {
-        onCommand: (argv, offset) => {
-          state.received = offset;
-          state.noteArrival(offset);
-          try {
-            spool.append(argv, offset);
-          } catch (err) {
-            link.abort(err as Error);
-          }
-          return true;
+    const streamToSpool = (): void =>
+      link.startCommandStream(
+        start.offset,
+        {
+          onCommand: (argv, offset) => {
+            state.received = offset;
+            state.noteArrival(offset);
+            try {
+              spool.append(argv, offset);
+            } catch (err) {
+              link.abort(err as Error);
+            }
+            return true;
+          },
+          onError: (err) => {
+            linkError = err;
+            spool.fail(err);
+          },
         },
-        onError: (err) => {
-          linkError = err;
-          spool.fail(err);
-        },
-      },
-      1000,
-      () => applier?.appliedOffset ?? start.offset,
-    );
-    if (resync.via !== 'continue') {
+        1000,
+        () => applier?.appliedOffset ?? start.offset,
+      );
+    if (resync.via === 'continue') streamToSpool();
+    else {
+      // The snapshot received whole, its header and CRC checked, the file complete.
+      const output = out as RdbFileOutput;
+      const receiving = (async (): Promise<void> => {
+        await snapshotDone;
+        file.finish(link.peer);
+        await output.commit();
+        out = null;
+        result.snapshot = { bytes: file.bytes, form: file.form, keys: 0, elapsedMs: Date.now() - started };
+      })();
+      receiving.then(
+        () => follower.end(),
+        (err: Error) => follower.fail(err),
+      );
+      const overlap = await overlappedSnapshot(ctx, follower);
+      if (overlap) {
+        // Loaded while it arrives: the command stream goes to the spool as soon as the snapshot has ended.
+        receiving.then(
+          () => sessionOver || streamToSpool(),
+          () => {},
+        );
+      } else {
+        // The whole snapshot first: a transfer that breaks or a master that sends garbage leaves the target and
+        // its checkpoint as they were.
+        await receiving;
+        streamToSpool();
+      }
       // Now the target is rebuilt (FLUSHALL when it was synced before, then the loading mark).
       await prepareFullSync(ctx, resync.replid);
-    }
-    result.replid = start.replid;
-    result.offset = start.offset;
-    if (resync.via !== 'continue') {
       state.phase = 'loading';
-      const run = await restore({
-        input: { path: snapshotPath },
-        target,
-        counters: state.counters,
-        onConflict:
-          ctx.opts.flushTarget || ctx.current.kind !== 'none' ? 'replace' : (opts.onConflict ?? DEFAULTS.on_conflict),
-        functions: opts.functions ?? DEFAULTS.functions,
-        bigKeyThreshold: opts.bigKeyThreshold,
-        dbMap: opts.dbMap,
-        ...opts.filter,
-        connLimits: opts.connLimits,
-        onWarning: opts.onWarning,
-        signal: ctx.signal,
-      });
+      let run: RestoreRun;
+      try {
+        run = await restore({
+          input: overlap ? { rdb: { name: snapshotPath, read: () => follower.chunks() } } : { path: snapshotPath },
+          target,
+          counters: state.counters,
+          onConflict:
+            ctx.opts.flushTarget || ctx.current.kind !== 'none' ? 'replace' : (opts.onConflict ?? DEFAULTS.on_conflict),
+          functions: opts.functions ?? DEFAULTS.functions,
+          bigKeyThreshold: opts.bigKeyThreshold,
+          dbMap: opts.dbMap,
+          ...opts.filter,
+          connLimits: opts.connLimits,
+          onWarning: opts.onWarning,
+          signal: ctx.signal,
+        });
+        // The reader ended only once the snapshot was received whole and checked.
+        if (overlap && !run.stopped && !run.interrupted) await receiving;
+      } catch (err) {
+        // The keys loaded so far stay behind the loading mark (the next start flushes them and loads again); the
+        // transfer's own error (link closed, checksum) says more than the reader that saw it.
+        throw (overlap && follower.error) || err;
+      }
       result.restore = run;
       rmSync(snapshotPath, { force: true });
       if (run.stopped) throw new SyncError(`the snapshot could not be loaded: ${run.stopped}`);
@@ -502,6 +535,8 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
       result.snapshot!.keys = run.counters.keysRead;
       await writeCheckpoint(target, core, name, `${start.replid} ${start.offset} 0`);
     }
+    result.replid = start.replid;
+    result.offset = start.offset;
     applier = new BatchApplier({
       target,
       core,
@@ -527,6 +562,8 @@ async function runSession(ctx: SessionContext): Promise<SessionEnd> {
     if (end === 'link-lost') return { end, error: linkError ?? new Error('the source link was lost') };
     return { end };
   } finally {
+    sessionOver = true;
+    await growing?.close();
     ctx.signal.removeEventListener('abort', onAbort);
     link.close();
     await out?.abort().catch(() => {});
@@ -691,18 +728,46 @@ async function prepareFullSync(ctx: SessionContext, replid: string | null): Prom
   ctx.current = { kind: 'loading' };
 }
 
-/** Before the first PSYNC: a target holding keys and no checkpoint is refused unless the user said how. */
+/**
+ * A full sync into a target that holds nothing to keep (empty at the start and no checkpoint, --flush-target, or
+ * the loading mark of a load that did not finish) is loaded while the snapshot arrives: the restore pipeline
+ * follows the file the link is writing (sources/growing-file.ts), the file stays the buffer between the two, so
+ * the link never waits for the target. A transfer that breaks or a checksum that fails at the end leaves the
+ * loading mark: the next start flushes the target and loads a new snapshot.
+ * False: receive it whole first. So for a target with keys of its own (--on-conflict replace), or a checkpoint
+ * that stays usable until a new snapshot is known good (a +FULLRESYNC after a checkpoint); a cluster or proxy
+ * target with no `--db-map *:N`, whose dbs restore reads ahead from the whole file; bytes that are not an RDB.
+ */
+async function overlappedSnapshot(ctx: SessionContext, snapshot: GrowingFile): Promise<boolean> {
+  const { opts, target } = ctx;
+  const kind = target.profile.kind;
+  if (kind === 'proxy' || mayRefuseDbs(opts.dbMap, kind)) return false;
+  const holdsNothing =
+    ctx.current.kind === 'loading' || (ctx.current.kind === 'none' && (opts.flushTarget === true || ctx.emptyAtStart));
+  if (!holdsNothing) return false;
+  // The target is touched only once the first bytes are an RDB header (garbage is refused as before, whole).
+  const head = await snapshot.head(16).catch(() => null);
+  return head !== null && detectKind(head) === 'rdb';
+}
+
+/**
+ * Before the first PSYNC: a target holding keys and no checkpoint is refused unless the user said how. Notes
+ * whether it is empty (a snapshot into an empty target is loaded while it arrives: overlappedSnapshot).
+ */
 async function checkEmpty(ctx: SessionContext): Promise<void> {
   const { opts, target } = ctx;
-  if (ctx.current.kind !== 'none' || opts.flushTarget || opts.onConflict === 'replace') return;
+  ctx.emptyAtStart = false;
+  if (ctx.current.kind !== 'none' || opts.flushTarget) return;
   if (target.profile.kind === 'proxy') {
+    if (opts.onConflict === 'replace') return;
     throw new SyncError(
       'a proxy target cannot tell whether it is empty (no INFO, DBSIZE or SCAN through it): make sure the servers ' +
         'behind it hold nothing, then give --on-conflict replace',
     );
   }
   const keys = await countKeys(target);
-  if (keys > 0) {
+  ctx.emptyAtStart = keys === 0;
+  if (keys > 0 && opts.onConflict !== 'replace') {
     throw new SyncError(
       `the target is not empty (${keys} keys): give --flush-target to empty it first, or --on-conflict replace ` +
         'to overwrite keys the source also has (keys only the target has are then left as they are)',

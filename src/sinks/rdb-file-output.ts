@@ -26,6 +26,8 @@ export class RdbFileOutput {
   private queued = 0;
   private writing: Promise<void> | null = null;
   private drainWaiters: (() => void)[] = [];
+  /** Called after each write to the file with the bytes it holds now (a reader following it: sources/growing-file.ts). */
+  onFlushed: ((bytesInFile: number) => void) | null = null;
 
   private constructor(
     readonly path: string,
@@ -60,6 +62,11 @@ export class RdbFileOutput {
     return this.written;
   }
 
+  /** Bytes in the file now (written by the kernel; the queue and the write in flight not included). */
+  get bytesInFile(): number {
+    return this.written - this.queued;
+  }
+
   /** Queues a chunk (kept by reference until written: do not reuse it). False: wait for drained(). */
   write(chunk: Buffer): boolean {
     if (this.failure) throw this.failure;
@@ -81,6 +88,7 @@ export class RdbFileOutput {
         for (const b of batch) n += b.length;
         await writeAll(this.handle, batch, n);
         this.queued -= n;
+        this.onFlushed?.(this.written - this.queued);
         if (this.queued < this.highWaterMark) this.wakeDrainWaiters();
       }
     } catch (err) {

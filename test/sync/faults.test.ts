@@ -11,7 +11,7 @@
  *   checkpoint intact; the same command line after the fix continues with PSYNC.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
@@ -51,6 +51,11 @@ function stopAfterEach(): void {
   });
 }
 
+/** The snapshot receiver's temporary file (RdbFileOutput: `.snapshot.rdb.<pid>.<random>.tmp`). */
+function isPartial(file: string): boolean {
+  return file.startsWith('.snapshot.rdb.') && file.endsWith('.tmp');
+}
+
 async function digestsEqual(a: Redis, b: Redis, checkpointKey: string): Promise<void> {
   await b.del(checkpointKey);
   assert.equal(await b.call('DEBUG', 'DIGEST'), await a.call('DEBUG', 'DIGEST'));
@@ -60,25 +65,31 @@ describe('sync faults: shake killed during the snapshot, target connections rese
   stopAfterEach();
   const p = serverPair({ config: { ...DEBUG, 'repl-backlog-size': '64mb' } }, { config: DEBUG });
 
-  test('kill -9 while the snapshot is loaded: the next run rebuilds the target (no key left over)', async () => {
+  test('kill -9 while the snapshot is loaded as it arrives: the next run rebuilds the target (no key left over)', async () => {
     const { source, target, src, dst } = p;
     const name = nameOf(source);
     await src.call('DEBUG', 'POPULATE', '400000', 'key', '64');
+    // The master sleeps 1 us about every 10th key while it writes the snapshot (rdb.c debugDelay): a transfer of
+    // seconds, so the kill below lands while the snapshot is still arriving and already being loaded.
+    await src.config('SET', 'rdb-key-save-delay', '-10');
     const cwd = stateDir();
     const args = ['sync', '--source', source.url, '--target', target.url];
     const before = await syncStats(src);
     const first = spawnCli(args, { cwd });
     track({ stop: async () => first.child.kill('SIGKILL') });
-    // Kill it once the target holds the loading mark and part of the snapshot.
+    // Kill it once the target holds the loading mark and part of the snapshot, the snapshot file still incomplete
+    // (the receiver's temporary file: it is renamed once the transfer is complete and checked).
+    const receiving = (): boolean => readdirSync(join(cwd, '.shake-sync', name.replace(':', '_'))).some(isPartial);
     const deadline = Date.now() + 60_000;
     for (;;) {
       const mark = await dst.get(`__shake:sync:${name}`);
-      if (mark?.startsWith('loading') && (await dst.dbsize()) > 5000) break;
-      assert.ok(Date.now() < deadline, `never saw the snapshot being loaded: ${first.stderr()}`);
+      if (mark?.startsWith('loading') && (await dst.dbsize()) > 5000 && receiving()) break;
+      assert.ok(Date.now() < deadline, `never saw the snapshot loaded while it arrives: ${first.stderr()}`);
       await sleep(10);
     }
     first.child.kill('SIGKILL');
     await first.exit;
+    await src.config('SET', 'rdb-key-save-delay', '0');
     const partial = await dst.dbsize();
     assert.ok(partial < 400_001, `killed after ${partial} keys`);
     // Keys the first run may have loaded go away on the source; new ones arrive.
@@ -92,6 +103,7 @@ describe('sync faults: shake killed during the snapshot, target connections rese
     const after = await syncStats(src);
     assert.equal(after.full, before.full + 2, 'the killed run and the new one');
     assert.equal(after.partialOk, before.partialOk);
+    assert.match((await dst.get(`__shake:sync:${name}`)) ?? '', /^\w+ \d+ \d+$/, 'a checkpoint');
     await assertSameDigest(p);
     await src.flushall();
     await dst.flushall();
@@ -235,12 +247,15 @@ describe('sync faults: replica promotion', () => {
 });
 
 /** A fake master on a loopback port: answers the handshake, then sends `psync` for PSYNC. */
-async function fakeMaster(psync: (socket: Socket) => void): Promise<{ server: Server; url: string }> {
+async function fakeMaster(psync: (socket: Socket) => void, replication = ''): Promise<{ server: Server; url: string }> {
   const port = await freePort();
   const server = createServer((socket) => {
     let buf = '';
+    let streaming = false;
     socket.on('error', () => {});
     socket.on('data', (d) => {
+      // After PSYNC the replica only sends REPLCONF ACK, which a master does not answer.
+      if (streaming) return;
       buf += d.toString('latin1');
       for (;;) {
         const cmd = takeCommand(buf);
@@ -248,12 +263,13 @@ async function fakeMaster(psync: (socket: Socket) => void): Promise<{ server: Se
         buf = buf.slice(cmd.used);
         const name = (cmd.argv[0] ?? '').toUpperCase();
         if (name === 'PSYNC' || name === 'SYNC') {
+          streaming = true;
           psync(socket);
           return;
         }
         if (name === 'PING') socket.write('+PONG\r\n');
         else if (name === 'INFO') {
-          const text = '# Server\r\nredis_version:7.0.15\r\n# Cluster\r\ncluster_enabled:0\r\n';
+          const text = `# Server\r\nredis_version:7.0.15\r\n# Cluster\r\ncluster_enabled:0\r\n${replication}`;
           socket.write(`$${text.length}\r\n${text}\r\n`);
         } else socket.write('+OK\r\n');
       }
@@ -328,6 +344,76 @@ describe('sync faults: a master that sends garbage', () => {
         assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack');
         assert.equal(await dst.get('__shake:sync:fake'), CHECKPOINT);
         assert.equal(await dst.get('user:key'), 'kept');
+      } finally {
+        await new Promise((r) => fake.server.close(r));
+      }
+    });
+  }
+});
+
+describe('sync faults: a snapshot that fails at its end, after keys were loaded', () => {
+  // A real server's RDB served by a fake master: most of it at once (loaded while the rest is awaited), then its
+  // last bytes after a pause, corrupted or missing. The next start gets it whole and must rebuild the target
+  // exactly: its DEBUG DIGEST equals the real server's.
+  const p = serverPair({ config: DEBUG }, { config: DEBUG });
+  const REPLID = 'a'.repeat(40);
+  const OFFSET = 7000;
+  const cases: [string, (rdb: Buffer, s: Socket) => void, RegExp][] = [
+    [
+      'a checksum that does not match',
+      (rdb, s) => {
+        const bad = Buffer.from(rdb);
+        bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 0xff;
+        s.write(bad.subarray(0, bad.length - 20));
+        setTimeout(() => s.write(bad.subarray(bad.length - 20)), 1500);
+      },
+      /CRC64 does not match/,
+    ],
+    [
+      'a transfer that breaks 20 bytes before the end',
+      (rdb, s) => {
+        s.write(rdb.subarray(0, rdb.length - 20));
+        setTimeout(() => s.destroy(), 1500);
+      },
+      /closed the connection after \d+ of \d+ bytes of the snapshot/,
+    ],
+  ];
+  for (const [what, fault, message] of cases) {
+    test(`${what}: one clear line, exit non-zero, the loading mark left; the next start rebuilds the target`, async () => {
+      const { src, dst, target } = p;
+      await src.flushall();
+      await dst.flushall();
+      await src.call('DEBUG', 'POPULATE', '50000', 'key', '64');
+      await src.hset('h', 'f', 'v');
+      await src.call('SAVE');
+      const [, dir] = (await src.config('GET', 'dir')) as [string, string];
+      const rdb = readFileSync(join(dir, 'dump.rdb'));
+      let psyncs = 0;
+      const fake = await fakeMaster((s) => {
+        s.write(`+FULLRESYNC ${REPLID} ${OFFSET}\r\n$${rdb.length}\r\n`);
+        if (++psyncs === 1) fault(rdb, s);
+        else s.write(rdb);
+      }, `# Replication\r\nrole:master\r\nmaster_repl_offset:${OFFSET}\r\n`);
+      try {
+        const cwd = stateDir();
+        writeFileSync(join(cwd, 'shake.conf'), '[sync]\nreconnects = 0\ntimeout_ms = 5000\n');
+        const args = ['sync', '--source', fake.url, '--target', target.url, '--name', 'fake'];
+        const first = await runCli(args, { cwd, timeoutMs: 60_000 });
+        assert.ok(first.code !== null && first.code !== 0, `exit ${first.code}: ${first.stderr}`);
+        const lines = first.stderr.trim().split('\n');
+        assert.match(lines[lines.length - 1] ?? '', message, first.stderr);
+        assert.doesNotMatch(first.stderr, /^\s+at /m, 'no stack');
+        assert.match((await dst.get('__shake:sync:fake')) ?? '', /^loading /);
+        const loaded = await dst.dbsize();
+        assert.ok(loaded > 1000, `keys were loaded before the end of the snapshot (${loaded})`);
+        // Keys only the target has: the next start must not leave them.
+        await dst.set('stale:key', 'x');
+        const second = await runCli([...args, '--until-caught-up'], { cwd, timeoutMs: 60_000 });
+        assert.equal(second.code, 0, second.stderr);
+        assert.equal(psyncs, 2);
+        assert.equal(await dst.get('__shake:sync:fake'), `${REPLID} ${OFFSET} 0`);
+        await dst.del('__shake:sync:fake');
+        assert.equal(await dst.call('DEBUG', 'DIGEST'), await src.call('DEBUG', 'DIGEST'));
       } finally {
         await new Promise((r) => fake.server.close(r));
       }
