@@ -296,6 +296,7 @@ async function syncMaster(
         slotOffsets,
         result,
         emptyAtStart: false,
+        sourceCluster: master.slots !== null,
       }).catch((err: unknown): SessionEnd => {
         if (signal.aborted && (err instanceof SyncInterrupted || err instanceof ReplicationError)) {
           return { end: 'stopped' };
@@ -371,6 +372,8 @@ interface SessionContext {
   result: LinkResult;
   /** The target held no key at the start of the session (checkEmpty; false when it could not tell). */
   emptyAtStart: boolean;
+  /** The source is a cluster node: its snapshot holds db 0 only. */
+  sourceCluster: boolean;
 }
 
 type SessionEnd = { end: 'stopped' | 'caught-up' } | { end: 'link-lost'; error: Error };
@@ -735,13 +738,15 @@ async function prepareFullSync(ctx: SessionContext, replid: string | null): Prom
  * the link never waits for the target. A transfer that breaks or a checksum that fails at the end leaves the
  * loading mark: the next start flushes the target and loads a new snapshot.
  * False: receive it whole first. So for a target with keys of its own (--on-conflict replace), or a checkpoint
- * that stays usable until a new snapshot is known good (a +FULLRESYNC after a checkpoint); a cluster or proxy
- * target with no `--db-map *:N`, whose dbs restore reads ahead from the whole file; bytes that are not an RDB.
+ * that stays usable until a new snapshot is known good (a +FULLRESYNC after a checkpoint); a proxy target; a
+ * cluster target with no `--db-map *:N` and a standalone source, whose snapshot's dbs restore reads ahead from the
+ * whole file (to refuse several dbs before writing; a cluster source's snapshot holds db 0 only); bytes that are
+ * not an RDB.
  */
 async function overlappedSnapshot(ctx: SessionContext, snapshot: GrowingFile): Promise<boolean> {
   const { opts, target } = ctx;
   const kind = target.profile.kind;
-  if (kind === 'proxy' || mayRefuseDbs(opts.dbMap, kind)) return false;
+  if (kind === 'proxy' || (mayRefuseDbs(opts.dbMap, kind) && !ctx.sourceCluster)) return false;
   const holdsNothing =
     ctx.current.kind === 'loading' || (ctx.current.kind === 'none' && (opts.flushTarget === true || ctx.emptyAtStart));
   if (!holdsNothing) return false;
