@@ -684,6 +684,8 @@ async function applyLoop(
         continue;
       }
       await applier.idle();
+      // The batch that was in flight has applied: progress, metrics and lag see it now, not at the next command.
+      state.applied = applier.appliedOffset;
       if (stopDeadline !== null) return 'stopped';
       if (opts.untilCaughtUp && spool.drained && Date.now() - lastCaughtUpCheck >= 100) {
         lastCaughtUpCheck = Date.now();
