@@ -57,9 +57,10 @@ export interface SnapshotCheckResult {
   libraries: Map<string, Buffer>;
 }
 
-const PAGE_KEYS = 1000;
+/** Keys per page: a page's objects live across its round trips; smaller pages keep the GC's heap (and RSS) down. */
+const PAGE_KEYS = 500;
 /** Serialized bytes of one page (source side), and of one pipelined DUMP round (both sides). */
-const PAGE_BYTES = 16 * 1024 * 1024;
+const PAGE_BYTES = 8 * 1024 * 1024;
 /** Pages compared at once while the parser reads on. */
 const PAGES_IN_FLIGHT = 3;
 

@@ -56,7 +56,21 @@ describe('shake check (CLI)', () => {
       },
     ]);
     assert.match(r.stderr, /check: 3 keys compared, 2 equal, 1 differing \(value 1\)/);
+    assert.match(r.stderr, /source read through replication \(1 snapshot\(s\)/);
     assert.match(r.stderr, /DIFFERENCES FOUND/);
+  });
+
+  test('--source-read scan: the same difference, read by SCAN (no snapshot); --json says which', async () => {
+    const r = await runCli(
+      ['check', '--source', source.url, '--target', target.url, '--rounds', '0', '--source-read', 'scan', '--json'],
+      { env },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    const summary = JSON.parse(r.stdout.toString()) as Record<string, unknown>;
+    assert.equal(summary.sourceRead, 'scan');
+    assert.equal(summary.keysCompared, 3);
+    assert.deepEqual(summary.differences, { value: 1 });
+    assert.doesNotMatch(r.stderr, /source read through replication/);
   });
 
   test('--report - writes to stdout; equal with --key filters: exit 0', async () => {
