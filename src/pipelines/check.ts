@@ -409,10 +409,14 @@ async function readSnapshot(r: SnapshotRead, collect: (d: Difference) => void): 
     });
   } catch (err) {
     if (!isRefusal(err)) throw new CheckError(`source ${where}: ${(err as Error).message}`);
+    // The refusal names dump's option; check's is --source-read.
+    const why = err.message.replace('--mode scan', '--source-read scan');
     if (r.read === 'replication') {
-      throw new CheckError(`${err.message}: use --source-read scan (or auto to fall back by itself)`);
+      throw new CheckError(
+        why.includes('--source-read scan') ? why : `${why}: use --source-read scan (or auto to fall back by itself)`,
+      );
     }
-    r.onNotice?.(`source ${where} refused replication (${err.message}); reading it by SCAN`);
+    r.onNotice?.(`source ${where} refused replication (${why}); reading it by SCAN`);
     return false;
   }
   ctx.stats.snapshots++;

@@ -14,7 +14,9 @@ import { startCluster, type RedisCluster } from '../harness/cluster.js';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { loadExpected, repoRoot } from '../helpers/load-records.js';
 import { CheckError } from '../../src/check/side.js';
-import { check, NO_SYNC_DELAY, triples } from './helpers.js';
+import { check, conn, NO_SYNC_DELAY, triples } from './helpers.js';
+import { runCheck } from '../../src/pipelines/check.js';
+import type { Difference } from '../../src/check/problems.js';
 
 async function syncFull(c: Redis): Promise<number> {
   return Number(/sync_full:(\d+)/.exec(await c.info('stats'))![1]);
@@ -79,6 +81,38 @@ describe('shake check: the source read through replication', () => {
     } finally {
       await tgt.set(key, value!, 'KEEPTTL');
       m.disconnect();
+    }
+  });
+
+  test('an ACL user without PSYNC/SYNC/REPLCONF: auto reads by SCAN; replication fails naming --source-read scan', async () => {
+    const locked = await startRedis({
+      rdbFile: fx.rdbFile,
+      users: [{ name: 'norepl', password: 'pw', rules: '~* &* +@all -psync -sync -replconf' }],
+    });
+    try {
+      const as = { host: locked.host, port: locked.port, username: 'norepl', password: 'pw' };
+      const notices: string[] = [];
+      const diffs: Difference[] = [];
+      const r = await runCheck({
+        source: as,
+        target: conn(target),
+        rounds: 0,
+        onNotice: (n) => notices.push(n),
+        onDifference: (d) => diffs.push(d),
+      });
+      assert.deepEqual(triples(diffs), []);
+      assert.equal(r.stats.scannedMasters, 1);
+      assert.ok(
+        notices.some((n) => /refused replication.*(PSYNC|REPLCONF|SYNC).*reading it by SCAN/.test(n)),
+        notices.join('\n'),
+      );
+      await assert.rejects(
+        runCheck({ source: as, target: conn(target), rounds: 0, sourceRead: 'replication' }),
+        (err: Error) =>
+          err instanceof CheckError && /--source-read scan/.test(err.message) && !/--mode/.test(err.message),
+      );
+    } finally {
+      await locked.stop();
     }
   });
 
