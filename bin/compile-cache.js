@@ -1,16 +1,15 @@
-// V8's compiled code for the CommonJS modules a run loads (oclif's ~100 files and the one-file subcommand bundles,
-// dist/bundle/commands/*.cjs), kept between runs in one file under dist/, as Node 22's module.enableCompileCache()
-// does (Node 20 has none): compiling them is about a fifth of a short run. Where Node has enableCompileCache, that
-// is used instead. Each entry is keyed by the file's path, size and mtime; V8 itself rejects data from another V8
-// version or flag set, and a rejected or missing entry is compiled as usual and the cache file rewritten at exit
-// (atomically, by rename). Where the cache cannot be read or written (a read-only install) nothing changes.
-// SHAKE_COMPILE_CACHE=0 turns it off.
+// V8's compiled code for the CommonJS modules a run loads (the one-file bundles in dist/bundle/: oclif and the
+// subcommand's; oclif's own files when the bundles are not current), kept between runs under
+// dist/.compile-cache/<node version>-<arch>/, one file per module, as Node 22's module.enableCompileCache() does
+// (Node 20 has none): compiling them was about a fifth of a short run. Where Node has enableCompileCache, that is
+// used instead. Each file is keyed by its module's size and mtime; V8 itself rejects data from another V8 version or
+// flag set, and a module whose entry is missing, stale or rejected is compiled as usual and its entry written at exit
+// (a temporary file renamed into place). Where the cache cannot be read or written (a read-only install) nothing
+// changes. SHAKE_COMPILE_CACHE=0 turns it off.
 import Module from 'node:module';
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import vm from 'node:vm';
-
-const FORMAT = 1;
 
 export function enableCompileCache(root) {
   if (process.env.SHAKE_COMPILE_CACHE === '0') return;
@@ -18,11 +17,11 @@ export function enableCompileCache(root) {
     Module.enableCompileCache();
     return;
   }
-  const file = `${root}/dist/.compile-cache-${process.version}-${process.arch}.bin`;
+  const dir = `${root}/dist/.compile-cache/${process.version}-${process.arch}`;
   const wanted = (filename) => filename.includes('/node_modules/') || filename.includes('/dist/bundle/');
-  const entries = load(file);
-  const fresh = new Map();
-  let changed = false;
+  const entryOf = (filename) =>
+    `${dir}/${(filename.startsWith(root) ? filename.slice(root.length) : filename).replace(/[/\\]/g, '%')}`;
+  const toWrite = [];
   const compile = Module.prototype._compile;
   Module.prototype._compile = function (content, filename) {
     // A script made from cached data loses its import() callback in Node 20 (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING),
@@ -39,24 +38,20 @@ export function enableCompileCache(root) {
       return compile.call(this, content, filename);
     }
     const key = `${st.size}:${st.mtimeMs}`;
-    const hit = entries.get(filename);
-    const cachedData = hit && hit.key === key ? hit.data : undefined;
+    const entry = entryOf(filename);
+    const cachedData = read(entry, key);
     const script = new vm.Script(Module.wrap(content), { filename, cachedData });
-    if (cachedData && !script.cachedDataRejected) fresh.set(filename, hit);
-    else {
-      changed = true;
-      fresh.set(filename, { key, script });
-    }
+    if (cachedData === undefined || script.cachedDataRejected) toWrite.push({ entry, key, script });
     const fn = script.runInThisContext({ displayErrors: true });
     const require = requireOf(this);
     return fn.call(this.exports, this.exports, require, this, filename, dirname(filename));
   };
   process.once('exit', () => {
-    if (!changed) return;
+    if (toWrite.length === 0) return;
     try {
-      // Entries of modules this run did not load (another subcommand's bundle) are kept.
-      for (const [filename, e] of entries) if (!fresh.has(filename)) fresh.set(filename, e);
-      save(file, fresh);
+      mkdirSync(dir, { recursive: true });
+      // Made now, after the run: the data then holds every function the run compiled, not only the top level.
+      for (const { entry, key, script } of toWrite) write(entry, key, script.createCachedData());
     } catch {
       // not writable: the next run compiles again
     }
@@ -74,41 +69,47 @@ function requireOf(mod) {
   return require;
 }
 
-function load(file) {
-  const entries = new Map();
+/**
+ * An entry: the key's length (4 bytes), the key padded to 4 bytes, a checksum of the data (4 bytes), V8's data.
+ * Undefined when missing, for another key, or damaged: V8 checks versions and the source's length, not its data,
+ * and damaged data would crash the process (a test damages an entry on purpose).
+ */
+function read(entry, key) {
   let buf;
   try {
-    buf = readFileSync(file);
+    buf = readFileSync(entry);
   } catch {
-    return entries;
+    return undefined;
   }
-  try {
-    const headLen = buf.readUInt32LE(0);
-    const head = JSON.parse(buf.toString('utf8', 4, 4 + headLen));
-    if (head.format !== FORMAT) return entries;
-    let at = 4 + headLen;
-    for (const [filename, key, length] of head.entries) {
-      entries.set(filename, { key, data: buf.subarray(at, at + length) });
-      at += length;
-    }
-  } catch {
-    entries.clear();
-  }
-  return entries;
+  if (buf.length < 4) return undefined;
+  const n = buf.readUInt32LE(0);
+  const at = 4 + pad4(n);
+  if (at + 4 > buf.length || buf.toString('latin1', 4, 4 + n) !== key) return undefined;
+  const data = buf.subarray(at + 4);
+  return checksum(data) === buf.readUInt32LE(at) ? data : undefined;
 }
 
-function save(file, fresh) {
-  const list = [];
-  const datas = [];
-  for (const [filename, e] of fresh) {
-    const data = e.data ?? e.script.createCachedData();
-    list.push([filename, e.key, data.length]);
-    datas.push(data);
-  }
-  const head = Buffer.from(JSON.stringify({ format: FORMAT, entries: list }));
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(head.length);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, Buffer.concat([len, head, ...datas]));
-  renameSync(tmp, file);
+function write(entry, key, data) {
+  const k = Buffer.alloc(pad4(key.length));
+  k.write(key, 'latin1');
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(key.length);
+  const sum = Buffer.alloc(4);
+  sum.writeUInt32LE(checksum(data));
+  const tmp = `${entry}.${process.pid}.tmp`;
+  writeFileSync(tmp, Buffer.concat([head, k, sum, data]));
+  renameSync(tmp, entry);
+}
+
+const pad4 = (n) => (n + 3) & ~3;
+
+/** FNV-1a over 32-bit words (and the tail bytes): about a millisecond for a megabyte. */
+function checksum(data) {
+  const words = data.length >>> 2;
+  const aligned = (data.byteOffset & 3) === 0 ? data : Buffer.from(data);
+  const w = new Int32Array(aligned.buffer, aligned.byteOffset, words);
+  let h = 0x811c9dc5 ^ data.length;
+  for (let i = 0; i < words; i++) h = Math.imul(h ^ w[i], 0x01000193);
+  for (let i = words << 2; i < data.length; i++) h = Math.imul(h ^ data[i], 0x01000193);
+  return h >>> 0;
 }
