@@ -15,6 +15,7 @@ import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { restoreInto } from './helpers.js';
 
 const STRINGS = 1000;
+const CENTURY_MS = 100 * 365 * 86_400_000;
 
 function valueOf(i: number): string {
   switch (i % 4) {
@@ -42,7 +43,8 @@ describe('strings batched into MSET / MSETNX', () => {
     tgt = target.client();
     const p = src.pipeline();
     for (let i = 0; i < STRINGS; i++) p.set(`s:${i}`, Buffer.from(valueOf(i), 'latin1'));
-    for (let i = 0; i < 50; i++) p.set(`ttl:${i}`, `t${i}`, 'PX', 3_600_000 + i);
+    // TTLs a century away by the server's clock: alive at any date the suite's clock is moved to (+1y, +10y)
+    for (let i = 0; i < 50; i++) p.set(`ttl:${i}`, `t${i}`, 'PX', CENTURY_MS + i);
     p.rpush('list', 'a', 'b');
     p.hset('hash', 'f', 'v');
     p.select(1);
