@@ -7,6 +7,8 @@ export interface TargetFeatures {
   version: [number, number, number];
   /** RESTORE ... ABSTTL / IDLETIME / FREQ (Redis 5.0). */
   restoreAbsTtl: boolean;
+  /** RESTORE ... REPLACE (Redis 3.0; before it, DEL first). */
+  restoreReplace: boolean;
   /** Streams: XADD, XGROUP, XCLAIM, XSETID (Redis 5.0). */
   streams: boolean;
   /** XGROUP CREATECONSUMER (Redis 6.2). */
@@ -46,6 +48,7 @@ export function featuresFor(version: string | [number, number, number], kind: Ta
   return {
     version: v,
     restoreAbsTtl: versionAtLeast(v, 5, 0),
+    restoreReplace: versionAtLeast(v, 3, 0),
     // Proxies (twemproxy) know no stream commands: XADD through one closes the connection.
     streams: versionAtLeast(v, 5, 0) && !proxy,
     createConsumer: versionAtLeast(v, 6, 2),

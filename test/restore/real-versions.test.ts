@@ -26,6 +26,32 @@ const TARGETS: [ServerLabel, string, { streams: boolean; v2: boolean; functions:
   ['valkey-8.0', 'valkey-8.0', { streams: true, v2: true, functions: true }],
 ];
 
+describe('--on-conflict replace into 2.8 (RESTORE has no REPLACE before 3.0: DEL first)', () => {
+  test('every key replaced, one of them held as another type before', async () => {
+    const fx = loadExpected('redis-2.8', { aliveAt: Date.now() });
+    const server = await startRedis({ binary: serverBinary('redis-2.8'), before32: true });
+    try {
+      const first = await restoreInto(server, { input: fx.rdbFile! });
+      assert.equal(first.counters.failed, 0, JSON.stringify(first.counters.failures[0]));
+      const victim = fx.records.find((r) => r.type !== 'string' && r.type !== 'list')!;
+      const key = Buffer.from(victim.key_b64, 'base64');
+      const c = server.client();
+      await c.select(victim.db);
+      await c.del(key);
+      await c.rpush(key, 'not', 'the', 'source');
+      c.disconnect();
+      const again = await restoreInto(server, { input: fx.rdbFile!, onConflict: 'replace' });
+      assert.equal(again.counters.failed, 0, JSON.stringify(again.counters.failures[0]));
+      assert.equal(again.counters.keysWritten, fx.records.length);
+      const actual = await readKeyspace({ host: server.host, port: server.port });
+      const aligned = alignFor70(fx.records, actual);
+      assertRecordsMatch(withoutStreamV2(aligned.actual), withoutStreamV2(aligned.expected));
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('restore into real servers of each version', () => {
   for (const [label, own, can] of TARGETS) {
     for (const input of own === 'redis-7.4' ? [own] : [own, 'redis-7.4']) {

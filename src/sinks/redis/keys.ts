@@ -67,7 +67,9 @@ export class KeyLoader {
   /** Strings without a TTL, many keys to an MSET (string-batch.ts): a standalone target, no merged dbs. */
   private readonly strings: StringBatches | null;
   private readonly absTtl: boolean;
+  /** RESTORE ... REPLACE; or, on a target before 3.0 that has no REPLACE, DEL first (delFirst). */
   private readonly replace: boolean;
+  private readonly delFirst: boolean;
 
   constructor(
     private readonly core: SinkCore,
@@ -77,7 +79,9 @@ export class KeyLoader {
     this.prechecks = new Prechecks(core);
     this.strings = core.target.profile.kind === 'standalone' && dbs.injective() ? new StringBatches(core) : null;
     this.absTtl = core.target.profile.features.restoreAbsTtl;
-    this.replace = core.onConflict === 'replace';
+    const replace = core.onConflict === 'replace';
+    this.replace = replace && core.target.profile.features.restoreReplace;
+    this.delFirst = replace && !core.target.profile.features.restoreReplace;
   }
 
   /** The target's clock: a RESTORE without ABSTTL takes a TTL relative to it. */
@@ -281,6 +285,8 @@ export class KeyLoader {
   /** One RESTORE, written straight into the batch of the key's connection (restore-command.ts). */
   private restore(cur: CurrentKey, cmd: RestoreCommand): Promise<void> | undefined {
     const w = this.core.writerForKey(cur.header.key);
+    // Its reply is not the key's outcome: a DEL that failed leaves the key, and the RESTORE then says BUSYKEY.
+    if (this.delFirst) w.push(['DEL', cur.header.key], null, cur.db);
     w.pushEncoded(cmd, this.core.singleTag(cur.db), cur.db);
     return w.busy ? w.ready() : undefined;
   }
