@@ -140,9 +140,19 @@ describe('shake check (CLI)', () => {
       ['check', '--source', source.url, '--target', doomed.url, '--big-key-threshold', '1', '--rounds', '0'],
       { env },
     );
-    await new Promise((r) => setTimeout(r, 700));
-    await doomed.stop();
+    // Once the check is comparing (the target has answered its first commands), the target stops answering
+    // (CLIENT PAUSE) and is killed: not a timer, which a fast check outran in CI.
+    const watch = doomed.client();
+    for (;;) {
+      const stats = await watch.info('commandstats');
+      if (/cmdstat_(dump|scard|sscan|pexpiretime|memory)/.test(stats)) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await watch.call('CLIENT', 'PAUSE', '10000', 'ALL');
+    watch.disconnect();
+    doomed.process.kill('SIGKILL');
     const code = await run.exit;
+    await doomed.stop();
     const stderr = run.stderr();
     for (let i = 0; i < 300; i += 100) {
       await s.del(...Array.from({ length: 100 }, (_, j) => `big:${i + j}`));
