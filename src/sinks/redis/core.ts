@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RespServerError } from '@shake/resp';
-import { decideStandalone, type RouteState } from '../../cluster/index.js';
+import { crc16, decideStandalone, type RouteState } from '../../cluster/index.js';
 import { holdsRefusal } from '../../redis/errors.js';
 import type { DbMapper } from './db-map.js';
 import type { Counters } from '../../core/counters.js';
@@ -84,7 +84,7 @@ export class SinkCore implements KeyOutcomes {
   writerForKey(key: Buffer): ConnWriter {
     const ws = this.writersOf(this.nodeForKey(key));
     if (ws.length === 1) return ws[0] as ConnWriter;
-    if (this.sameKeySameConnection) return ws[keyHash(key) % ws.length] as ConnWriter;
+    if (this.sameKeySameConnection) return ws[crc16(key) % ws.length] as ConnWriter;
     return ws[this.rr++ % ws.length] as ConnWriter;
   }
 
@@ -263,11 +263,4 @@ export class SinkCore implements KeyOutcomes {
       else w.push(r.argv, r.tag, r.db);
     }
   }
-}
-
-/** FNV-1a of the key's bytes (a connection per key name). */
-function keyHash(key: Buffer): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
-  return h >>> 0;
 }

@@ -14,10 +14,18 @@
  * the command with its message.
  */
 import { decimalLength, RespServerError, writeArrayHeader, writeBulkHeader, type RespValue } from '@shake/resp';
-import { buildDumpPayloadBuffer, encodeString, RDB_TYPE, stringBodyLength, writeStringBody } from '@shake/rdb';
+import {
+  buildDumpPayloadBuffer,
+  encodeString,
+  parseStringBody,
+  RDB_TYPE,
+  writeStringBody,
+  type StringBodyForm,
+} from '@shake/rdb';
 import type { Argv } from '../../rewrite/key-rewriter.js';
 import type { CommandEncoder, ConnWriter, ReplyTag } from './conn-writer.js';
 import type { SinkCore } from './core.js';
+import { RestoreCommand } from './restore-command.js';
 
 /** Keys per command. */
 export const STRING_BATCH_KEYS = 100;
@@ -44,13 +52,13 @@ class StringBatch implements CommandEncoder {
   }
 
   /** Lays out one pair; on a malformed value (RdbError) nothing of it is kept. */
-  add(key: Buffer, body: Buffer, valueLength: number): void {
+  add(key: Buffer, body: Buffer, form: StringBodyForm): void {
     let p = writeBulkHeader(this.buf, this.pos, key.length);
     p += key.copy(this.buf, p);
     this.buf[p++] = 0x0d;
     this.buf[p++] = 0x0a;
-    p = writeBulkHeader(this.buf, p, valueLength);
-    p = writeStringBody(body, this.buf, p);
+    p = writeBulkHeader(this.buf, p, form.length);
+    p = writeStringBody(body, this.buf, p, form);
     this.buf[p++] = 0x0d;
     this.buf[p++] = 0x0a;
     this.pos = p;
@@ -120,16 +128,24 @@ class StringBatchTag implements ReplyTag {
   }
 
   private asRestores(argv: Argv, conn: ConnWriter, db: number): void {
-    const version = this.core.target.profile.rdbVersion;
-    const replace = this.core.onConflict === 'replace';
+    const { rdbVersion, features } = this.core.target.profile;
+    // NOPERM means ACLs, so Redis 6+: RESTORE has REPLACE.
+    const replace = this.core.onConflict === 'replace' && features.restoreReplace;
     const tag = this.core.singleTag(db);
+    const cmd = new RestoreCommand();
     this.core.stats.stringBatched -= this.count;
     this.core.stats.restoreEncoded += this.count;
     for (let i = 1; i + 1 < argv.length; i += 2) {
-      const payload = buildDumpPayloadBuffer(RDB_TYPE.STRING, encodeString(argv[i + 1] as Buffer), version);
-      const restore: Argv = ['RESTORE', argv[i] as Buffer, '0', payload];
-      if (replace) restore.push('REPLACE');
-      this.core.resend(tag, restore, db, conn);
+      const payload = buildDumpPayloadBuffer(RDB_TYPE.STRING, encodeString(argv[i + 1] as Buffer), rdbVersion);
+      this.core.resend(
+        tag,
+        cmd
+          .head(argv[i] as Buffer, 0, false, replace)
+          .payload(payload)
+          .argv(),
+        db,
+        conn,
+      );
     }
   }
 }
@@ -165,8 +181,8 @@ export class StringBatches {
    */
   add(w: ConnWriter, db: number, key: Buffer, body: Buffer): Promise<void> | undefined | false {
     if (this.off) return false;
-    const valueLength = stringBodyLength(body);
-    const pair = 2 * 16 + key.length + valueLength;
+    const form = parseStringBody(body);
+    const pair = 2 * 16 + key.length + form.length;
     if (pair > MAX_PAIR_BYTES) return false;
     let b = this.open.get(w);
     if (b === undefined) {
@@ -176,7 +192,7 @@ export class StringBatches {
     }
     if (b.count > 0 && (b.db !== db || !b.fits(pair))) this.send(w, b);
     b.db = db;
-    b.add(key, body, valueLength);
+    b.add(key, body, form);
     this.core.stats.stringBatched++;
     return w.busy ? w.ready() : undefined;
   }

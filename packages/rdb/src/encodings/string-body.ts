@@ -9,7 +9,8 @@ import { RDB_ENC, RDB_LEN } from '../constants.js';
 import { RdbError } from '../errors.js';
 import { lzfDecompress } from './lzf.js';
 
-interface Form {
+/** Where a string key's serialized value holds its string (parseStringBody), for writeStringBody. */
+export interface StringBodyForm {
   kind: 'plain' | 'int' | 'lzf';
   /** Start of the bytes (plain, lzf data), or the integer (int). */
   at: number;
@@ -46,9 +47,10 @@ function readLen(b: Buffer, p: number): [number, number] {
   }
 }
 
-function formOf(b: Buffer): Form {
+/** Reads the header of a string key's serialized value. @throws RdbError when malformed. */
+export function parseStringBody(b: Buffer): StringBodyForm {
   const [n, p] = readLen(b, 0);
-  let form: Form;
+  let form: StringBodyForm;
   if (n >= 0) {
     form = { kind: 'plain', at: p, length: n, end: p + n };
   } else {
@@ -73,12 +75,17 @@ function formOf(b: Buffer): Form {
 
 /** The length of the string a string key's serialized value holds. @throws RdbError when malformed. */
 export function stringBodyLength(body: Buffer): number {
-  return formOf(body).length;
+  return parseStringBody(body).length;
 }
 
 /** Writes the string a string key's serialized value holds at `p` of `target`; returns the end. */
-export function writeStringBody(body: Buffer, target: Buffer, p: number): number {
-  const f = formOf(body);
+export function writeStringBody(
+  body: Buffer,
+  target: Buffer,
+  p: number,
+  /** The body's form when the caller has parsed it already (its length was needed first). */
+  f: StringBodyForm = parseStringBody(body),
+): number {
   switch (f.kind) {
     case 'plain':
       return p + body.copy(target, p, f.at, f.end);
