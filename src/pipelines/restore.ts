@@ -3,12 +3,13 @@
  * without preamble, multi-part AOF, a cluster dump manifest, decode's JSON lines; a path or a stream)
  * -> key filter -> the Redis sink. Tests and library users call restore() directly.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { RdbParser, type KeyHeader, type RdbParserOptions } from '@shake/rdb';
 import { Counters } from '../core/counters.js';
 import type { EntryBatch, Source, Transform } from '../core/entry.js';
 import { runPipeline } from '../core/pipeline.js';
 import { aofSource, type AofPart } from '../sources/aof.js';
+import { fileChunks as readFileChunks } from '../sources/file-chunks.js';
 import { jsonlSource } from '../sources/jsonl.js';
 import { InputError, detectKind, resolveInput, type InputKind } from '../sources/manifest.js';
 import { keyFilter, keyPredicate, type KeySelection } from '../transforms/filter.js';
@@ -77,9 +78,7 @@ function counting(counters: Counters): Transform {
   };
 }
 
-async function* fileChunks(path: string): AsyncGenerator<Buffer> {
-  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK })) yield chunk as Buffer;
-}
+const fileChunks = (path: string): AsyncGenerator<Buffer> => readFileChunks(path, READ_CHUNK);
 
 /** Peeks at a stream's first bytes to tell its kind; yields everything. */
 async function peekKind(stream: AsyncIterable<Buffer>): Promise<{ kind: InputKind; chunks: AsyncIterable<Buffer> }> {
