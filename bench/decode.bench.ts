@@ -4,13 +4,15 @@
  * DEBUG POPULATE strings (some with TTLs), small hashes/lists/sets/zsets, streams with groups, and a
  * few big collections; then times `redis-check-rdb FILE`, `shake decode --format keys FILE > /dev/null`
  * and `shake decode --format jsonl FILE > /dev/null` (median of --runs, wall time and max RSS via
- * /usr/bin/time) and prints the ratios (goals: keys <= 1.5x, jsonl <= 3x of redis-check-rdb); then the
+ * /usr/bin/time) and prints the ratios (goal: keys <= 0.9x of redis-check-rdb); where librdb's `rdb-cli` is present
+ * (bench/lib/librdb.ts) also `rdb-cli FILE json > /dev/null`, the reference of the jsonl row (goal <= 1.0x); then the
  * parser alone in this process (RdbParser fed 16 KiB slices, full decode and `values: false`), best of --runs.
  * Usage: node dist/bench/decode.bench.js [--keys 1000000] [--runs 3] [--rebuild]
  */
 import { createReadStream, statSync } from 'node:fs';
 import { RdbParser } from '@shake/rdb';
 import { args, cli, opt } from './lib/args.js';
+import { findRdbCli, rdbCliJsonArgs } from './lib/librdb.js';
 import { ensureMixedRdb } from './lib/mixed-rdb.js';
 import { reportRatio } from './lib/summary.js';
 import { median, timed, type Timed } from './lib/timing.js';
@@ -45,10 +47,19 @@ async function main(): Promise<void> {
     },
     { name: 'shake decode --format jsonl', cmd: `node bin/run.js decode ${rdbPath} -q > /dev/null`, t: [] },
   ];
+  const rdbCli = findRdbCli();
+  if (rdbCli)
+    rows.push({
+      name: 'librdb rdb-cli json',
+      cmd: `${rdbCli} ${rdbCliJsonArgs(rdbPath).join(' ')} > /dev/null`,
+      t: [],
+    });
+  else console.log('librdb rdb-cli: not found ($LIBRDB_CLI, ~/.cache/librdb/bin/rdb-cli, PATH); its row is left out');
   for (let r = 0; r < RUNS; r++) {
     rows[0]?.t.push(timed('redis-check-rdb', [rdbPath], true));
     rows[1]?.t.push(timed(process.execPath, [cli, 'decode', rdbPath, '--format', 'keys', '-q'], true));
     rows[2]?.t.push(timed(process.execPath, [cli, 'decode', rdbPath, '-q'], true));
+    if (rdbCli) rows[3]?.t.push(timed(rdbCli, rdbCliJsonArgs(rdbPath), true));
   }
   const base = median(rows[0]?.t.map((x) => x.secs) ?? []);
   const baseCpu = median(rows[0]?.t.map((x) => x.cpu) ?? []);
@@ -82,6 +93,19 @@ async function main(): Promise<void> {
     ref: base,
     goal: null,
   });
+  if (rdbCli) {
+    reportRatio({
+      work: `decode, jsonl (${mib} MiB RDB)`,
+      reference: "librdb's rdb-cli json",
+      shake: wall(2),
+      ref: wall(3),
+      goal: 1.0,
+    });
+    const cpu = (i: number): number => median(rows[i]?.t.map((x) => x.cpu) ?? []);
+    console.log(
+      `jsonl vs librdb rdb-cli json: wall ${(wall(2) / wall(3)).toFixed(2)}x, CPU ${(cpu(2) / cpu(3)).toFixed(2)}x`,
+    );
+  }
   for (const values of [true, false]) {
     const times: number[] = [];
     for (let r = 0; r < RUNS; r++) times.push(await parserAlone(rdbPath, values));

@@ -199,9 +199,18 @@ export class Cursor {
   /** A view of the next n bytes. */
   bytes(n: number): Buffer {
     this.need(n);
-    const v = this.buf.subarray(this.pos, this.pos + n);
+    const v = this.view(this.pos, n);
     this.pos += n;
     return v;
+  }
+
+  /**
+   * A view of n bytes of buf from `start`. Buffer.from(arrayBuffer, offset, length) makes the same view as
+   * buf.subarray(start, start + n) in about two thirds of the time (no species lookup, no argument
+   * clamping): one per key name and per element.
+   */
+  view(start: number, n: number): Buffer {
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset + start, n);
   }
 
   /** Skips up to n bytes of what is buffered; returns how many were skipped. */
@@ -344,7 +353,7 @@ export class Cursor {
       throw this.error(`string of ${n} bytes exceeds maxElementSize ${this.maxElementSize}`, this.at(start));
     }
     this.need(n);
-    const v = this.buf.subarray(this.pos, this.pos + n);
+    const v = this.view(this.pos, n);
     this.pos += n;
     this.lastStringEnc = STRING_ENC.RAW;
     return v;

@@ -75,9 +75,18 @@ const VALKEY_ONLY: ReadonlyMap<number, ValueLayout> = new Map<number, ValueLayou
   [VALKEY_TYPE.HASH_2, layout('hash', 'hashtable', (ctx) => new HashtableHashDecoder(ctx, HASH_LAYOUT.VALKEY_HASH_2))],
 ]);
 
+/** One lookup per key: the layouts of every type id (a byte) of one magic, in an array indexed by the id. */
+function byTypeId(only: ReadonlyMap<number, ValueLayout>): readonly (ValueLayout | undefined)[] {
+  const table = new Array<ValueLayout | undefined>(256).fill(undefined);
+  for (const [id, l] of [...COMMON, ...only]) table[id] = l;
+  return table;
+}
+const REDIS_LAYOUTS = byTypeId(REDIS_ONLY);
+const VALKEY_LAYOUTS = byTypeId(VALKEY_ONLY);
+
 /** The layout of a value type id in a file with this magic, or undefined when the id is unknown. */
 export function valueLayout(rdbType: number, valkey: boolean): ValueLayout | undefined {
-  return COMMON.get(rdbType) ?? (valkey ? VALKEY_ONLY : REDIS_ONLY).get(rdbType);
+  return (valkey ? VALKEY_LAYOUTS : REDIS_LAYOUTS)[rdbType];
 }
 
 /** Versions this parser reads: Redis 1..12 (later Redis versions are read as far as their types are known),

@@ -91,9 +91,18 @@ const VALKEY_ONLY: ReadonlyMap<number, SkipPlan> = new Map<number, SkipPlan>([
   [VALKEY_TYPE.HASH_2, counted([OP.STRING, OP.STRING, OP.FIXED8])],
 ]);
 
+/** The plans of every type id (a byte) of one magic, in an array indexed by the id: one lookup per key. */
+function byTypeId(only: ReadonlyMap<number, SkipPlan>): readonly (SkipPlan | undefined)[] {
+  const table = new Array<SkipPlan | undefined>(256).fill(undefined);
+  for (const [id, plan] of [...COMMON, ...only]) table[id] = plan;
+  return table;
+}
+const REDIS_PLANS = byTypeId(REDIS_ONLY);
+const VALKEY_PLANS = byTypeId(VALKEY_ONLY);
+
 /** The skip plan of a value type, or undefined for streams, modules and unknown ids. */
 export function skipPlan(rdbType: number, valkey: boolean): SkipPlan | undefined {
-  return COMMON.get(rdbType) ?? (valkey ? VALKEY_ONLY : REDIS_ONLY).get(rdbType);
+  return (valkey ? VALKEY_PLANS : REDIS_PLANS)[rdbType];
 }
 
 const STRING_ENCODING_NAMES = ['raw', 'int', 'lzf'] as const;
