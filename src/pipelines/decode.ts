@@ -154,7 +154,8 @@ export function decode(opts: DecodeOptions): DecodeRun {
   if (opts.payload) {
     source = dumpPayloadSource(opts.payload, parserOpts);
   } else {
-    file = new RdbFileSource(opts.input ?? '-', parserOpts);
+    // keys only: parsing a chunk is quicker than a stream's read round trip (RdbFileSourceOptions.readSync)
+    file = new RdbFileSource(opts.input ?? '-', { ...parserOpts, readSync: !values });
     source = file;
   }
   const totalBytes = file ? file.totalBytes : (opts.payload?.length ?? null);

@@ -205,9 +205,9 @@ export class Cursor {
   }
 
   /**
-   * A view of n bytes of buf from `start`. Buffer.from(arrayBuffer, offset, length) makes the same view as
-   * buf.subarray(start, start + n) in about two thirds of the time (no species lookup, no argument
-   * clamping): one per key name and per element.
+   * A view of n bytes of buf from `start`: the same view as buf.subarray(start, start + n), made without the
+   * species lookup and argument clamping (key names: 108 -> 72 ms of a 1M-key `decode --format keys` profile).
+   * The element decoders (listpack, ziplist) keep subarray: there this form measured slower.
    */
   view(start: number, n: number): Buffer {
     return Buffer.from(this.buf.buffer, this.buf.byteOffset + start, n);
