@@ -3,7 +3,7 @@
  * parser, and a single DUMP payload. Pull-based: the next chunk is read only when the pipeline asks for
  * the next batch, so memory is bounded by the chunk size and the parser's largest element.
  */
-import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { createReadStream, fstatSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import {
   parseDumpPayload,
@@ -14,6 +14,7 @@ import {
   type RdbParserOptions,
 } from '@shake/rdb';
 import type { EntryBatch, Source } from '../core/entry.js';
+import { fileChunks } from './file-chunks.js';
 
 /**
  * Bytes handed to the parser at a time. Small slices keep few events alive at once (a 256 KiB slice of
@@ -63,7 +64,7 @@ export class RdbFileSource implements Source {
     return createReadStream(this.path, end === undefined ? { highWaterMark } : { highWaterMark, end: end - 1 });
   }
 
-  /** The input's chunks: read synchronously from a regular file (`readSync`), else from a stream. */
+  /** The input's chunks: read synchronously from a regular file (`readSync`, file-chunks.ts), else from a stream. */
   private async *chunks(): AsyncGenerator<Buffer> {
     if (!this.opts.readSync || this.totalBytes === null || this.path === '-') {
       const input = this.open();
@@ -74,19 +75,10 @@ export class RdbFileSource implements Source {
       }
       return;
     }
-    const size = this.opts.readChunk ?? READ_CHUNK;
-    const fd = openSync(this.path, 'r');
-    try {
-      for (let n = 1; ; n++) {
-        // A new buffer each time: the parser's views into the previous one stay valid.
-        const buf = Buffer.allocUnsafe(size);
-        const got = readSync(fd, buf, 0, size, null);
-        if (got === 0) return;
-        yield got < size ? buf.subarray(0, got) : buf;
-        if (n % TURN_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-    } finally {
-      closeSync(fd);
+    let n = 0;
+    for await (const chunk of fileChunks(this.path, this.opts.readChunk ?? READ_CHUNK)) {
+      yield chunk;
+      if (++n % TURN_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
