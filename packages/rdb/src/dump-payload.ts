@@ -89,8 +89,11 @@ export function writeDumpPayload(
   target[offset] = rdbType;
   let p = offset + 1;
   if (!Buffer.isBuffer(body)) for (const c of body) p += c.copy(target, p);
-  else if (body.length > 64) p += body.copy(target, p);
-  else for (let i = 0; i < body.length; i++) target[p++] = body[i]!;
+  else {
+    // TypedArray set: one builtin memmove (a byte loop costs 2-3 ns a byte, Buffer#copy 30-40 ns of checks)
+    target.set(body, p);
+    p += body.length;
+  }
   target.writeUInt16LE(rdbVersion, p);
   p += 2;
   return payloadCrc.reset().update(target, offset, p).writeLE(target, p);

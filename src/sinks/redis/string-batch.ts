@@ -13,7 +13,14 @@
  * is first offered to routing (LOADING and the like: the whole command is sent again), else fails every key of
  * the command with its message.
  */
-import { decimalLength, RespServerError, writeArrayHeader, writeBulkHeader, type RespValue } from '@shake/resp';
+import {
+  decimalLength,
+  RespServerError,
+  writeArrayHeader,
+  writeBulkHeader,
+  writeBytes,
+  type RespValue,
+} from '@shake/resp';
 import {
   buildDumpPayloadBuffer,
   encodeString,
@@ -54,7 +61,7 @@ class StringBatch implements CommandEncoder {
   /** Lays out one pair; on a malformed value (RdbError) nothing of it is kept. */
   add(key: Buffer, body: Buffer, form: StringBodyForm): void {
     let p = writeBulkHeader(this.buf, this.pos, key.length);
-    p += key.copy(this.buf, p);
+    p = writeBytes(this.buf, p, key);
     this.buf[p++] = 0x0d;
     this.buf[p++] = 0x0a;
     p = writeBulkHeader(this.buf, p, form.length);
@@ -74,9 +81,9 @@ class StringBatch implements CommandEncoder {
 
   write(target: Buffer, p: number): number {
     p = writeArrayHeader(target, p, 1 + 2 * this.count);
-    p += (this.nx ? MSETNX : MSET).copy(target, p);
-    p += this.buf.copy(target, p, 0, this.pos);
-    return p;
+    p = writeBytes(target, p, this.nx ? MSETNX : MSET);
+    target.set(this.buf.subarray(0, this.pos), p);
+    return p + this.pos;
   }
 
   argv(): Argv {

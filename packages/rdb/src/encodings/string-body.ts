@@ -88,7 +88,8 @@ export function writeStringBody(
 ): number {
   switch (f.kind) {
     case 'plain':
-      return p + body.copy(target, p, f.at, f.end);
+      target.set(body.subarray(f.at, f.end), p);
+      return p + f.end - f.at;
     case 'int':
       return p + target.write(String(f.end), p, 'latin1');
     case 'lzf':
