@@ -3,7 +3,7 @@
  * second server loaded from the source's RDB), both ways of reading the source (one replication snapshot, the
  * default; SCAN + per-key reads), beside the time of reading the source once with `redis-cli --rdb` (the issue's
  * yardstick: goal <= 2x that read). Reported: wall time, the check process's
- * CPU and max RSS (/usr/bin/time), and the source server's CPU during each (INFO cpu, children included: the
+ * CPU and max RSS (/usr/bin/time), and the source and target servers' CPU during each (INFO cpu, children included: the
  * RDB of `redis-cli --rdb` is made by a fork). RedisFullCheck cannot be downloaded on this machine: not run.
  * Usage: node dist/bench/check.bench.js [--keys 1000000] [--runs 3]
  */
@@ -21,10 +21,13 @@ import { median, timed, type Timed } from './lib/timing.js';
 const KEYS = opt('keys', 1_000_000);
 const RUNS = opt('runs', 3);
 
-async function withSourceCpu(server: RedisServer, run: () => Timed): Promise<Timed & { sourceCpu: number }> {
-  const before = await serverCpu(server);
+type Run = Timed & { sourceCpu: number; targetCpu: number };
+
+/** A run with the CPU the source and the target spent on it (their forks included). */
+async function withServerCpu(source: RedisServer, target: RedisServer, run: () => Timed): Promise<Run> {
+  const [s0, t0] = [await serverCpu(source), await serverCpu(target)];
   const t = run();
-  return { ...t, sourceCpu: (await serverCpu(server)) - before };
+  return { ...t, sourceCpu: (await serverCpu(source)) - s0, targetCpu: (await serverCpu(target)) - t0 };
 }
 
 async function main(): Promise<void> {
@@ -43,13 +46,16 @@ async function main(): Promise<void> {
     await admin.close();
     const rdb = join(dir, 'source.rdb');
     copyFileSync(join(source.dir, 'dump.rdb'), rdb);
-    target = await startRedis({ rdbFile: rdb, config: { save: '' } });
+    // The target too forks at once for a check that reads it through replication.
+    target = await startRedis({ rdbFile: rdb, config: { save: '', 'repl-diskless-sync-delay': '0' } });
+    const tgt = target;
+    const withSourceCpu = (server: RedisServer, run: () => Timed): Promise<Run> => withServerCpu(server, tgt, run);
     console.log(`dataset: ${n} keys, copy loaded from the source's RDB, in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const reads: (Timed & { sourceCpu: number })[] = [];
-    const checks: (Timed & { sourceCpu: number })[] = [];
-    const scans: (Timed & { sourceCpu: number })[] = [];
-    const noExtra: (Timed & { sourceCpu: number })[] = [];
-    const fromFile: (Timed & { sourceCpu: number })[] = [];
+    const reads: Run[] = [];
+    const checks: Run[] = [];
+    const scans: Run[] = [];
+    const perKey: Run[] = [];
+    const fromFile: Run[] = [];
     const base = ['check', '-q', '--source', source.url, '--target', target.url, '--rounds', '0'];
     for (let r = 0; r < RUNS; r++) {
       reads.push(
@@ -59,21 +65,24 @@ async function main(): Promise<void> {
       );
       checks.push(await withSourceCpu(source, () => timed(process.execPath, [cli, ...base])));
       scans.push(await withSourceCpu(source, () => timed(process.execPath, [cli, ...base, '--source-read', 'scan'])));
-      noExtra.push(await withSourceCpu(source, () => timed(process.execPath, [cli, ...base, '--no-extra'])));
+      perKey.push(
+        await withSourceCpu(source, () => timed(process.execPath, [cli, ...base, '--target-read', 'commands'])),
+      );
       const fileArgs = ['check', '-q', '--source', join(dir, 'read.rdb'), '--target', target.url];
       fromFile.push(await withSourceCpu(source, () => timed(process.execPath, [cli, ...fileArgs])));
       console.log(
         `run ${r + 1}: redis-cli --rdb ${reads[r]!.secs.toFixed(2)} s, check ${checks[r]!.secs.toFixed(2)} s, ` +
           `check --source-read scan ${scans[r]!.secs.toFixed(2)} s, ` +
-          `check --no-extra ${noExtra[r]!.secs.toFixed(2)} s, check of the RDB file ${fromFile[r]!.secs.toFixed(2)} s`,
+          `check --target-read commands ${perKey[r]!.secs.toFixed(2)} s, check of the RDB file ${fromFile[r]!.secs.toFixed(2)} s`,
       );
     }
     const read = median(reads.map((x) => x.secs));
-    const row = (name: string, xs: (Timed & { sourceCpu: number })[]): string => {
+    const row = (name: string, xs: Run[]): string => {
       const s = median(xs.map((x) => x.secs));
       return (
         `| ${name} | ${s.toFixed(2)} s (${(n / s / 1000).toFixed(0)}k keys/s) | ${(s / read).toFixed(2)}x | ` +
-        `${median(xs.map((x) => x.sourceCpu)).toFixed(2)} s | ${median(xs.map((x) => x.cpu)).toFixed(2)} s | ` +
+        `${median(xs.map((x) => x.sourceCpu)).toFixed(2)} s | ${median(xs.map((x) => x.targetCpu)).toFixed(2)} s | ` +
+        `${median(xs.map((x) => x.cpu)).toFixed(2)} s | ` +
         `${Math.max(...xs.map((x) => x.rssMb)).toFixed(0)} MB |`
       );
     };
@@ -82,11 +91,11 @@ async function main(): Promise<void> {
       .map((x) => x.toFixed(2))
       .join(' ');
     console.log(`median of ${RUNS} runs; ratio = time / redis-cli --rdb; load average ${load}`);
-    console.log('| measure | time | vs one read | source CPU | process CPU | max RSS |');
-    console.log('|---|---|---|---|---|---|');
+    console.log('| measure | time | vs one read | source CPU | target CPU | process CPU | max RSS |');
+    console.log('|---|---|---|---|---|---|---|');
     const secs = (xs: Timed[]): number => median(xs.map((x) => x.secs));
     reportRatio({
-      work: `check of ${n} keys (source read through replication)`,
+      work: `check of ${n} keys (both sides read through replication, joined)`,
       reference: 'redis-cli --rdb (one read)',
       shake: secs(checks),
       ref: read,
@@ -100,9 +109,9 @@ async function main(): Promise<void> {
       goal: 2,
     });
     console.log(row('redis-cli --rdb (reading the source once)', reads));
-    console.log(row('shake check (CLI: source read through replication, extra-keys scan on)', checks));
+    console.log(row('shake check (CLI: both sides read through replication and joined by key)', checks));
+    console.log(row('shake check --target-read commands (CLI: source by replication, target per key)', perKey));
     console.log(row('shake check --source-read scan (CLI)', scans));
-    console.log(row('shake check --no-extra (CLI)', noExtra));
     console.log(row('shake check --source FILE (the RDB redis-cli read)', fromFile));
   } finally {
     await Promise.all([source.stop(), target?.stop()]);

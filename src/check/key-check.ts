@@ -35,8 +35,11 @@ export interface KeyCheckContext {
 }
 
 export interface KeyCheckOptions {
-  /** A key the source no longer has: 'vanished' (first pass: it was deleted after SCAN) or 'recheck' (extra if the target has it). */
-  sourceAbsent: 'vanished' | 'recheck';
+  /**
+   * A key the source does not have: 'vanished' (first pass: it was deleted after SCAN), 'recheck' (extra if the
+   * target has it, else equal) or 'extra' (a key the target's snapshot held: extra if the target still has it).
+   */
+  sourceAbsent: 'vanished' | 'recheck' | 'extra';
 }
 
 const DUMP_TRAILER = 10;
@@ -111,8 +114,9 @@ export async function checkKeys(
     const tgtExpire = absolute(target, t[0], now, key);
     if (srcExpire === undefined) {
       if (opts.sourceAbsent === 'vanished') stats.vanished++;
-      else if (tgtExpire === undefined) stats.equal++;
-      else diff(key, { problem: 'extra', detail: {} });
+      else if (tgtExpire !== undefined)
+        diff(key, { problem: 'extra', detail: srcDb === tgtDb ? {} : { targetDb: tgtDb } });
+      else if (opts.sourceAbsent === 'recheck') stats.equal++;
       continue;
     }
     stats.compared++;

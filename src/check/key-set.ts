@@ -4,17 +4,9 @@
  * Two different keys share both hashes with a chance of about n / 2^64: such a target key would not be
  * called extra (never the other way round).
  */
-function hash(db: number, key: Buffer, seed: number): number {
-  let h = (seed ^ db) >>> 0;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key[i]!;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  return h >>> 0;
-}
+import { keyHash32 } from './hash.js';
+
+const hash = keyHash32;
 
 export class KeyHashSet {
   private table = new Uint32Array(2 * 1024);

@@ -32,6 +32,17 @@ export class CheckStats {
   /** Source masters read through one replication snapshot each, and the snapshot bytes received. */
   snapshots = 0;
   snapshotBytes = 0;
+  /**
+   * Target masters read through one replication snapshot each (joined with the source's snapshots by key), their
+   * bytes, the target keys they held, and the keys the join handed to the live comparison (bytes or expiry not
+   * equal, big, or on one side only).
+   */
+  targetSnapshots = 0;
+  targetSnapshotBytes = 0;
+  targetSnapshotKeys = 0;
+  joinCandidates = 0;
+  /** The join's records went to temporary files (more than its memory bound). */
+  joinSpilled = false;
   /** Source masters read by SCAN (--source-read scan, or auto where replication was refused). */
   scannedMasters = 0;
 

@@ -47,6 +47,11 @@ export default class Check extends BaseCommand<typeof Check> {
       summary:
         'Read a live source as a replica (one RDB per master) or by SCAN (default auto: replication, else SCAN).',
     }),
+    'target-read': Flags.string({
+      options: ['auto', 'replication', 'commands'],
+      summary:
+        'With a replicated source, read the target as a replica too and join both by key (default auto: else per-key commands).',
+    }),
     report: Flags.string({ char: 'r', summary: 'Write one JSON line per difference to this file (- for stdout).' }),
     rounds: Flags.integer({ min: 0, summary: 'Re-check rounds for keys that differ (default 2; 0: none).' }),
     'interval-ms': Flags.integer({ min: 0, summary: 'Milliseconds between re-check rounds (default 1000).' }),
@@ -140,6 +145,7 @@ const FLAG_KEYS: Record<string, string> = {
   ...SHARD_KEYS,
   ...TARGET_KEYS,
   'check.source_read': 'source-read',
+  'check.target_read': 'target-read',
   'check.rounds': 'rounds',
   'check.interval_ms': 'interval-ms',
   'check.extra': 'extra',

@@ -155,6 +155,12 @@ export const checkSection = z.strictObject({
    * source refuses SYNC/PSYNC or a rate limit is set), replication (fail when refused), scan (SCAN + per-key reads).
    */
   source_read: oneOf(['auto', 'replication', 'scan'] as const, 'auto'),
+  /**
+   * How the target is read when the source is read by replication: auto (one replication snapshot per target
+   * master too, joined with the source's by key, only the keys that differ asked for live; per-key commands when
+   * the target refuses SYNC/PSYNC), replication (fail when refused), commands (expiry, MEMORY USAGE and DUMP per key).
+   */
+  target_read: oneOf(['auto', 'replication', 'commands'] as const, 'auto'),
   /** Re-check rounds for keys that differ (live sources); only differences that persist are reported. */
   rounds: int(2, 0, 100),
   /** Milliseconds between re-check rounds. */

@@ -15,6 +15,13 @@ export function checkSummaryLines(s: CheckSummary): string[] {
       `source read through replication (${st.snapshots} snapshot(s), ${(st.snapshotBytes / 1048576).toFixed(1)} MiB)`,
     );
   }
+  if (st.targetSnapshots > 0) {
+    more.push(
+      `target read through replication (${st.targetSnapshots} snapshot(s), ` +
+        `${(st.targetSnapshotBytes / 1048576).toFixed(1)} MiB, ${st.targetSnapshotKeys} keys), ` +
+        `${st.joinCandidates} keys compared live after the join`,
+    );
+  }
   if (st.scannedMasters > 0 && st.snapshots > 0) more.push(`${st.scannedMasters} source master(s) read by SCAN`);
   if (st.rounds > 0 || st.settled > 0) more.push(`${st.settled} settled after ${st.rounds} re-check round(s)`);
   if (st.vanished > 0) more.push(`${st.vanished} vanished from the source while read`);

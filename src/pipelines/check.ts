@@ -29,7 +29,8 @@ import { openTarget } from '../sinks/redis/open-target.js';
 import { perMaster, sourceTopology } from './per-master.js';
 import { compareBig } from '../check/chunks.js';
 import { checkSnapshot } from '../check/snapshot-source.js';
-import { isRefusal, openSnapshotStream } from '../replica/snapshot-stream.js';
+import { isRefusal, openSnapshotStream, type SnapshotStream } from '../replica/snapshot-stream.js';
+import { joinSnapshots, soleSourceDbs, type JoinCandidate } from '../check/snapshot-join.js';
 import { openMasterSocket } from '../replica/snapshot-dump.js';
 import type { TargetNode } from '../sinks/redis/target.js';
 import { resolveInput } from '../sources/manifest.js';
@@ -58,6 +59,14 @@ export interface CheckOptions extends KeySelection {
    * refuses replication, or a rate limit is set), or SCAN + per-key reads on both sides.
    */
   sourceRead?: SourceRead;
+  /**
+   * How the target is read when the source is read by replication: a replication snapshot per target master too,
+   * joined with the source's by key (check/snapshot-join.ts; auto falls back to per-key commands when the target
+   * refuses), or per-key commands.
+   */
+  targetRead?: TargetRead;
+  /** The snapshot join's memory bounds and temporary directory (check/snapshot-join.ts; tests force spilling). */
+  join?: { memoryBytes?: number; groupBytes?: number; dir?: string };
   /** Idle timeout of a replication link ([dump] timeout_ms). */
   replicationTimeoutMs?: number;
   /** Re-check rounds for a live source (0: report the first pass). */
@@ -80,6 +89,7 @@ export interface CheckOptions extends KeySelection {
 }
 
 export type SourceRead = 'auto' | 'replication' | 'scan';
+export type TargetRead = 'auto' | 'replication' | 'commands';
 
 /** DUMP payload bytes read per pipelined page: a fixed memory bound, not a setting. */
 const CHECK_BATCH_BYTES = 64 * 1024 * 1024;
@@ -88,6 +98,7 @@ const CHECK_BATCH_BYTES = 64 * 1024 * 1024;
 export function checkSettings(c: ShakeConfig['check']) {
   return {
     sourceRead: c.source_read,
+    targetRead: c.target_read,
     extra: c.extra,
     functions: c.functions,
     rounds: c.rounds,
@@ -197,6 +208,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
     let sourceDbs: number[];
     let lookup: SourceLookup;
     let libraries: Map<string, Buffer> | null;
+    let joined = false;
     if (source) {
       const ctx = ctxOf(source);
       sourceDbs = await liveDbs(source, opts.dbs);
@@ -226,24 +238,53 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
         .masters()
         .filter((node) => mine === null || mine.has(node.addr))
         .map((node) => ({ ...hostPort(node.addr), node }));
-      await perMaster(masters, opts.signal, async (m, signal) => {
-        if (read === 'scan' || (read === 'auto' && limited)) return scan(m.node);
-        const accepted = await readSnapshot(
+      // Both sides as snapshots joined by key, where nothing needs the per-key path (see joinable).
+      const targetRead = opts.targetRead ?? d.targetRead;
+      const sourceDbOf =
+        read !== 'scan' && !limited && targetRead !== 'commands'
+          ? joinable(opts, target, mine !== null, mapper, source, sourceDbs, targetRead)
+          : null;
+      if (sourceDbOf) {
+        joined = await readBoth(
           {
             ctx,
-            connection: { ...(opts.source as ConnectionOptions), host: m.host, port: m.port, db: undefined },
+            sourceConnection: opts.source as ConnectionOptions,
+            targetConnection: opts.target,
+            sourceMasters: masters,
             read,
+            targetRead,
             timeoutMs: opts.replicationTimeoutMs ?? defaultConfig().dump.timeout_ms,
             mapper,
-            filters: { dbs: opts.dbs, types: opts.types },
+            sourceDbOf,
+            dbs: opts.dbs,
             names,
+            extra,
+            join: opts.join,
             onNotice: opts.onNotice,
-            signal,
+            signal: opts.signal,
           },
           collect,
         );
-        if (!accepted) await scan(m.node);
-      });
+      }
+      if (!joined)
+        await perMaster(masters, opts.signal, async (m, signal) => {
+          if (read === 'scan' || (read === 'auto' && limited)) return scan(m.node);
+          const accepted = await readSnapshot(
+            {
+              ctx,
+              connection: { ...(opts.source as ConnectionOptions), host: m.host, port: m.port, db: undefined },
+              read,
+              timeoutMs: opts.replicationTimeoutMs ?? defaultConfig().dump.timeout_ms,
+              mapper,
+              filters: { dbs: opts.dbs, types: opts.types },
+              names,
+              onNotice: opts.onNotice,
+              signal,
+            },
+            collect,
+          );
+          if (!accepted) await scan(m.node);
+        });
       lookup = liveLookup(source);
       libraries = compareFunctionsHere ? await liveLibraries(source) : null;
     } else {
@@ -261,7 +302,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
       };
       libraries = new Map(results.flatMap((r) => [...r.libraries]));
     }
-    if (extra && !opts.signal?.aborted) {
+    // A join found the keys only on the target already.
+    if (extra && !joined && !opts.signal?.aborted) {
       const maxDb = Math.max(15, ...sourceDbs);
       const candidates = opts.dbs && opts.dbs.length > 0 ? opts.dbs : Array.from({ length: maxDb + 1 }, (_, i) => i);
       const single = !(source ? source.features.select : true);
@@ -338,9 +380,11 @@ const SHAKE_STATE_PREFIX = Buffer.from('__shake:');
 
 /** A key of shake's own state in a target (sync's checkpoints, `__shake:sync:...`; docs/sync.md). */
 export function isShakeStateKey(key: Buffer): boolean {
-  return (
-    key.length >= SHAKE_STATE_PREFIX.length && key.subarray(0, SHAKE_STATE_PREFIX.length).equals(SHAKE_STATE_PREFIX)
-  );
+  // Byte by byte: asked for every key of a check (a subarray + equals per key cost a check of 1M keys 0.4 s).
+  const n = SHAKE_STATE_PREFIX.length;
+  if (key.length < n) return false;
+  for (let i = 0; i < n; i++) if (key[i] !== SHAKE_STATE_PREFIX[i]) return false;
+  return true;
 }
 
 function countSettled(stats: CheckStats, reported: number): number {
@@ -410,12 +454,8 @@ async function readSnapshot(r: SnapshotRead, collect: (d: Difference) => void): 
   } catch (err) {
     if (!isRefusal(err)) throw new CheckError(`source ${where}: ${(err as Error).message}`);
     // The refusal names dump's option; check's is --source-read.
+    if (r.read === 'replication') throw new CheckError(refusal(err, '--source-read scan'));
     const why = err.message.replace('--mode scan', '--source-read scan');
-    if (r.read === 'replication') {
-      throw new CheckError(
-        why.includes('--source-read scan') ? why : `${why}: use --source-read scan (or auto to fall back by itself)`,
-      );
-    }
     r.onNotice?.(`source ${where} refused replication (${why}); reading it by SCAN`);
     return false;
   }
@@ -438,6 +478,178 @@ async function readSnapshot(r: SnapshotRead, collect: (d: Difference) => void): 
     ctx.stats.snapshotBytes += stream.bytes;
   }
   return true;
+}
+
+/**
+ * The target db -> source db map of a snapshot join, or null where the join cannot stand in for the per-key path:
+ * --shard (the target's keys of other shards), --type (a target key's type is the source's question), a proxy
+ * target (no replication through it), a db map that sends two source dbs into one target db (a target key could
+ * belong to either). --target-read replication then fails instead.
+ */
+function joinable(
+  opts: CheckOptions,
+  target: CheckSide,
+  sharded: boolean,
+  mapper: DbMapper,
+  source: CheckSide,
+  sourceDbs: number[],
+  targetRead: TargetRead,
+): ((tdb: number) => number | undefined) | null {
+  let why: string | null = sharded
+    ? '--shard'
+    : opts.types && opts.types.length > 0
+      ? '--type'
+      : target.proxy
+        ? 'a proxy target'
+        : null;
+  let of: ((tdb: number) => number | undefined) | null = null;
+  if (why === null) {
+    // The source's own dbs first: a single-db target's implicit mapping is the first db the source has.
+    for (const db of sourceDbs) safeMap(mapper, db);
+    const maxDb = Math.max(15, ...sourceDbs);
+    const all = opts.dbs && opts.dbs.length > 0 ? opts.dbs : Array.from({ length: maxDb + 1 }, (_, i) => i);
+    of = soleSourceDbs(mapper, source.features.select ? all : all.filter((db) => db === 0));
+    if (of === null) why = 'a db map that merges source dbs';
+  }
+  if (of === null && targetRead === 'replication') {
+    throw new CheckError(`--target-read replication: not with ${why}; use --target-read auto or commands`);
+  }
+  return of;
+}
+
+interface BothRead {
+  ctx: KeyCheckContext;
+  sourceConnection: ConnectionOptions;
+  targetConnection: ConnectionOptions;
+  sourceMasters: { host: string; port: number }[];
+  read: SourceRead;
+  targetRead: TargetRead;
+  timeoutMs: number;
+  mapper: DbMapper;
+  sourceDbOf: (tdb: number) => number | undefined;
+  dbs?: number[];
+  names: ((db: number, key: Buffer) => boolean) | null;
+  /** Report keys only on the target. */
+  extra: boolean;
+  join?: CheckOptions['join'];
+  onNotice?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+/** Candidates of a join compared live per page of this many keys, this many pages at once. */
+const JOIN_PAGE = 500;
+
+/**
+ * Both sides read through one replication snapshot per master and joined by key (check/snapshot-join.ts); the
+ * keys the join cannot call equal are compared live on both sides (key-check.ts). false: a side refused
+ * replication where auto allows a fallback (nothing was compared; the caller takes the per-key path).
+ */
+async function readBoth(r: BothRead, collect: (d: Difference) => void): Promise<boolean> {
+  const { ctx } = r;
+  const sources: SnapshotStream[] = [];
+  const targets: SnapshotStream[] = [];
+  const closeAll = (): void => {
+    for (const s of [...sources, ...targets]) s.close();
+  };
+  const open = (connection: ConnectionOptions): Promise<SnapshotStream> =>
+    openSnapshotStream({ open: () => openMasterSocket(connection), timeoutMs: r.timeoutMs, signal: r.signal });
+  try {
+    for (const node of ctx.target.server.masters()) {
+      try {
+        targets.push(await open({ ...r.targetConnection, ...hostPort(node.addr), db: undefined }));
+      } catch (err) {
+        if (!isRefusal(err)) throw new CheckError(`target ${node.addr}: ${(err as Error).message}`);
+        const why = refusal(err, '--target-read commands');
+        if (r.targetRead === 'replication') throw new CheckError(`target ${node.addr}: ${why}`);
+        r.onNotice?.(`target ${node.addr} refused replication (${why}); the target is read per key`);
+        closeAll();
+        return false;
+      }
+    }
+    for (const m of r.sourceMasters) {
+      try {
+        sources.push(await open({ ...r.sourceConnection, host: m.host, port: m.port, db: undefined }));
+      } catch (err) {
+        if (!isRefusal(err)) throw new CheckError(`source ${m.host}:${m.port}: ${(err as Error).message}`);
+        if (r.read === 'replication') throw new CheckError(refusal(err, '--source-read scan'));
+        // The per-master path reads this master by SCAN (and says so); nothing was compared yet.
+        closeAll();
+        return false;
+      }
+    }
+  } catch (err) {
+    closeAll();
+    throw err;
+  }
+  ctx.stats.snapshots += sources.length;
+  ctx.stats.targetSnapshots += targets.length;
+  const onCandidates = async (batch: JoinCandidate[]): Promise<void> => {
+    const groups = new Map<string, { srcDb: number; tdb: number; onlyTarget: boolean; keys: Buffer[] }>();
+    for (const c of batch) {
+      if (c.onlyTarget && !r.extra) continue;
+      const id = `${c.srcDb}/${c.tdb}/${c.onlyTarget}`;
+      let g = groups.get(id);
+      if (!g) groups.set(id, (g = { srcDb: c.srcDb, tdb: c.tdb, onlyTarget: c.onlyTarget, keys: [] }));
+      g.keys.push(c.key);
+    }
+    const inflight: Promise<unknown>[] = [];
+    for (const g of groups.values()) {
+      for (let i = 0; i < g.keys.length; i += JOIN_PAGE) {
+        if (inflight.length >= PAGES_IN_FLIGHT) await inflight.shift();
+        const page = checkKeys(
+          ctx,
+          g.srcDb,
+          g.tdb,
+          g.keys.slice(i, i + JOIN_PAGE),
+          { sourceAbsent: g.onlyTarget ? 'extra' : 'vanished' },
+          collect,
+        );
+        page.catch(() => {}); // awaited in order; not unhandled meanwhile
+        inflight.push(page);
+      }
+    }
+    for (const page of inflight) await page;
+  };
+  try {
+    const expected = Math.max(await keyCount(ctx.source), await keyCount(ctx.target));
+    const res = await joinSnapshots(
+      {
+        sources: sources.map((s) => ({ chunks: s.chunks, name: `source ${s.peer}` })),
+        targets: targets.map((s) => ({ chunks: s.chunks, name: `target ${s.peer}` })),
+        mapper: r.mapper,
+        sourceDbOf: r.sourceDbOf,
+        dbs: r.dbs,
+        names: r.names,
+        bigKeyThreshold: ctx.bigKeyThreshold,
+        expectedKeys: expected,
+        memoryBytes: r.join?.memoryBytes,
+        groupBytes: r.join?.groupBytes,
+        spillDir: r.join?.dir,
+        stats: ctx.stats,
+        signal: r.signal,
+      },
+      onCandidates,
+    );
+    ctx.stats.joinSpilled = res.spilled;
+  } finally {
+    closeAll();
+    for (const s of sources) ctx.stats.snapshotBytes += s.bytes;
+    for (const s of targets) ctx.stats.targetSnapshotBytes += s.bytes;
+  }
+  return true;
+}
+
+/** Keys of every db of every master (INFO keyspace). */
+async function keyCount(side: CheckSide): Promise<number> {
+  let n = 0;
+  for (const v of (await targetKeyCounts(side)).values()) n += v;
+  return n;
+}
+
+/** A refusal's message with dump's option (--mode scan) replaced by check's. */
+function refusal(err: Error, option: string): string {
+  const why = err.message.replace('--mode scan', option);
+  return why.includes(option) ? why : `${why}: use ${option} (or auto to fall back by itself)`;
 }
 
 /** Pages being compared at once per source master (each is two pipelined rounds on both sides). */

@@ -29,6 +29,9 @@ export function checkJson(s: CheckSummary): JsonSummary {
     sourceRead:
       st.snapshots > 0 ? (st.scannedMasters > 0 ? 'mixed' : 'replication') : st.scannedMasters > 0 ? 'scan' : 'file',
     snapshotBytes: st.snapshotBytes,
+    targetRead: st.targetSnapshots > 0 ? 'replication' : 'commands',
+    targetSnapshotBytes: st.targetSnapshotBytes,
+    joinCandidates: st.joinCandidates,
     differences: Object.fromEntries(st.reported),
     failures: s.failures,
   };

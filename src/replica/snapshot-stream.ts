@@ -26,6 +26,8 @@ export interface SnapshotStream {
   peer: string;
   /** Bytes received so far. */
   readonly bytes: number;
+  /** Ends the link (a stream whose chunks were never read, e.g. when another side refused). */
+  close(): void;
 }
 
 /**
@@ -108,6 +110,10 @@ export async function openSnapshotStream(opts: SnapshotStreamOptions): Promise<S
     peer: master.peer,
     get bytes() {
       return link.receivedSnapshotBytes;
+    },
+    close() {
+      opts.signal?.removeEventListener('abort', onAbort);
+      link.close();
     },
   };
 }

@@ -11,10 +11,17 @@ import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { loadExpected } from '../helpers/load-records.js';
 import { check as checkWith, NO_SYNC_DELAY, triples } from './helpers.js';
 
-// Every case twice: the source read through one replication snapshot (the default), and by SCAN.
-for (const sourceRead of ['replication', 'scan'] as const) {
-  describe(`shake check: standalone vs standalone, one difference at a time (source read: ${sourceRead})`, () => {
-    const check: typeof checkWith = (s, t, o = {}) => checkWith(s, t, { sourceRead, ...o });
+// Every case three times: both sides read through one replication snapshot and joined by key (the default),
+// the source by snapshot and the target per key, and both per key (SCAN).
+const MODES = [
+  { sourceRead: 'replication', targetRead: 'replication' },
+  { sourceRead: 'replication', targetRead: 'commands' },
+  { sourceRead: 'scan', targetRead: 'commands' },
+] as const;
+for (const { sourceRead, targetRead } of MODES) {
+  const joined = targetRead === 'replication';
+  describe(`shake check: standalone vs standalone, one difference at a time (read: ${sourceRead}/${targetRead})`, () => {
+    const check: typeof checkWith = (s, t, o = {}) => checkWith(s, t, { sourceRead, targetRead, ...o });
     const fx = loadExpected('redis-7.0');
     let source: RedisServer;
     let target: RedisServer;
@@ -23,7 +30,7 @@ for (const sourceRead of ['replication', 'scan'] as const) {
     before(async () => {
       [source, target] = await Promise.all([
         startRedis({ rdbFile: fx.rdbFile, config: NO_SYNC_DELAY }),
-        startRedis({ rdbFile: fx.rdbFile }),
+        startRedis({ rdbFile: fx.rdbFile, config: NO_SYNC_DELAY }),
       ]);
       src = source.client();
       tgt = target.client();
@@ -73,13 +80,22 @@ for (const sourceRead of ['replication', 'scan'] as const) {
       assert.equal(summary.stats.functions, 1);
       assert.equal(summary.stats.snapshots, sourceRead === 'replication' ? 1 : 0);
       assert.equal(summary.stats.scannedMasters, sourceRead === 'scan' ? 1 : 0);
-      // Every target db holds exactly the source keys found there: no db needs the extra-keys scan.
       const dbs = (await tgt.info('keyspace')).match(/^db\d+:/gm)!.length;
-      assert.equal(summary.stats.extraScanSkipped, dbs);
-      assert.equal(summary.stats.targetScanned, 0);
+      if (joined) {
+        // The target's snapshot held every key; the join needs no extra-keys scan.
+        assert.equal(summary.stats.targetSnapshots, 1);
+        assert.equal(summary.stats.targetSnapshotKeys, dbsize);
+        assert.ok(summary.stats.joinCandidates < dbsize, String(summary.stats.joinCandidates));
+        assert.equal(summary.stats.targetScanned, 0);
+      } else {
+        // Every target db holds exactly the source keys found there: no db needs the extra-keys scan.
+        assert.equal(summary.stats.targetSnapshots, 0);
+        assert.equal(summary.stats.extraScanSkipped, dbs);
+        assert.equal(summary.stats.targetScanned, 0);
+      }
     });
 
-    test('extra and missing in one db: the target key count equals the source count, yet the scan runs', async () => {
+    test('extra and missing in one db: the target key count equals the source count, yet both are found', async () => {
       const r = await scenario(
         ['ck:gone', 'ck:new'],
         (c) => c.set('ck:gone', 'v'),
@@ -93,7 +109,8 @@ for (const sourceRead of ['replication', 'scan'] as const) {
         [0, 'ck:gone', 'missing'],
         [0, 'ck:new', 'extra'],
       ]);
-      assert.ok(r.summary.stats.targetScanned > 0);
+      if (joined) assert.ok(r.summary.stats.targetSnapshotKeys > 0);
+      else assert.ok(r.summary.stats.targetScanned > 0);
     });
 
     test('missing: a key deleted on the target', async () => {
@@ -118,6 +135,7 @@ for (const sourceRead of ['replication', 'scan'] as const) {
         const skipped = await check(source, target, { extra: false });
         assert.deepEqual(triples(skipped.diffs), []);
         assert.equal(skipped.summary.stats.targetScanned, 0);
+        assert.equal(skipped.summary.stats.joinCandidates, joined ? 1 : 0);
       } finally {
         await tgt.del('ck:extra');
       }

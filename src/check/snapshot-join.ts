@@ -1,0 +1,397 @@
+/**
+ * Both sides read as RDB snapshots (a live source and a live target that both allow replication) and joined by
+ * key, so neither server is asked anything per key for the keys that are equal. Each snapshot is parsed as it
+ * arrives without decoding values (@shake/rdb `values: false`, each value's serialized bytes captured up to the
+ * big-key threshold); each key becomes one record: (target db, key, absolute expiry, a 64-bit digest of its type
+ * byte and serialized bytes, or "big"). The two RDBs list keys in different orders, so records are partitioned
+ * by a hash of (db, key) into a SpillStore (memory while small, temporary files past a bound) and joined one
+ * group of partitions at a time: the source's records of the group indexed in an open-addressed table, the
+ * target's streamed past it.
+ *
+ * A key is equal at once when both records hold the same digest and the same expiry. Everything else is a
+ * candidate: the caller compares it live on both sides (key-check.ts: DUMP, values decoded where the bytes
+ * differ, chunks for big keys, the TTL rules), so what is reported is exactly what the per-key check would say;
+ * the join only spares it the keys whose bytes and expiry already agree. Candidates: keys whose bytes differ
+ * (e.g. the same set written in another dict order, or another encoding), big keys, keys only in the source
+ * (missing, or deleted meanwhile), keys only in the target (extra, or written to the source meanwhile).
+ * Digest collisions: two different values share both 32-bit hashes with a chance of about 2^-64 (hash.ts).
+ */
+import { RdbParser, type KeyHeader, type RdbEvent } from '@shake/rdb';
+import type { DbMapper } from '../sinks/redis/db-map.js';
+import { hash64, keyHash32 } from './hash.js';
+import { CheckError } from './side.js';
+import { SpillStore } from './spill.js';
+import type { CheckStats } from './stats.js';
+
+export interface JoinInput {
+  /** The RDB bytes, in order. */
+  chunks: AsyncIterable<Buffer>;
+  /** For messages: e.g. "source 127.0.0.1:6379". */
+  name: string;
+}
+
+export interface SnapshotJoinOptions {
+  /** One snapshot per source master. */
+  sources: JoinInput[];
+  /** One snapshot per target master. */
+  targets: JoinInput[];
+  mapper: DbMapper;
+  /** The source db whose keys go to target db `tdb` (undefined: the check does not cover that target db). */
+  sourceDbOf: (tdb: number) => number | undefined;
+  dbs?: number[];
+  names: ((db: number, key: Buffer) => boolean) | null;
+  bigKeyThreshold: number;
+  /** Keys expected on the larger side (INFO keyspace): sizes the partitions. */
+  expectedKeys: number;
+  stats: CheckStats;
+  /** Where records go past `memoryBytes` (default: the OS's temporary directory). */
+  spillDir?: string;
+  /** Records kept in memory before they go to files (default 48 MiB). */
+  memoryBytes?: number;
+  /** Source records of one joined group held in memory (default 16 MiB); a bigger partition is split. */
+  groupBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface JoinCandidate {
+  srcDb: number;
+  tdb: number;
+  key: Buffer;
+  /** Only the target's snapshot held it: an extra key, unless the source has it now. */
+  onlyTarget: boolean;
+}
+
+export interface JoinResult {
+  /** Whether the records went to temporary files. */
+  spilled: boolean;
+}
+
+/*
+ * Record layout (little-endian): u32 key hash, u32 key length, u32 target db, u32 source db, u8 flags,
+ * 7 bytes unused, f64 expiry (ms, -1 none), u32 digest a, u32 digest b, key bytes.
+ */
+const HEADER = 40;
+const FLAG_BIG = 1;
+const NO_DB = 0xffffffff;
+const KEY_SEED = 0x5eed0001;
+const DIGEST_SEED = 0x243f6a88;
+/** -1 as a little-endian double: the expiry of a key without one. */
+const NO_EXPIRY = (() => {
+  const b = Buffer.alloc(8);
+  b.writeDoubleLE(-1);
+  return b;
+})();
+
+function put32(buf: Buffer, at: number, v: number): void {
+  buf[at] = v;
+  buf[at + 1] = v >>> 8;
+  buf[at + 2] = v >>> 16;
+  buf[at + 3] = v >>> 24;
+}
+
+function get32(buf: Buffer, at: number): number {
+  return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
+}
+
+/** Same bytes in a[aAt, aAt + n) and b[bAt, bAt + n). */
+function sameBytes(a: Buffer, aAt: number, b: Buffer, bAt: number, n: number): boolean {
+  if (n > 64) return a.compare(b, bAt, bAt + n, aAt, aAt + n) === 0;
+  for (let i = 0; i < n; i++) if (a[aAt + i] !== b[bAt + i]) return false;
+  return true;
+}
+/** Source records of one joined group held in memory, by default (one partition may exceed it at the last level). */
+const GROUP_BYTES = 16 * 1024 * 1024;
+/** Keys per first-level partition, about. */
+const KEYS_PER_PARTITION = 50_000;
+/** Partitions of a re-split partition, and how many times one may be split (4 bits of the key hash each). */
+const SPLIT = 16;
+const MAX_LEVEL = 3;
+
+const recordLength = (buf: Buffer, at: number): number => HEADER + get32(buf, at + 4);
+
+export async function joinSnapshots(
+  opts: SnapshotJoinOptions,
+  onCandidates: (batch: JoinCandidate[]) => Promise<void>,
+): Promise<JoinResult> {
+  let bits = 0;
+  while (bits < 8 && opts.expectedKeys / (1 << bits) > KEYS_PER_PARTITION) bits++;
+  const store = new SpillStore({
+    partitions: 1 << bits,
+    memoryBytes: opts.memoryBytes ?? 48 * 1024 * 1024,
+    blockBytes: 64 * 1024,
+    dir: opts.spillDir,
+  });
+  try {
+    const now = Date.now();
+    const part = (h: number): number => h & ((1 << bits) - 1);
+    await Promise.all([
+      ...opts.sources.map((s) => readSide(opts, s, 0, store, part, now)),
+      ...opts.targets.map((t) => readSide(opts, t, 1, store, part, now)),
+    ]);
+    const join: JoinRun = {
+      groupBytes: opts.groupBytes ?? GROUP_BYTES,
+      dir: opts.spillDir,
+      onCandidates,
+      stats: opts.stats,
+      signal: opts.signal,
+    };
+    if (!opts.signal?.aborted) await joinStore(join, store, bits, 0);
+    return { spilled: store.spilled };
+  } finally {
+    store.close();
+  }
+}
+
+/** One snapshot parsed into records of side `side` (0 source, 1 target). */
+async function readSide(
+  opts: SnapshotJoinOptions,
+  input: JoinInput,
+  side: 0 | 1,
+  store: SpillStore,
+  part: (h: number) => number,
+  now: number,
+): Promise<void> {
+  const parser = new RdbParser({ values: false, captureRawLimit: opts.bigKeyThreshold });
+  const wantDbs = opts.dbs && opts.dbs.length > 0 ? new Set(opts.dbs) : null;
+  const stats = opts.stats;
+  let current: KeyHeader | null = null;
+  const digest = new Uint32Array(2);
+  let srcDb = 0;
+  let tdb = 0;
+  const onEvent = (e: RdbEvent): void => {
+    if (e.kind === 'key-start') {
+      const h = e.header;
+      if (side === 0) {
+        srcDb = h.db;
+        tdb = opts.mapper.map(srcDb);
+      } else {
+        tdb = h.db;
+        const s = opts.sourceDbOf(tdb);
+        srcDb = s ?? NO_DB;
+      }
+      const wanted = srcDb !== NO_DB && (!wantDbs || wantDbs.has(srcDb)) && (!opts.names || opts.names(srcDb, h.key));
+      current = wanted ? h : null;
+      return;
+    }
+    if (e.kind === 'key-end') {
+      const h = current;
+      if (!h) return;
+      current = null;
+      const expire = h.expireAtMs;
+      // Already expired in the snapshot: the server no longer serves it (the source's counts as vanished).
+      if (expire !== null && expire <= now) {
+        if (side === 0) stats.vanished++;
+        return;
+      }
+      if (side === 1) stats.targetSnapshotKeys++;
+      const key = h.key;
+      const hk = keyHash32(tdb, key, KEY_SEED);
+      const len = key.length;
+      const { buf, at } = store.reserve(side, part(hk), HEADER + len);
+      // Byte by byte (Buffer's write methods check their arguments each call: 1M keys a side).
+      put32(buf, at, hk);
+      put32(buf, at + 4, len);
+      put32(buf, at + 8, tdb);
+      put32(buf, at + 12, srcDb);
+      const raw = e.raw;
+      buf[at + 16] = raw ? 0 : FLAG_BIG;
+      if (expire === null) {
+        for (let i = 17; i < 24; i++) buf[at + i] = 0;
+        for (let i = 24; i < 32; i++) buf[at + i] = NO_EXPIRY[i - 24]!;
+      } else {
+        buf.fill(0, at + 17, at + 24);
+        buf.writeDoubleLE(expire, at + 24);
+      }
+      if (raw) {
+        hash64(raw, DIGEST_SEED ^ h.rdbType, digest);
+        put32(buf, at + 32, digest[0]!);
+        put32(buf, at + 36, digest[1]!);
+      } else {
+        for (let i = 32; i < 40; i++) buf[at + i] = 0;
+      }
+      if (len <= 32) for (let i = 0; i < len; i++) buf[at + HEADER + i] = key[i]!;
+      else key.copy(buf, at + HEADER);
+    }
+  };
+  try {
+    for await (const chunk of input.chunks) {
+      if (opts.signal?.aborted) return;
+      for (const e of parser.push(chunk)) onEvent(e);
+    }
+    if (!parser.done) for (const e of parser.end()) onEvent(e);
+  } catch (err) {
+    if (err instanceof CheckError) throw err;
+    throw new CheckError(`${input.name}: ${(err as Error).message}`);
+  }
+}
+
+interface JoinRun {
+  groupBytes: number;
+  dir: string | undefined;
+  onCandidates: (batch: JoinCandidate[]) => Promise<void>;
+  stats: CheckStats;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Joins every partition of `store` (its records partitioned by the key hash's bits below `bits`), group by
+ * group; candidates handed over per group.
+ */
+async function joinStore(j: JoinRun, store: SpillStore, bits: number, level: number): Promise<void> {
+  const { stats } = j;
+  let group: number[] = [];
+  let groupBytes = 0;
+  const run = async (): Promise<void> => {
+    if (group.length === 0) return;
+    const parts = group;
+    group = [];
+    groupBytes = 0;
+    const source: Buffer[] = [];
+    for (const p of parts) for (const piece of store.read(0, p, recordLength, j.groupBytes)) source.push(piece);
+    const target = (function* () {
+      for (const p of parts) yield* store.read(1, p, recordLength, 1024 * 1024);
+    })();
+    const candidates = joinGroup(source, target, stats);
+    stats.joinCandidates += candidates.length;
+    if (candidates.length > 0) await j.onCandidates(candidates);
+  };
+  for (let p = 0; p < store.partitions; p++) {
+    if (j.signal?.aborted) return;
+    const bytes = store.size(0, p);
+    if (bytes > j.groupBytes && level < MAX_LEVEL) {
+      await run();
+      await splitPartition(j, store, p, bits, level);
+      continue;
+    }
+    if (groupBytes + bytes > j.groupBytes) await run();
+    group.push(p);
+    groupBytes += bytes;
+  }
+  await run();
+}
+
+/** A partition too big to join in memory, split by the next bits of the key hash and joined part by part. */
+async function splitPartition(j: JoinRun, store: SpillStore, p: number, shift: number, level: number): Promise<void> {
+  const sub = new SpillStore({ partitions: SPLIT, memoryBytes: j.groupBytes, blockBytes: 64 * 1024, dir: j.dir });
+  try {
+    for (const side of [0, 1] as const) {
+      for (const piece of store.read(side, p, recordLength, 1024 * 1024)) {
+        for (let at = 0; at < piece.length;) {
+          const n = recordLength(piece, at);
+          const h = get32(piece, at);
+          const { buf, at: to } = sub.reserve(side, (h >>> shift) & (SPLIT - 1), n);
+          piece.copy(buf, to, at, at + n);
+          at += n;
+        }
+      }
+    }
+    await joinStore(j, sub, shift + 4, level + 1);
+  } finally {
+    sub.close();
+  }
+}
+
+/**
+ * One group: the source's records indexed by key (open addressing on the stored key hash), each target record
+ * looked up: equal, differing (a candidate), or only in the target; then the source records no target record
+ * matched (only in the source).
+ */
+function joinGroup(source: Buffer[], target: Iterable<Buffer>, stats: CheckStats): JoinCandidate[] {
+  let count = 0;
+  for (const piece of source) for (let at = 0; at < piece.length; at += recordLength(piece, at)) count++;
+  let slotBits = 4;
+  while (1 << slotBits < count * 2) slotBits++;
+  const mask = (1 << slotBits) - 1;
+  /** Record index + 1 per slot (0: empty). */
+  const table = new Uint32Array(1 << slotBits);
+  const pieceOf = new Uint32Array(count);
+  const offsetOf = new Uint32Array(count);
+  const matched = new Uint8Array(count);
+  const slotOf = (h: number): number => Math.imul(h ^ (h >>> 15), 0x9e3779b1) >>> (32 - slotBits);
+  let i = 0;
+  source.forEach((piece, pi) => {
+    for (let at = 0; at < piece.length; at += recordLength(piece, at)) {
+      pieceOf[i] = pi;
+      offsetOf[i] = at;
+      let s = slotOf(get32(piece, at)) & mask;
+      while (table[s] !== 0) s = (s + 1) & mask;
+      table[s] = ++i;
+    }
+  });
+  const out: JoinCandidate[] = [];
+  const candidate = (buf: Buffer, at: number, srcDb: number, onlyTarget: boolean): void => {
+    const len = get32(buf, at + 4);
+    out.push({
+      srcDb,
+      tdb: get32(buf, at + 8),
+      key: Buffer.from(buf.subarray(at + HEADER, at + HEADER + len)),
+      onlyTarget,
+    });
+  };
+  for (const piece of target) {
+    for (let at = 0; at < piece.length; at += HEADER + get32(piece, at + 4)) {
+      const h = get32(piece, at);
+      const len = get32(piece, at + 4);
+      const tdb = get32(piece, at + 8);
+      let found = -1;
+      for (let s = slotOf(h) & mask; table[s] !== 0; s = (s + 1) & mask) {
+        const r = table[s]! - 1;
+        const sp = source[pieceOf[r]!]!;
+        const so = offsetOf[r]!;
+        if (
+          get32(sp, so) === h &&
+          get32(sp, so + 4) === len &&
+          get32(sp, so + 8) === tdb &&
+          sameBytes(sp, so + HEADER, piece, at + HEADER, len)
+        ) {
+          found = r;
+          break;
+        }
+      }
+      if (found < 0) {
+        candidate(piece, at, get32(piece, at + 12), true);
+        continue;
+      }
+      matched[found] = 1;
+      const sp = source[pieceOf[found]!]!;
+      const so = offsetOf[found]!;
+      // Flags (big), expiry and digest: bytes 16..40 of both records.
+      let equal = sp[so + 16] === 0 && piece[at + 16] === 0;
+      for (let i = 24; equal && i < HEADER; i++) equal = sp[so + i] === piece[at + i];
+      if (equal) {
+        // The candidates are counted by the live comparison.
+        stats.compared++;
+        stats.equal++;
+        stats.payloadEqual++;
+      } else {
+        candidate(sp, so, get32(sp, so + 12), false);
+      }
+    }
+  }
+  for (let r = 0; r < count; r++) {
+    if (matched[r]) continue;
+    const sp = source[pieceOf[r]!]!;
+    const so = offsetOf[r]!;
+    candidate(sp, so, sp.readUInt32LE(so + 12), false);
+  }
+  return out;
+}
+
+/** The target db -> source db map of a join, or null when some target db would receive two source dbs. */
+export function soleSourceDbs(
+  mapper: DbMapper,
+  candidates: readonly number[],
+): ((tdb: number) => number | undefined) | null {
+  const of = new Map<number, number>();
+  for (const s of candidates) {
+    let t: number;
+    try {
+      t = mapper.map(s);
+    } catch {
+      continue;
+    }
+    if (of.has(t)) return null;
+    of.set(t, s);
+  }
+  return (tdb) => of.get(tdb);
+}
