@@ -46,9 +46,9 @@ export interface SnapshotJoinOptions {
   stats: CheckStats;
   /** Where records go past `memoryBytes` (default: the OS's temporary directory). */
   spillDir?: string;
-  /** Records kept in memory before they go to files (default 48 MiB). */
+  /** Records kept in memory before they go to files (default 16 MiB). */
   memoryBytes?: number;
-  /** Source records of one joined group held in memory (default 16 MiB); a bigger partition is split. */
+  /** Source records of one joined group held in memory (default 8 MiB); a bigger partition is split. */
   groupBytes?: number;
   signal?: AbortSignal;
 }
@@ -100,7 +100,7 @@ function sameBytes(a: Buffer, aAt: number, b: Buffer, bAt: number, n: number): b
   return true;
 }
 /** Source records of one joined group held in memory, by default (one partition may exceed it at the last level). */
-const GROUP_BYTES = 16 * 1024 * 1024;
+const GROUP_BYTES = 8 * 1024 * 1024;
 /** Keys per first-level partition, about. */
 const KEYS_PER_PARTITION = 50_000;
 /** Partitions of a re-split partition, and how many times one may be split (4 bits of the key hash each). */
@@ -117,7 +117,7 @@ export async function joinSnapshots(
   while (bits < 8 && opts.expectedKeys / (1 << bits) > KEYS_PER_PARTITION) bits++;
   const store = new SpillStore({
     partitions: 1 << bits,
-    memoryBytes: opts.memoryBytes ?? 48 * 1024 * 1024,
+    memoryBytes: opts.memoryBytes ?? 16 * 1024 * 1024,
     blockBytes: 64 * 1024,
     dir: opts.spillDir,
   });

@@ -266,7 +266,8 @@ describe('shake check: big keys through the replication read, memory bounded', (
       assert.deepEqual(equal.diffs, []);
       assert.equal(equal.snapshots, 1);
       assert.equal(equal.targetSnapshots, targetRead === 'replication' ? 1 : 0);
-      assert.equal(equal.bigKeys, 2);
+      // Joined, the string's snapshot bytes (LZF: about 1.7 MB) are equal on both sides: compared by digest.
+      assert.equal(equal.bigKeys, targetRead === 'replication' ? 1 : 2);
       console.log(
         `big keys through replication (target: ${targetRead}): peak RSS ${(equal.maxRssKb / 1024).toFixed(0)} MB`,
       );

@@ -259,9 +259,19 @@ describe('refused identities, source and target, in every subcommand (CLI)', () 
       assert.equal(r.code, 2);
       assert.match(oneLine(r.stderr), noperm('source', locked, 'nodump', 'dump'));
     });
-    test('target user without DUMP: NOPERM', async () => {
+    test('--target-read commands, target user without DUMP: NOPERM', async () => {
       const r = await runCli(
-        ['check', '--source', plain.url, '--target', locked.url, ...user('target', 'nodump'), '-q'],
+        [
+          'check',
+          '--source',
+          plain.url,
+          '--target',
+          locked.url,
+          ...user('target', 'nodump'),
+          '--target-read',
+          'commands',
+          '-q',
+        ],
         { env: pw('target') },
       );
       assert.equal(r.code, 2);
