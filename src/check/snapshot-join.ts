@@ -67,20 +67,15 @@ export interface JoinResult {
 }
 
 /*
- * Record layout (little-endian): u32 key hash, u32 key length, u32 target db, u32 source db, u8 flags,
- * 7 bytes unused, f64 expiry (ms, -1 none), u32 digest a, u32 digest b, key bytes.
+ * Record layout (little-endian): u32 key hash, u32 key length, u32 target db, u8 flags (1: big, 2: has an
+ * expiry), u32 digest a, u32 digest b, then the f64 expiry (ms) when it has one, then the key's bytes.
  */
-const HEADER = 40;
+const FIXED = 21;
 const FLAG_BIG = 1;
+const FLAG_EXPIRY = 2;
 const NO_DB = 0xffffffff;
 const KEY_SEED = 0x5eed0001;
 const DIGEST_SEED = 0x243f6a88;
-/** -1 as a little-endian double: the expiry of a key without one. */
-const NO_EXPIRY = (() => {
-  const b = Buffer.alloc(8);
-  b.writeDoubleLE(-1);
-  return b;
-})();
 
 function put32(buf: Buffer, at: number, v: number): void {
   buf[at] = v;
@@ -107,7 +102,10 @@ const KEYS_PER_PARTITION = 50_000;
 const SPLIT = 16;
 const MAX_LEVEL = 3;
 
-const recordLength = (buf: Buffer, at: number): number => HEADER + get32(buf, at + 4);
+/** Bytes of the record at `at`, and where its key starts. */
+const recordLength = (buf: Buffer, at: number): number =>
+  FIXED + (buf[at + 12]! & FLAG_EXPIRY ? 8 : 0) + get32(buf, at + 4);
+const keyStart = (buf: Buffer, at: number): number => at + FIXED + (buf[at + 12]! & FLAG_EXPIRY ? 8 : 0);
 
 export async function joinSnapshots(
   opts: SnapshotJoinOptions,
@@ -130,6 +128,7 @@ export async function joinSnapshots(
     ]);
     const join: JoinRun = {
       groupBytes: opts.groupBytes ?? GROUP_BYTES,
+      sourceDbOf: opts.sourceDbOf,
       dir: opts.spillDir,
       onCandidates,
       stats: opts.stats,
@@ -187,30 +186,25 @@ async function readSide(
       const key = h.key;
       const hk = keyHash32(tdb, key, KEY_SEED);
       const len = key.length;
-      const { buf, at } = store.reserve(side, part(hk), HEADER + len);
+      const raw = e.raw;
+      const head = expire === null ? FIXED : FIXED + 8;
+      const { buf, at } = store.reserve(side, part(hk), head + len);
       // Byte by byte (Buffer's write methods check their arguments each call: 1M keys a side).
       put32(buf, at, hk);
       put32(buf, at + 4, len);
       put32(buf, at + 8, tdb);
-      put32(buf, at + 12, srcDb);
-      const raw = e.raw;
-      buf[at + 16] = raw ? 0 : FLAG_BIG;
-      if (expire === null) {
-        for (let i = 17; i < 24; i++) buf[at + i] = 0;
-        for (let i = 24; i < 32; i++) buf[at + i] = NO_EXPIRY[i - 24]!;
-      } else {
-        buf.fill(0, at + 17, at + 24);
-        buf.writeDoubleLE(expire, at + 24);
-      }
+      buf[at + 12] = (raw ? 0 : FLAG_BIG) | (expire === null ? 0 : FLAG_EXPIRY);
       if (raw) {
         hash64(raw, DIGEST_SEED ^ h.rdbType, digest);
-        put32(buf, at + 32, digest[0]!);
-        put32(buf, at + 36, digest[1]!);
+        put32(buf, at + 13, digest[0]!);
+        put32(buf, at + 17, digest[1]!);
       } else {
-        for (let i = 32; i < 40; i++) buf[at + i] = 0;
+        put32(buf, at + 13, 0);
+        put32(buf, at + 17, 0);
       }
-      if (len <= 32) for (let i = 0; i < len; i++) buf[at + HEADER + i] = key[i]!;
-      else key.copy(buf, at + HEADER);
+      if (expire !== null) buf.writeDoubleLE(expire, at + FIXED);
+      if (len <= 32) for (let i = 0; i < len; i++) buf[at + head + i] = key[i]!;
+      else key.copy(buf, at + head);
     }
   };
   try {
@@ -227,6 +221,7 @@ async function readSide(
 
 interface JoinRun {
   groupBytes: number;
+  sourceDbOf: (tdb: number) => number | undefined;
   dir: string | undefined;
   onCandidates: (batch: JoinCandidate[]) => Promise<void>;
   stats: CheckStats;
@@ -247,11 +242,11 @@ async function joinStore(j: JoinRun, store: SpillStore, bits: number, level: num
     group = [];
     groupBytes = 0;
     const source: Buffer[] = [];
-    for (const p of parts) for (const piece of store.read(0, p, recordLength, j.groupBytes)) source.push(piece);
+    for (const p of parts) for (const piece of store.read(0, p, recordLength, 1024 * 1024)) source.push(piece);
     const target = (function* () {
       for (const p of parts) yield* store.read(1, p, recordLength, 1024 * 1024);
     })();
-    const candidates = joinGroup(source, target, stats);
+    const candidates = joinGroup(source, target, stats, j.sourceDbOf);
     stats.joinCandidates += candidates.length;
     if (candidates.length > 0) await j.onCandidates(candidates);
   };
@@ -292,18 +287,24 @@ async function splitPartition(j: JoinRun, store: SpillStore, p: number, shift: n
 }
 
 /**
- * One group: the source's records indexed by key (open addressing on the stored key hash), each target record
- * looked up: equal, differing (a candidate), or only in the target; then the source records no target record
- * matched (only in the source).
+ * One group: the source's records indexed by key (open addressing: each slot holds the key hash and the record's
+ * index, so a probe touches a record only when the hashes agree), each target record looked up: equal,
+ * differing (a candidate), or only in the target; then the source records no target record matched (only in
+ * the source).
  */
-function joinGroup(source: Buffer[], target: Iterable<Buffer>, stats: CheckStats): JoinCandidate[] {
+function joinGroup(
+  source: Buffer[],
+  target: Iterable<Buffer>,
+  stats: CheckStats,
+  sourceDbOf: (tdb: number) => number | undefined,
+): JoinCandidate[] {
   let count = 0;
   for (const piece of source) for (let at = 0; at < piece.length; at += recordLength(piece, at)) count++;
   let slotBits = 4;
   while (1 << slotBits < count * 2) slotBits++;
   const mask = (1 << slotBits) - 1;
-  /** Record index + 1 per slot (0: empty). */
-  const table = new Uint32Array(1 << slotBits);
+  /** Per slot: the key hash, then record index + 1 (0: empty). */
+  const table = new Uint32Array(2 << slotBits);
   const pieceOf = new Uint32Array(count);
   const offsetOf = new Uint32Array(count);
   const matched = new Uint8Array(count);
@@ -313,67 +314,65 @@ function joinGroup(source: Buffer[], target: Iterable<Buffer>, stats: CheckStats
     for (let at = 0; at < piece.length; at += recordLength(piece, at)) {
       pieceOf[i] = pi;
       offsetOf[i] = at;
-      let s = slotOf(get32(piece, at)) & mask;
-      while (table[s] !== 0) s = (s + 1) & mask;
-      table[s] = ++i;
+      const h = get32(piece, at);
+      let s = slotOf(h);
+      while (table[2 * s + 1] !== 0) s = (s + 1) & mask;
+      table[2 * s] = h;
+      table[2 * s + 1] = ++i;
     }
   });
   const out: JoinCandidate[] = [];
-  const candidate = (buf: Buffer, at: number, srcDb: number, onlyTarget: boolean): void => {
-    const len = get32(buf, at + 4);
-    out.push({
-      srcDb,
-      tdb: get32(buf, at + 8),
-      key: Buffer.from(buf.subarray(at + HEADER, at + HEADER + len)),
-      onlyTarget,
-    });
+  const candidate = (buf: Buffer, at: number, onlyTarget: boolean): void => {
+    const tdb = get32(buf, at + 8);
+    const srcDb = sourceDbOf(tdb);
+    if (srcDb === undefined) return;
+    const k = keyStart(buf, at);
+    out.push({ srcDb, tdb, key: Buffer.from(buf.subarray(k, k + get32(buf, at + 4))), onlyTarget });
   };
   for (const piece of target) {
-    for (let at = 0; at < piece.length; at += HEADER + get32(piece, at + 4)) {
+    for (let at = 0; at < piece.length;) {
       const h = get32(piece, at);
       const len = get32(piece, at + 4);
       const tdb = get32(piece, at + 8);
+      const flags = piece[at + 12]!;
+      const key = at + FIXED + (flags & FLAG_EXPIRY ? 8 : 0);
       let found = -1;
-      for (let s = slotOf(h) & mask; table[s] !== 0; s = (s + 1) & mask) {
-        const r = table[s]! - 1;
+      for (let s = slotOf(h); table[2 * s + 1] !== 0; s = (s + 1) & mask) {
+        if (table[2 * s] !== h) continue;
+        const r = table[2 * s + 1]! - 1;
         const sp = source[pieceOf[r]!]!;
         const so = offsetOf[r]!;
         if (
-          get32(sp, so) === h &&
           get32(sp, so + 4) === len &&
           get32(sp, so + 8) === tdb &&
-          sameBytes(sp, so + HEADER, piece, at + HEADER, len)
+          sameBytes(sp, keyStart(sp, so), piece, key, len)
         ) {
           found = r;
           break;
         }
       }
       if (found < 0) {
-        candidate(piece, at, get32(piece, at + 12), true);
-        continue;
-      }
-      matched[found] = 1;
-      const sp = source[pieceOf[found]!]!;
-      const so = offsetOf[found]!;
-      // Flags (big), expiry and digest: bytes 16..40 of both records.
-      let equal = sp[so + 16] === 0 && piece[at + 16] === 0;
-      for (let i = 24; equal && i < HEADER; i++) equal = sp[so + i] === piece[at + i];
-      if (equal) {
-        // The candidates are counted by the live comparison.
-        stats.compared++;
-        stats.equal++;
-        stats.payloadEqual++;
+        candidate(piece, at, true);
       } else {
-        candidate(sp, so, get32(sp, so + 12), false);
+        matched[found] = 1;
+        const sp = source[pieceOf[found]!]!;
+        const so = offsetOf[found]!;
+        // Neither big; the same flags (expiry or not), digest and expiry: bytes 12 .. key of both records.
+        let equal = (flags & FLAG_BIG) === 0 && sp[so + 12] === flags;
+        for (let i = 13; equal && i < key - at; i++) equal = sp[so + i] === piece[at + i];
+        if (equal) {
+          // The candidates are counted by the live comparison.
+          stats.compared++;
+          stats.equal++;
+          stats.payloadEqual++;
+        } else {
+          candidate(sp, so, false);
+        }
       }
+      at = key + len;
     }
   }
-  for (let r = 0; r < count; r++) {
-    if (matched[r]) continue;
-    const sp = source[pieceOf[r]!]!;
-    const so = offsetOf[r]!;
-    candidate(sp, so, sp.readUInt32LE(so + 12), false);
-  }
+  for (let r = 0; r < count; r++) if (!matched[r]) candidate(source[pieceOf[r]!]!, offsetOf[r]!, false);
   return out;
 }
 

@@ -552,7 +552,13 @@ async function readBoth(r: BothRead, collect: (d: Difference) => void): Promise<
     for (const s of [...sources, ...targets]) s.close();
   };
   const open = (connection: ConnectionOptions): Promise<SnapshotStream> =>
-    openSnapshotStream({ open: () => openMasterSocket(connection), timeoutMs: r.timeoutMs, signal: r.signal });
+    // 2 MiB queued per link (not 4): two or more links at once, and the join's own records beside them.
+    openSnapshotStream({
+      open: () => openMasterSocket(connection),
+      timeoutMs: r.timeoutMs,
+      highWaterMark: 2 * 1024 * 1024,
+      signal: r.signal,
+    });
   try {
     for (const node of ctx.target.server.masters()) {
       try {
