@@ -559,29 +559,48 @@ async function readBoth(r: BothRead, collect: (d: Difference) => void): Promise<
       highWaterMark: 2 * 1024 * 1024,
       signal: r.signal,
     });
+  // The target's masters first (all at once), then the source's: a target that refuses costs the source no fork.
+  const settle = async (
+    conns: { where: string; connection: ConnectionOptions }[],
+    into: SnapshotStream[],
+  ): Promise<{ where: string; err: unknown } | null> => {
+    const got = await Promise.allSettled(conns.map((c) => open(c.connection)));
+    let failed: { where: string; err: unknown } | null = null;
+    got.forEach((g, i) => {
+      if (g.status === 'fulfilled') into.push(g.value);
+      else failed ??= { where: conns[i]!.where, err: g.reason };
+    });
+    return failed;
+  };
   try {
-    for (const node of ctx.target.server.masters()) {
-      try {
-        targets.push(await open({ ...r.targetConnection, ...hostPort(node.addr), db: undefined }));
-      } catch (err) {
-        if (!isRefusal(err)) throw new CheckError(`target ${node.addr}: ${(err as Error).message}`);
-        const why = refusal(err, '--target-read commands');
-        if (r.targetRead === 'replication') throw new CheckError(`target ${node.addr}: ${why}`);
-        r.onNotice?.(`target ${node.addr} refused replication (${why}); the target is read per key`);
-        closeAll();
-        return false;
-      }
+    const t = await settle(
+      ctx.target.server.masters().map((node) => ({
+        where: node.addr,
+        connection: { ...r.targetConnection, ...hostPort(node.addr), db: undefined },
+      })),
+      targets,
+    );
+    if (t) {
+      if (!isRefusal(t.err)) throw new CheckError(`target ${t.where}: ${(t.err as Error).message}`);
+      const why = refusal(t.err, '--target-read commands');
+      if (r.targetRead === 'replication') throw new CheckError(`target ${t.where}: ${why}`);
+      r.onNotice?.(`target ${t.where} refused replication (${why}); the target is read per key`);
+      closeAll();
+      return false;
     }
-    for (const m of r.sourceMasters) {
-      try {
-        sources.push(await open({ ...r.sourceConnection, host: m.host, port: m.port, db: undefined }));
-      } catch (err) {
-        if (!isRefusal(err)) throw new CheckError(`source ${m.host}:${m.port}: ${(err as Error).message}`);
-        if (r.read === 'replication') throw new CheckError(refusal(err, '--source-read scan'));
-        // The per-master path reads this master by SCAN (and says so); nothing was compared yet.
-        closeAll();
-        return false;
-      }
+    const s = await settle(
+      r.sourceMasters.map((m) => ({
+        where: `${m.host}:${m.port}`,
+        connection: { ...r.sourceConnection, host: m.host, port: m.port, db: undefined },
+      })),
+      sources,
+    );
+    if (s) {
+      if (!isRefusal(s.err)) throw new CheckError(`source ${s.where}: ${(s.err as Error).message}`);
+      if (r.read === 'replication') throw new CheckError(refusal(s.err, '--source-read scan'));
+      // The per-master path reads this master by SCAN (and says so); nothing was compared yet.
+      closeAll();
+      return false;
     }
   } catch (err) {
     closeAll();

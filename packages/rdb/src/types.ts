@@ -163,6 +163,12 @@ export type RdbEventKind = RdbEvent['kind'];
 export interface RdbParserOptions {
   /** Verify the trailing CRC64 and throw RdbError on mismatch (default true). */
   verifyChecksum?: boolean;
+  /**
+   * Compute the CRC64 at all (default true). false: for a reader whose result does not rest on the bytes being
+   * intact (shake check's snapshot join compares every key that does not agree live); nothing is verified and
+   * the end event's checksum is null.
+   */
+  checksum?: boolean;
   /** Elements per list-items / set-members / zset-entries / hash-entries / stream-entries event (default 1024). */
   batchSize?: number;
   /** Capture the serialized bytes of values up to this size into key-end.raw (default 0: off). */

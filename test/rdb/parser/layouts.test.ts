@@ -215,6 +215,11 @@ test('checksum: mismatch throws unless verifyChecksum is false; stored 0 means n
   assert.ok(zero.kind === 'end' && zero.checksum === null);
   const old = parseWhole(rdbFile('REDIS', 4, [SELECT0])).at(-1)!;
   assert.ok(old.kind === 'end' && old.checksum === null);
+  // checksum: false: nothing computed, nothing checked, the same events before the end.
+  const unchecked = parseWhole(bad, { checksum: false });
+  assert.deepEqual(kinds(unchecked), kinds(parseWhole(good)));
+  const last = unchecked.at(-1)!;
+  assert.ok(last.kind === 'end' && last.checksum === null);
 });
 
 test('captureRawLimit: raw kept up to the limit (also across chunks), dropped beyond', () => {

@@ -62,6 +62,8 @@ export class RdbParser {
   private readonly verifyChecksum: boolean;
   private readonly captureRawLimit: number;
   private readonly crc: RunningCrc64;
+  /** checksum: false: the CRC is not computed, the stored one not checked. */
+  private readonly noChecksum: boolean;
   private out: RdbEvent[] = [];
   private state: State = STATE.HEADER;
   private failure: RdbError | null = null;
@@ -88,7 +90,8 @@ export class RdbParser {
     this.captureRawLimit = Math.max(0, opts.captureRawLimit ?? 0);
     // A payload body has no file checksum to keep: a WebAssembly CRC instance per payload would cost more than
     // parsing a small value.
-    this.crc = payloadBody ? NO_CRC : fastCrc64();
+    this.crc = payloadBody || opts.checksum === false ? NO_CRC : fastCrc64();
+    this.noChecksum = opts.checksum === false;
     this.cur = new Cursor(opts.maxElementSize ?? DEFAULT_MAX_ELEMENT, this.crc);
     this.ctx = { cur: this.cur, batchSize: this.batchSize, emit: (event) => this.emit(event) };
     this.skipper = opts.values === false ? new SkipDecoder(this.cur) : null;
@@ -417,7 +420,7 @@ export class RdbParser {
     cur.mark = cur.pos;
     const computed = this.crc.digest();
     this.state = STATE.DONE;
-    if (stored === 0n) {
+    if (stored === 0n || this.noChecksum) {
       this.emit({ kind: 'end', offset: this.eofOffset, checksum: null });
       return;
     }
