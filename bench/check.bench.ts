@@ -4,16 +4,19 @@
  * default; SCAN + per-key reads), beside the time of reading the source once with `redis-cli --rdb` (the issue's
  * yardstick: goal <= 2x that read). Reported: wall time, the check process's
  * CPU and max RSS (/usr/bin/time), and the source and target servers' CPU during each (INFO cpu, children included: the
- * RDB of `redis-cli --rdb` is made by a fork). RedisFullCheck cannot be downloaded on this machine: not run.
+ * RDB of `redis-cli --rdb` is made by a fork). And RedisFullCheck (`--comparemode=1`, full values, one round) on the
+ * same pair where it is present (bench/lib/redis-full-check.ts; skipped with a note otherwise), its verdict on the
+ * equal copy checked (0 conflicts), and shake's default check against it (the issue's goal: 3x faster or more).
  * Usage: node dist/bench/check.bench.js [--keys 1000000] [--runs 3]
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '../src/redis/index.js';
 import { startRedis, type RedisServer } from '../test/harness/redis-server.js';
 import { cli, opt } from './lib/args.js';
 import { fill } from './lib/live-source.js';
+import { findRedisFullCheck, redisFullCheckArgs, redisFullCheckVerdict } from './lib/redis-full-check.js';
 import { serverCpu } from './lib/server-cpu.js';
 import { reportRatio } from './lib/summary.js';
 import { median, timed, type Timed } from './lib/timing.js';
@@ -56,6 +59,14 @@ async function main(): Promise<void> {
     const scans: Run[] = [];
     const perKey: Run[] = [];
     const fromFile: Run[] = [];
+    const fullCheck: Run[] = [];
+    const rfc = findRedisFullCheck();
+    if (rfc === null) {
+      console.log(
+        'RedisFullCheck: not found ($REDIS_FULL_CHECK, ~/.cache/redis-full-check/bin, PATH): its row is skipped',
+      );
+    } else console.log(`RedisFullCheck: ${rfc.path}, version ${rfc.version}`);
+    let rfcFailed: string | null = null;
     const base = ['check', '-q', '--source', source.url, '--target', target.url, '--rounds', '0'];
     for (let r = 0; r < RUNS; r++) {
       reads.push(
@@ -70,10 +81,33 @@ async function main(): Promise<void> {
       );
       const fileArgs = ['check', '-q', '--source', join(dir, 'read.rdb'), '--target', target.url];
       fromFile.push(await withSourceCpu(source, () => timed(process.execPath, [cli, ...fileArgs])));
+      let rfcNote = '';
+      if (rfc !== null && rfcFailed === null) {
+        const runDir = join(dir, `rfc-${r}`);
+        mkdirSync(runDir);
+        const argv = redisFullCheckArgs(`127.0.0.1:${source.port}`, `127.0.0.1:${tgt.port}`, runDir);
+        try {
+          const run = await withSourceCpu(source, () => timed(rfc.path, argv, true));
+          const verdict = redisFullCheckVerdict(runDir);
+          // An exact copy: any conflict is RedisFullCheck's, and its time would not be a like-for-like one.
+          if (verdict.keys !== 0 || verdict.fields !== 0 || verdict.resultLines !== 0) {
+            throw new Error(
+              `reported ${verdict.keys} key and ${verdict.fields} field conflicts (${verdict.resultLines} result lines) on an exact copy`,
+            );
+          }
+          fullCheck.push(run);
+          rfcNote = `, RedisFullCheck ${run.secs.toFixed(2)} s (0 conflicts)`;
+        } catch (e) {
+          rfcFailed = (e as Error).message.slice(0, 2000);
+          console.log(`RedisFullCheck failed (its row is left out): ${rfcFailed}`);
+        }
+        rmSync(runDir, { recursive: true, force: true });
+      }
       console.log(
         `run ${r + 1}: redis-cli --rdb ${reads[r]!.secs.toFixed(2)} s, check ${checks[r]!.secs.toFixed(2)} s, ` +
           `check --source-read scan ${scans[r]!.secs.toFixed(2)} s, ` +
-          `check --target-read commands ${perKey[r]!.secs.toFixed(2)} s, check of the RDB file ${fromFile[r]!.secs.toFixed(2)} s`,
+          `check --target-read commands ${perKey[r]!.secs.toFixed(2)} s, check of the RDB file ${fromFile[r]!.secs.toFixed(2)} s` +
+          rfcNote,
       );
     }
     const read = median(reads.map((x) => x.secs));
@@ -113,6 +147,23 @@ async function main(): Promise<void> {
     console.log(row('shake check --target-read commands (CLI: source by replication, target per key)', perKey));
     console.log(row('shake check --source-read scan (CLI)', scans));
     console.log(row('shake check --source FILE (the RDB redis-cli read)', fromFile));
+    if (fullCheck.length > 0) {
+      console.log(row('RedisFullCheck --comparemode=1 --comparetimes=1 (0 conflicts)', fullCheck));
+      const ref = secs(fullCheck);
+      console.log('');
+      console.log(
+        `shake check vs RedisFullCheck: ${(ref / secs(checks)).toFixed(2)}x faster by wall time ` +
+          `(${secs(checks).toFixed(2)} s vs ${ref.toFixed(2)} s; goal >= 3x), source CPU ` +
+          `${median(checks.map((x) => x.sourceCpu)).toFixed(2)} s vs ${median(fullCheck.map((x) => x.sourceCpu)).toFixed(2)} s`,
+      );
+      reportRatio({
+        work: `check of ${n} keys (both sides read through replication, joined)`,
+        reference: 'RedisFullCheck --comparemode=1',
+        shake: secs(checks),
+        ref,
+        goal: 1 / 3,
+      });
+    }
   } finally {
     await Promise.all([source.stop(), target?.stop()]);
     rmSync(dir, { recursive: true, force: true });
