@@ -35,16 +35,15 @@ export function hash32(buf: Uint8Array, seed: number, start = 0, end = buf.lengt
 }
 
 /**
- * Two 32-bit hashes of buf in one pass, written to out[0] and out[1]: lane a is MurmurHash3_x86_32 with `seed`;
+ * Two 32-bit hashes of buf[start, end) in one pass, written to out[0] and out[1]: lane a is MurmurHash3_x86_32 with `seed`;
  * lane b mixes the same words with other constants and rotations (so a difference that cancels in one lane
  * does not cancel in the other the same way), finalised with Murmur's finaliser.
  */
-export function hash64(buf: Uint8Array, seed: number, out: Uint32Array): void {
+export function hash64(buf: Uint8Array, seed: number, out: Uint32Array, start = 0, end = buf.length): void {
   let a = seed >>> 0;
   let b = (seed ^ 0x9e3779b9) >>> 0;
-  const end = buf.length;
-  const whole = end & ~3;
-  let i = 0;
+  const whole = start + ((end - start) & ~3);
+  let i = start;
   for (; i < whole; i += 4) {
     const w = buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
     let k = Math.imul(w, C1);
@@ -70,8 +69,8 @@ export function hash64(buf: Uint8Array, seed: number, out: Uint32Array): void {
     m = (m << 17) | (m >>> 15);
     b ^= Math.imul(m, D2);
   }
-  out[0] = fmix(a ^ end, 0);
-  out[1] = fmix(b ^ end, 0x2545f491);
+  out[0] = fmix(a ^ (end - start), 0);
+  out[1] = fmix(b ^ (end - start), 0x2545f491);
 }
 
 const D1 = 0x85ebca77;

@@ -46,7 +46,7 @@ export interface SnapshotJoinOptions {
   stats: CheckStats;
   /** Where records go past `memoryBytes` (default: the OS's temporary directory). */
   spillDir?: string;
-  /** Records kept in memory before they go to files (default 16 MiB). */
+  /** Records kept in memory before they go to files (default 8 MiB). */
   memoryBytes?: number;
   /** Source records of one joined group held in memory (default 1 MiB); a bigger partition is split. */
   groupBytes?: number;
@@ -119,7 +119,7 @@ export async function joinSnapshots(
   while (bits < 10 && opts.expectedKeys / (1 << bits) > KEYS_PER_PARTITION) bits++;
   const store = new SpillStore({
     partitions: 1 << bits,
-    memoryBytes: opts.memoryBytes ?? 16 * 1024 * 1024,
+    memoryBytes: opts.memoryBytes ?? 8 * 1024 * 1024,
     // Two sides x partitions x one block in memory once spilled: at most 8 MiB (blocks of 4-64 KiB).
     blockBytes: Math.max(4096, Math.min(64 * 1024, (8 * 1024 * 1024) / (2 << bits))),
     dir: opts.spillDir,
@@ -155,12 +155,25 @@ async function readSide(
   part: (h: number) => number,
   now: number,
 ): Promise<void> {
+  // Each captured value hashed where it lies (no Buffer per value), the digests queued in key order: the
+  // parser reports a chunk's events after the whole chunk, each key-end with rawInSink takes the next digest.
+  const digests: number[] = [];
+  let nextDigest = 0;
+  const scratch = new Uint32Array(2);
+  const sink = (buf: Buffer, start: number, end: number): void => {
+    hash64(buf, DIGEST_SEED, scratch, start, end);
+    digests.push(scratch[0]!, scratch[1]!);
+  };
   // No CRC: a damaged snapshot could only make keys disagree, and those are compared live.
-  const parser = new RdbParser({ values: false, captureRawLimit: opts.bigKeyThreshold, checksum: false });
+  const parser = new RdbParser({
+    values: false,
+    captureRawLimit: opts.bigKeyThreshold,
+    checksum: false,
+    rawSink: sink,
+  });
   const wantDbs = opts.dbs && opts.dbs.length > 0 ? new Set(opts.dbs) : null;
   const stats = opts.stats;
   let current: KeyHeader | null = null;
-  const digest = new Uint32Array(2);
   let srcDb = 0;
   let tdb = 0;
   const onEvent = (e: RdbEvent): void => {
@@ -179,6 +192,16 @@ async function readSide(
       return;
     }
     if (e.kind === 'key-end') {
+      let digestA = 0;
+      let digestB = 0;
+      if (e.rawInSink) {
+        digestA = digests[nextDigest++]!;
+        digestB = digests[nextDigest++]!;
+        if (nextDigest === digests.length) {
+          digests.length = 0;
+          nextDigest = 0;
+        }
+      }
       const h = current;
       if (!h) return;
       current = null;
@@ -192,7 +215,7 @@ async function readSide(
       const key = h.key;
       const hk = keyHash32(tdb, key, KEY_SEED);
       const len = key.length;
-      const raw = e.raw;
+      const raw = e.rawInSink === true;
       const head = expire === null ? FIXED : FIXED + 8;
       const { buf, at } = store.reserve(side, part(hk), head + len);
       // Byte by byte (Buffer's write methods check their arguments each call: 1M keys a side).
@@ -201,9 +224,10 @@ async function readSide(
       put32(buf, at + 8, tdb);
       buf[at + 12] = (raw ? 0 : FLAG_BIG) | (expire === null ? 0 : FLAG_EXPIRY);
       if (raw) {
-        hash64(raw, DIGEST_SEED ^ h.rdbType, digest);
-        put32(buf, at + 13, digest[0]!);
-        put32(buf, at + 17, digest[1]!);
+        // The type byte folded in: the same bytes under another type are another value.
+        const t = Math.imul(h.rdbType + 1, 0x9e3779b1);
+        put32(buf, at + 13, (digestA ^ t) >>> 0);
+        put32(buf, at + 17, (digestB ^ Math.imul(t, 0x85ebca6b)) >>> 0);
       } else {
         put32(buf, at + 13, 0);
         put32(buf, at + 17, 0);

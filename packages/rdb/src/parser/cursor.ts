@@ -172,6 +172,23 @@ export class Cursor {
     return Buffer.concat(parts, total);
   }
 
+  /**
+   * Stop capturing and hand the bytes to `sink` as a range of a buffer (no Buffer made when they lie in the
+   * current one); false when nothing was captured or the capture went over its limit.
+   */
+  endCaptureInto(sink: (buf: Buffer, start: number, end: number) => void): boolean {
+    if (!this.capturing) return false;
+    if (this.capParts.length > 0 || this.capOverflow) {
+      const raw = this.endCapture();
+      if (raw) sink(raw, 0, raw.length);
+      return raw !== null;
+    }
+    this.capturing = false;
+    if (this.pos - this.capFrom > this.capLimit) return false;
+    sink(this.buf, this.capFrom, this.pos);
+    return true;
+  }
+
   /** Bytes captured so far (including the current unit's). */
   get capturedLength(): number {
     return this.capLen + (this.pos - this.capFrom);

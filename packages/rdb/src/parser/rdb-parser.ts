@@ -64,6 +64,7 @@ export class RdbParser {
   private readonly crc: RunningCrc64;
   /** checksum: false: the CRC is not computed, the stored one not checked. */
   private readonly noChecksum: boolean;
+  private readonly rawSink: ((buf: Buffer, start: number, end: number) => void) | null;
   private out: RdbEvent[] = [];
   private state: State = STATE.HEADER;
   private failure: RdbError | null = null;
@@ -92,6 +93,7 @@ export class RdbParser {
     // parsing a small value.
     this.crc = payloadBody || opts.checksum === false ? NO_CRC : fastCrc64();
     this.noChecksum = opts.checksum === false;
+    this.rawSink = opts.rawSink ?? null;
     this.cur = new Cursor(opts.maxElementSize ?? DEFAULT_MAX_ELEMENT, this.crc);
     this.ctx = { cur: this.cur, batchSize: this.batchSize, emit: (event) => this.emit(event) };
     this.skipper = opts.values === false ? new SkipDecoder(this.cur) : null;
@@ -370,6 +372,22 @@ export class RdbParser {
   private finishKey(): void {
     const cur = this.cur;
     const header = this.header!;
+    const sink = this.rawSink;
+    if (sink) {
+      // The serialized value to the sink as a range; key-end then says only whether it was captured.
+      const own = this.decoder!.captured;
+      const got =
+        own === undefined
+          ? cur.endCaptureInto(sink)
+          : !!own && own.length <= this.captureRawLimit && (sink(own, 0, own.length), true);
+      cur.mark = cur.pos;
+      this.decoder = null;
+      this.header = null;
+      cur.key = undefined;
+      this.state = this.payload ? STATE.DONE : STATE.OPCODE;
+      this.emit(got ? { kind: 'key-end', header, rawInSink: true } : { kind: 'key-end', header });
+      return;
+    }
     let raw: Buffer | null | undefined = this.decoder!.captured;
     if (raw === undefined) raw = cur.endCapture();
     else if (raw && raw.length > this.captureRawLimit) raw = null;
