@@ -217,7 +217,8 @@ async function readSide(
       const len = key.length;
       const raw = e.rawInSink === true;
       const head = expire === null ? FIXED : FIXED + 8;
-      const { buf, at } = store.reserve(side, part(hk), head + len);
+      const at = store.reserve(side, part(hk), head + len);
+      const buf = store.block;
       // Byte by byte (Buffer's write methods check their arguments each call: 1M keys a side).
       put32(buf, at, hk);
       put32(buf, at + 4, len);
@@ -304,8 +305,8 @@ async function splitPartition(j: JoinRun, store: SpillStore, p: number, shift: n
         for (let at = 0; at < piece.length;) {
           const n = recordLength(piece, at);
           const h = get32(piece, at);
-          const { buf, at: to } = sub.reserve(side, (h >>> shift) & (SPLIT - 1), n);
-          piece.copy(buf, to, at, at + n);
+          const to = sub.reserve(side, (h >>> shift) & (SPLIT - 1), n);
+          piece.copy(sub.block, to, at, at + n);
           at += n;
         }
       }

@@ -49,8 +49,14 @@ export class SpillStore {
     return this.dir !== null;
   }
 
-  /** Room for one record of `n` bytes in (side, partition): write it at `buf[at, at + n)` before the next call. */
-  reserve(side: 0 | 1, partition: number, n: number): { buf: Buffer; at: number } {
+  /** The block the last reserve() made room in. */
+  block: Buffer = Buffer.alloc(0);
+
+  /**
+   * Room for one record of `n` bytes in (side, partition): returns `at`; write the record at
+   * `this.block[at, at + n)` before the next call. (No object per record: a million records a side.)
+   */
+  reserve(side: 0 | 1, partition: number, n: number): number {
     const p = this.parts[side]![partition]!;
     if (p.block === null || p.used + n > p.block.length) {
       if (p.fd >= 0) {
@@ -68,7 +74,8 @@ export class SpillStore {
     const at = p.used;
     p.used += n;
     p.bytes += n;
-    return { buf: p.block, at };
+    this.block = p.block;
+    return at;
   }
 
   /** Bytes of (side, partition). */

@@ -51,8 +51,8 @@ describe('check join: hash and spill store', () => {
         const rec = Buffer.alloc(8 + n, i & 0xff);
         rec.writeUInt32LE(i, 0);
         rec.writeUInt32LE(n, 4);
-        const { buf, at } = store.reserve(side as 0 | 1, part, rec.length);
-        rec.copy(buf, at);
+        const at = store.reserve(side as 0 | 1, part, rec.length);
+        rec.copy(store.block, at);
         written[side]![part]!.push(rec);
       }
       assert.equal(store.spilled, memoryBytes < 1e6);
