@@ -21,11 +21,13 @@ function executable(path: string): boolean {
 /** The path of a `redis-full-check` that answers `--version`, or null when there is none. */
 export function findRedisFullCheck(): { path: string; version: string } | null {
   const fromEnv = process.env.REDIS_FULL_CHECK;
-  const candidates = [
-    ...(fromEnv ? [fromEnv] : []),
-    join(homedir(), '.cache', 'redis-full-check', 'bin', 'redis-full-check'),
-    ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'redis-full-check')),
-  ];
+  // $REDIS_FULL_CHECK names the one to run: no falling back to another when it does not work.
+  const candidates = fromEnv
+    ? [fromEnv]
+    : [
+        join(homedir(), '.cache', 'redis-full-check', 'bin', 'redis-full-check'),
+        ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'redis-full-check')),
+      ];
   for (const path of candidates) {
     if (!executable(path)) continue;
     const r = spawnSync(path, ['--version'], { encoding: 'utf8' });
