@@ -17,22 +17,25 @@ function executable(path: string): boolean {
   }
 }
 
-/** The path of an `rdb-cli` that answers, or null when there is none. */
+/** Run without arguments, rdb-cli prints its usage (with its version) and exits non-zero. */
+function answers(path: string): boolean {
+  if (!executable(path)) return false;
+  const r = spawnSync(path, [], { encoding: 'utf8' });
+  return `${r.stdout}${r.stderr}`.includes('rdb-cli');
+}
+
+/** The path of an `rdb-cli` that answers, or null when there is none; throws when $LIBRDB_CLI names a broken one. */
 export function findRdbCli(): string | null {
   const fromEnv = process.env.LIBRDB_CLI;
+  if (fromEnv) {
+    if (answers(fromEnv)) return fromEnv;
+    throw new Error(`LIBRDB_CLI=${fromEnv} is not a working rdb-cli`);
+  }
   const candidates = [
-    ...(fromEnv ? [fromEnv] : []),
     join(homedir(), '.cache', 'librdb', 'bin', 'rdb-cli'),
     ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'rdb-cli')),
   ];
-  for (const path of candidates) {
-    if (!executable(path)) continue;
-    // Run without arguments, rdb-cli prints its usage, with its version, and exits non-zero.
-    const r = spawnSync(path, [], { encoding: 'utf8' });
-    if (`${r.stdout}${r.stderr}`.includes('rdb-cli')) return path;
-  }
-  if (fromEnv) throw new Error(`LIBRDB_CLI=${fromEnv} is not a working rdb-cli`);
-  return null;
+  return candidates.find(answers) ?? null;
 }
 
 /** The arguments of `rdb-cli FILE json` with its log file discarded (it writes ./rdb-cli.log by default). */
