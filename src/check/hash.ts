@@ -82,7 +82,7 @@ export function keyHash32(db: number, key: Uint8Array, seed: number): number {
 }
 
 /** Murmur's finaliser of h, with v mixed in first. */
-function fmix(h: number, v: number): number {
+export function fmix(h: number, v: number): number {
   h = (h ^ Math.imul(v, C1)) | 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -16,9 +16,9 @@
  * (missing, or deleted meanwhile), keys only in the target (extra, or written to the source meanwhile).
  * Digest collisions: two different values share both 32-bit hashes with a chance of about 2^-64 (hash.ts).
  */
-import { RdbParser, type KeyHeader, type RdbEvent } from '@shake/rdb';
+import { encodedLength, encodedStringEnd, RdbParser, type KeyHeader, type RdbEvent } from '@shake/rdb';
 import type { DbMapper } from '../sinks/redis/db-map.js';
-import { hash64, keyHash32 } from './hash.js';
+import { fmix, hash64, keyHash32 } from './hash.js';
 import { CheckError } from './side.js';
 import { SpillStore } from './spill.js';
 import type { CheckStats } from './stats.js';
@@ -76,6 +76,7 @@ const FLAG_EXPIRY = 2;
 const NO_DB = 0xffffffff;
 const KEY_SEED = 0x5eed0001;
 const DIGEST_SEED = 0x243f6a88;
+const ELEMENT_SEED = 0x13198a2e;
 
 function put32(buf: Buffer, at: number, v: number): void {
   buf[at] = v;
@@ -105,6 +106,44 @@ const KEYS_PER_PARTITION = 16_000;
 /** Partitions of a re-split partition, and how many times one may be split (4 bits of the key hash each). */
 const SPLIT = 16;
 const MAX_LEVEL = 3;
+
+const RDB_TYPE_SET = 2;
+const RDB_TYPE_HASH = 4;
+const element = new Uint32Array(2);
+
+/**
+ * The digest of a serialized value. A hash-table set or hash (RDB types 2 and 4) is written in its server's dict
+ * order, which a copy does not keep: its members (fields with their values) are hashed one by one as the RDB
+ * encodes them and the hashes summed, so the order does not count. (The same member encoded otherwise, e.g. with
+ * rdbcompression off on one side, still differs: the key is then compared live.) Anything else: its bytes.
+ */
+export function valueDigest(buf: Buffer, start: number, end: number, rdbType: number, out: Uint32Array): void {
+  if (rdbType === RDB_TYPE_SET || rdbType === RDB_TYPE_HASH) {
+    try {
+      const strings = rdbType === RDB_TYPE_HASH ? 2 : 1;
+      const [n, first] = encodedLength(buf, start);
+      let p = first;
+      let a = 0;
+      let b = 0;
+      for (let i = 0; i < n; i++) {
+        let e = encodedStringEnd(buf, p, end);
+        if (strings === 2) e = encodedStringEnd(buf, e, end);
+        hash64(buf, ELEMENT_SEED, element, p, e);
+        a = (a + element[0]!) | 0;
+        b = (b + element[1]!) | 0;
+        p = e;
+      }
+      if (p === end) {
+        out[0] = fmix(a, n);
+        out[1] = fmix(b, n ^ 0x5bd1e995);
+        return;
+      }
+    } catch {
+      // Not the layout expected: its bytes, as for any other value.
+    }
+  }
+  hash64(buf, DIGEST_SEED, out, start, end);
+}
 
 /** Bytes of the record at `at`, and where its key starts. */
 const recordLength = (buf: Buffer, at: number): number =>
@@ -160,8 +199,8 @@ async function readSide(
   const digests: number[] = [];
   let nextDigest = 0;
   const scratch = new Uint32Array(2);
-  const sink = (buf: Buffer, start: number, end: number): void => {
-    hash64(buf, DIGEST_SEED, scratch, start, end);
+  const sink = (buf: Buffer, start: number, end: number, rdbType: number): void => {
+    valueDigest(buf, start, end, rdbType, scratch);
     digests.push(scratch[0]!, scratch[1]!);
   };
   // No CRC: a damaged snapshot could only make keys disagree, and those are compared live.

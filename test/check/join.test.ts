@@ -135,6 +135,42 @@ describe('check join: both sides through replication, records spilled to files a
     assert.deepEqual(readdirSync(spillDir), []);
   });
 
+  test('a hash-table set and hash written in another order on each side: equal by digest, not compared live', async () => {
+    // Inserted in opposite orders: each server's RDB lists the members in its own dict order. More than the
+    // server keeps in a listpack (its own setting).
+    const limit = async (name: string): Promise<number> => Number(((await src.config('GET', name)) as string[])[1]);
+    const members = Array.from({ length: (await limit('set-max-intset-entries')) + 300 }, (_, i) => `member-${i}`);
+    const fields = Array.from({ length: (await limit('hash-max-listpack-entries')) + 200 }, (_, i) => [
+      `field-${i}`,
+      `value-${i}`,
+    ]);
+    await src.sadd('jn:dict-set', ...members);
+    await tgt.sadd('jn:dict-set', ...[...members].reverse());
+    await src.hset('jn:dict-hash', ...fields.flat());
+    await tgt.hset('jn:dict-hash', ...[...fields].reverse().flat());
+    try {
+      assert.equal(await src.object('ENCODING', 'jn:dict-set'), 'hashtable');
+      assert.equal(await src.object('ENCODING', 'jn:dict-hash'), 'hashtable');
+      const r = await check(source, target, { targetRead: 'replication', join: small() });
+      assert.deepEqual(triples(r.diffs), []);
+      // Not candidates: only the fixture's keys are (see the first test).
+      assert.equal(r.summary.stats.joinCandidates, baseline);
+      await tgt.srem('jn:dict-set', 'member-150');
+      await tgt.sadd('jn:dict-set', 'member-x');
+      await tgt.hset('jn:dict-hash', 'field-7', 'changed');
+      const d = await check(source, target, { targetRead: 'replication', join: small() });
+      assert.deepEqual(
+        triples(d.diffs).sort((a, b) => String(a[1]).localeCompare(String(b[1]))),
+        [
+          [0, 'jn:dict-hash', 'value'],
+          [0, 'jn:dict-set', 'value'],
+        ],
+      );
+    } finally {
+      for (const c of [src, tgt]) await c.del('jn:dict-set', 'jn:dict-hash');
+    }
+  });
+
   test('one difference of each kind, spilled: the join reports what the per-key path reports', async () => {
     await tgt.select(4);
     await tgt.del('jn:s:10'); // missing

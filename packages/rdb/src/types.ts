@@ -173,10 +173,10 @@ export interface RdbParserOptions {
   checksum?: boolean;
   /**
    * With captureRawLimit: each captured value is handed to this function as a range of a buffer (valid only
-   * during the call) instead of a Buffer in key-end.raw; key-end.rawInSink says it was. For a reader that only
-   * hashes or copies the bytes (shake check's snapshot join): no Buffer per key.
+   * during the call), with its RDB type byte, instead of a Buffer in key-end.raw; key-end.rawInSink says it
+   * was. For a reader that only hashes or copies the bytes (shake check's snapshot join): no Buffer per key.
    */
-  rawSink?: (buf: Buffer, start: number, end: number) => void;
+  rawSink?: (buf: Buffer, start: number, end: number, rdbType: number) => void;
   /** Elements per list-items / set-members / zset-entries / hash-entries / stream-entries event (default 1024). */
   batchSize?: number;
   /** Capture the serialized bytes of values up to this size into key-end.raw (default 0: off). */

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
-import { RdbError, stringBodyLength, writeStringBody } from '@shake/rdb';
+import { encodedStringEnd, RdbError, stringBodyLength, writeStringBody } from '@shake/rdb';
 import { suiteServer } from '../../harness/suite-server.js';
 import { prng } from './helpers.js';
 
@@ -52,6 +52,9 @@ describe('a string key serialized value read straight from its bytes, against th
       assert.deepEqual(out.subarray(4, end), vals[i], `value ${i}`);
       assert.equal(out[3], 0xee, 'nothing written before');
       assert.equal(out[end], 0xee, 'nothing written after');
+      // Where the string ends without reading it, also inside a bigger buffer.
+      assert.equal(encodedStringEnd(body, 0), body.length, `value ${i}`);
+      assert.equal(encodedStringEnd(Buffer.concat([Buffer.from('ab'), body, Buffer.from('cd')]), 2), 2 + body.length);
     }
     // plain, int8, int16, int32 and LZF were all met
     for (const f of [-1, 0xc0, 0xc1, 0xc2, 0xc3]) assert.ok(forms.has(f), `form 0x${f.toString(16)} covered`);
@@ -63,6 +66,7 @@ describe('a string key serialized value read straight from its bytes, against th
       const body = bodyOf((await c.dumpBuffer('cut')) as Buffer);
       for (let n = 0; n < body.length; n++) {
         const cut = body.subarray(0, n);
+        assert.throws(() => encodedStringEnd(cut, 0), RdbError, `encodedStringEnd of ${n} bytes`);
         assert.throws(
           () => writeStringBody(cut, Buffer.alloc(200), 0),
           RdbError,

@@ -242,9 +242,12 @@ test('rawSink: each captured value handed over as a range, whole chunk or split 
   const data = rdbFile('REDIS', 11, [SELECT0, u8(2), str('s'), small, u8(0), str('m'), mid, u8(0), str('big'), big]);
   for (const step of [data.length, 1, 2, 7, 64]) {
     const got: Buffer[] = [];
+    const types: number[] = [];
     // A copy at once: the range is valid only during the call.
-    const rawSink = (buf: Buffer, start: number, end: number): void =>
-      void got.push(Buffer.from(buf.subarray(start, end)));
+    const rawSink = (buf: Buffer, start: number, end: number, rdbType: number): void => {
+      got.push(Buffer.from(buf.subarray(start, end)));
+      types.push(rdbType);
+    };
     const events = parseInSteps(data, step, { captureRawLimit: 1000, rawSink });
     const ends = events.filter((e): e is Extract<RdbEvent, { kind: 'key-end' }> => e.kind === 'key-end');
     assert.deepEqual(
@@ -258,6 +261,7 @@ test('rawSink: each captured value handed over as a range, whole chunk or split 
     );
     assert.equal(got.length, 2, `step ${step}`);
     assert.ok(got[0]!.equals(small) && got[1]!.equals(mid), `step ${step}`);
+    assert.deepEqual(types, [2, 0]);
   }
 });
 

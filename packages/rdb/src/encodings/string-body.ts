@@ -47,6 +47,38 @@ function readLen(b: Buffer, p: number): [number, number] {
   }
 }
 
+/**
+ * Where the RDB string that starts at b[p] ends (a plain run, an integer, or LZF data), without reading it: for a
+ * reader that walks a collection's serialized strings (e.g. the members of a hash-table set). @throws RdbError
+ * when malformed or cut.
+ */
+export function encodedStringEnd(b: Buffer, p: number, limit = b.length): number {
+  const [n, q] = readLen(b, p);
+  let end: number;
+  if (n >= 0) end = q + n;
+  else {
+    const enc = -1 - n;
+    if (enc === RDB_ENC.INT8) end = q + 1;
+    else if (enc === RDB_ENC.INT16) end = q + 2;
+    else if (enc === RDB_ENC.INT32) end = q + 4;
+    else if (enc === RDB_ENC.LZF) {
+      const [clen, r] = readLen(b, q);
+      const [len, t] = readLen(b, r);
+      if (clen < 0 || len < 0) throw new RdbError('lzf string lengths are not plain lengths', q);
+      end = t + clen;
+    } else throw new RdbError(`unknown string encoding ${enc}`, p);
+  }
+  if (end > limit) throw new RdbError(`string is truncated (ends at ${end} of ${limit})`, p);
+  return end;
+}
+
+/** A length as rdbLoadLen reads it at b[p]: [value, next position]. @throws RdbError when not a plain length. */
+export function encodedLength(b: Buffer, p: number): [number, number] {
+  const r = readLen(b, p);
+  if (r[0] < 0) throw new RdbError('a length was expected, not a string encoding', p);
+  return r;
+}
+
 /** Reads the header of a string key's serialized value. @throws RdbError when malformed. */
 export function parseStringBody(b: Buffer): StringBodyForm {
   const [n, p] = readLen(b, 0);

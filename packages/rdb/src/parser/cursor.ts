@@ -174,18 +174,18 @@ export class Cursor {
 
   /**
    * Stop capturing and hand the bytes to `sink` as a range of a buffer (no Buffer made when they lie in the
-   * current one); false when nothing was captured or the capture went over its limit.
+   * current one), with `tag` passed through; false when nothing was captured or the capture went over its limit.
    */
-  endCaptureInto(sink: (buf: Buffer, start: number, end: number) => void): boolean {
+  endCaptureInto(sink: (buf: Buffer, start: number, end: number, tag: number) => void, tag: number): boolean {
     if (!this.capturing) return false;
     if (this.capParts.length > 0 || this.capOverflow) {
       const raw = this.endCapture();
-      if (raw) sink(raw, 0, raw.length);
+      if (raw) sink(raw, 0, raw.length, tag);
       return raw !== null;
     }
     this.capturing = false;
     if (this.pos - this.capFrom > this.capLimit) return false;
-    sink(this.buf, this.capFrom, this.pos);
+    sink(this.buf, this.capFrom, this.pos, tag);
     return true;
   }
 

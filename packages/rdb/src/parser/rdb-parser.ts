@@ -64,7 +64,7 @@ export class RdbParser {
   private readonly crc: RunningCrc64;
   /** checksum: false: the CRC is not computed, the stored one not checked. */
   private readonly noChecksum: boolean;
-  private readonly rawSink: ((buf: Buffer, start: number, end: number) => void) | null;
+  private readonly rawSink: ((buf: Buffer, start: number, end: number, rdbType: number) => void) | null;
   private out: RdbEvent[] = [];
   private state: State = STATE.HEADER;
   private failure: RdbError | null = null;
@@ -376,10 +376,11 @@ export class RdbParser {
     if (sink) {
       // The serialized value to the sink as a range; key-end then says only whether it was captured.
       const own = this.decoder!.captured;
+      const type = header.rdbType;
       const got =
         own === undefined
-          ? cur.endCaptureInto(sink)
-          : !!own && own.length <= this.captureRawLimit && (sink(own, 0, own.length), true);
+          ? cur.endCaptureInto(sink, type)
+          : !!own && own.length <= this.captureRawLimit && (sink(own, 0, own.length, type), true);
       cur.mark = cur.pos;
       this.decoder = null;
       this.header = null;
