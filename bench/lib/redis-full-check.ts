@@ -5,37 +5,23 @@
  * docs/BENCHMARKS.md ("RedisFullCheck measured").
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findTool } from './find-tool.js';
 
 /** The path of a `redis-full-check` that answers `--version`, or null when there is none. */
 export function findRedisFullCheck(): { path: string; version: string } | null {
-  const fromEnv = process.env.REDIS_FULL_CHECK;
-  // $REDIS_FULL_CHECK names the one to run: no falling back to another when it does not work.
-  const candidates = fromEnv
-    ? [fromEnv]
-    : [
-        join(homedir(), '.cache', 'redis-full-check', 'bin', 'redis-full-check'),
-        ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'redis-full-check')),
-      ];
-  for (const path of candidates) {
-    if (!executable(path)) continue;
-    const r = spawnSync(path, ['--version'], { encoding: 'utf8' });
-    const version = `${r.stdout}`.trim();
-    if (r.status === 0 && version !== '') return { path, version };
-  }
-  if (fromEnv) throw new Error(`REDIS_FULL_CHECK=${fromEnv} is not a working redis-full-check`);
-  return null;
+  const found = findTool({
+    env: 'REDIS_FULL_CHECK',
+    cache: 'redis-full-check',
+    name: 'redis-full-check',
+    probe: (path) => {
+      const r = spawnSync(path, ['--version'], { encoding: 'utf8' });
+      const version = `${r.stdout}`.trim();
+      return r.status === 0 && version !== '' ? version : null;
+    },
+  });
+  return found && { path: found.path, version: found.answer };
 }
 
 /**

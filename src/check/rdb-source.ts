@@ -11,7 +11,7 @@ import { RespServerError } from '@shake/resp';
 import type { DbMapper } from '../sinks/redis/db-map.js';
 import type { SourceLookup } from './extra.js';
 import type { KeyCheckContext } from './key-check.js';
-import { KeyHashSet } from './key-set.js';
+import { KeyHashSet } from '../core/key-hash-set.js';
 import type { Difference } from './problems.js';
 import { CheckError, type CheckSide } from './side.js';
 import { checkSnapshot, compareWithDump, type BigResult, type RdbInfo, type SnapshotKey } from './snapshot-source.js';

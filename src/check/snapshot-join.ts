@@ -18,7 +18,7 @@
  */
 import { encodedLength, encodedStringEnd, RdbParser, type KeyHeader, type RdbEvent } from '@shake/rdb';
 import type { DbMapper } from '../sinks/redis/db-map.js';
-import { fmix, hash64, keyHash32 } from './hash.js';
+import { fmix, hash64, keyHash32 } from '../core/hash.js';
 import { CheckError } from './side.js';
 import { SpillStore } from './spill.js';
 import type { CheckStats } from './stats.js';

@@ -23,7 +23,7 @@ import {
 import type { Counters } from '../core/counters.js';
 import type { Entry, EntryBatch } from '../core/entry.js';
 import { printableKey } from '../core/printable-key.js';
-import { KeyDedup } from './scan-dedup.js';
+import { KeyHashSet } from '../core/key-hash-set.js';
 import { scanTypeOfRdbType } from './scan-types.js';
 import { readServerFacts, type ScanConnection, type ServerFacts } from './scan-server.js';
 
@@ -119,7 +119,10 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
         { kind: 'select-db', db, offset: 0 },
         { kind: 'resize-db', dbSize: sizes?.keys ?? 0, expiresSize: sizes?.expires ?? 0, offset: 0 },
       ];
-      const dedup = this.opts.dedup === false ? null : new KeyDedup();
+      // SCAN may return a key more than once (dict.c dictScan: when the table shrinks between two calls, buckets
+      // already visited are visited again); a duplicated key makes an RDB file unloadable ("Duplicated key found
+      // in RDB file"), so repeats are dropped: the keys seen are kept as hashes (core/key-hash-set.ts).
+      const dedup = this.opts.dedup === false ? null : new KeyHashSet();
       let req = this.request(await this.scanPage('0', dedup), facts, dedup);
       for (;;) {
         // The next page's SCAN reply comes first: its DUMPs go out before this page's are processed,
@@ -226,19 +229,19 @@ export class ScanSource implements AsyncIterable<EntryBatch> {
     return argv;
   }
 
-  private async scanPage(cursor: string, dedup: KeyDedup | null): Promise<ScanPage> {
+  private async scanPage(cursor: string, dedup: KeyHashSet | null): Promise<ScanPage> {
     return this.unique(parseScanReply(await this.conn.call(this.scanArgv(cursor))), dedup);
   }
 
-  private unique(page: ScanPage, dedup: KeyDedup | null): ScanPage {
+  private unique(page: ScanPage, dedup: KeyHashSet | null): ScanPage {
     if (!dedup) return page;
-    const keys = page.keys.filter((k) => dedup.add(k));
+    const keys = page.keys.filter((k) => dedup.add(0, k));
     this.info.duplicates += page.keys.length - keys.length;
     return keys.length === page.keys.length ? page : { cursor: page.cursor, keys };
   }
 
   /** Sends the SCAN of the page's next cursor, then the expiry + DUMP of each of its keys (one write). */
-  private request(page: ScanPage, facts: ServerFacts, dedup: KeyDedup | null): PageRequest {
+  private request(page: ScanPage, facts: ServerFacts, dedup: KeyHashSet | null): PageRequest {
     const scan =
       page.cursor === '0'
         ? null

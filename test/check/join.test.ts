@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { hash32 } from '../../src/check/hash.js';
+import { hash32 } from '../../src/core/hash.js';
 import { CheckError } from '../../src/check/side.js';
 import { SpillStore } from '../../src/check/spill.js';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';

@@ -8,7 +8,6 @@ import { Counters } from '../../src/core/counters.js';
 import { runPipeline } from '../../src/core/pipeline.js';
 import { connect, type RedisConnection } from '../../src/redis/index.js';
 import { RdbFileSink } from '../../src/sinks/rdb-file.js';
-import { KeyDedup } from '../../src/sources/scan-dedup.js';
 import { ScanSource, type ScanConnection } from '../../src/sources/scan.js';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
@@ -138,17 +137,5 @@ describe('ScanSource on a live server', () => {
     } finally {
       await loaded.stop();
     }
-  });
-});
-
-describe('KeyDedup', () => {
-  test('remembers 300k distinct keys, flags every repeat and nothing else', () => {
-    const d = new KeyDedup();
-    for (let i = 0; i < 300_000; i++) assert.equal(d.add(Buffer.from(`key:${i}`)), true);
-    for (let i = 0; i < 300_000; i += 7) assert.equal(d.add(Buffer.from(`key:${i}`)), false);
-    assert.equal(d.add(Buffer.alloc(0)), true);
-    assert.equal(d.add(Buffer.alloc(0)), false);
-    assert.equal(d.add(Buffer.from([0])), true);
-    assert.equal(d.size, 300_002);
   });
 });

@@ -1,8 +1,9 @@
 /**
- * A compact set of (db, key) for the keys of an RDB file, so the extra-keys scan can ask "did the file hold
- * this key?" without keeping the keys: two 32-bit hashes per key in an open-addressed table (8 bytes a slot).
- * Two different keys share both hashes with a chance of about n / 2^64: such a target key would not be
- * called extra (never the other way round).
+ * A compact set of (db, key) without keeping the keys: two 32-bit hashes per key in an open-addressed table
+ * (8 bytes a slot, at most half full: about 16 bytes a key whatever its length). Used where a key only has to be
+ * recognised again: the keys of an RDB file a check reads (did the file hold this target key?), the keys a SCAN
+ * source has returned (SCAN may return a key twice). Two different keys share both hashes with a chance of about
+ * n^2 / 2^65 for n keys (1e-8 for 1M keys): the second would look like the first.
  */
 import { keyHash32 } from './hash.js';
 
@@ -16,9 +17,10 @@ export class KeyHashSet {
     return this.used;
   }
 
-  add(db: number, key: Buffer): void {
+  /** Adds (db, key); true when it was not in the set yet. */
+  add(db: number, key: Buffer): boolean {
     if ((this.used + 1) * 2 > this.table.length / 2) this.grow();
-    this.insert(hash(db, key, 0x811c9dc5) || 1, hash(db, key, 0x2545f491));
+    return this.insert(hash(db, key, 0x811c9dc5) || 1, hash(db, key, 0x2545f491));
   }
 
   has(db: number, key: Buffer): boolean {
@@ -32,17 +34,17 @@ export class KeyHashSet {
     }
   }
 
-  private insert(a: number, b: number): void {
+  private insert(a: number, b: number): boolean {
     // Slots are a power of two: the mask keeps the start in range (a ^ b is a signed 32-bit number).
     const mask = this.table.length / 2 - 1;
     for (let i = (a ^ b) & mask; ; i = (i + 1) & mask) {
       const x = this.table[2 * i]!;
-      if (x === a && this.table[2 * i + 1] === b) return;
+      if (x === a && this.table[2 * i + 1] === b) return false;
       if (x === 0) {
         this.table[2 * i] = a;
         this.table[2 * i + 1] = b;
         this.used++;
-        return;
+        return true;
       }
     }
   }
