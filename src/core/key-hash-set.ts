@@ -5,13 +5,15 @@
  * source has returned (SCAN may return a key twice). Two different keys share both hashes with a chance of about
  * n^2 / 2^65 for n keys (1e-8 for 1M keys): the second would look like the first.
  */
-import { keyHash32 } from './hash.js';
+import { fmix, hash64 } from './hash.js';
 
-const hash = keyHash32;
+const SEED = 0x811c9dc5;
 
 export class KeyHashSet {
   private table = new Uint32Array(2 * 1024);
   private used = 0;
+  /** The two hashes of the key in hand (one pass over its bytes, hash64), the first never 0 (0: an empty slot). */
+  private readonly pair = new Uint32Array(2);
 
   get size(): number {
     return this.used;
@@ -20,18 +22,25 @@ export class KeyHashSet {
   /** Adds (db, key); true when it was not in the set yet. */
   add(db: number, key: Buffer): boolean {
     if ((this.used + 1) * 2 > this.table.length / 2) this.grow();
-    return this.insert(hash(db, key, 0x811c9dc5) || 1, hash(db, key, 0x2545f491));
+    this.hash(db, key);
+    return this.insert(this.pair[0]!, this.pair[1]!);
   }
 
   has(db: number, key: Buffer): boolean {
-    const a = hash(db, key, 0x811c9dc5) || 1;
-    const b = hash(db, key, 0x2545f491);
+    this.hash(db, key);
+    const a = this.pair[0]!;
+    const b = this.pair[1]!;
     const mask = this.table.length / 2 - 1;
     for (let i = (a ^ b) & mask; ; i = (i + 1) & mask) {
       const x = this.table[2 * i]!;
       if (x === 0) return false;
       if (x === a && this.table[2 * i + 1] === b) return true;
     }
+  }
+
+  private hash(db: number, key: Buffer): void {
+    hash64(key, fmix(SEED, db), this.pair);
+    if (this.pair[0] === 0) this.pair[0] = 1;
   }
 
   private insert(a: number, b: number): boolean {
