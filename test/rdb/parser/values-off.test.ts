@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RdbError, RdbParser, isValueEvent, type RdbEvent, type RdbParserOptions } from '@shake/rdb';
-import { len, rdbFile, str, u8 } from './build.js';
+import { i64le, len, rdbFile, str, u8 } from './build.js';
 import {
   canonical,
   fixtureLabels,
@@ -111,7 +111,10 @@ test('keys only: third-party files, same keys as a full parse, split at every po
   }
 });
 
-/** An RDB 10 file with a 40 MiB raw string, a 200-node quicklist with 256 KiB nodes, and a small key after them. */
+/**
+ * An RDB 10 file with a 40 MiB raw string, a 200-node quicklist with 256 KiB nodes, a stream (RDB_TYPE_STREAM_LISTPACKS_3)
+ * of 4 nodes of 1 MiB with a consumer group, a pending entry and a consumer, and a small key after them.
+ */
 function bigValues(): { data: Buffer; bigString: number } {
   const bigString = 40 << 20;
   const node = Buffer.alloc(256 << 10, 0x61);
@@ -119,6 +122,14 @@ function bigValues(): { data: Buffer; bigString: number } {
   body.push(str('big:string'), len(bigString), Buffer.alloc(bigString, 0x62));
   body.push(u8(18), str('big:list'), len(200));
   for (let i = 0; i < 200; i++) body.push(len(1), str(node)); // PLAIN nodes
+  // Keys-only parsing skips a node's listpack by its length without looking inside: its bytes here are filler.
+  const id = (ms: number, seq: number): Buffer => Buffer.concat([len(ms), len(seq)]);
+  const rawId = Buffer.alloc(16, 0x01);
+  body.push(u8(21), str('big:stream'), len(4));
+  for (let i = 0; i < 4; i++) body.push(str(Buffer.alloc(16, i)), str(Buffer.alloc(1 << 20, 0x63)));
+  body.push(len(400), id(1_700_000_000_000, 9), id(1_700_000_000_000, 0), id(0, 0), len(400));
+  body.push(len(1), str('group'), id(1_700_000_000_000, 1), len(2), len(1), rawId, i64le(1_700_000_000_001), len(3));
+  body.push(len(1), str('consumer'), i64le(1_700_000_000_002), i64le(1_700_000_000_003), len(1), rawId);
   body.push(u8(0), str('after'), str('v'));
   return { data: rdbFile('REDIS', 10, body), bigString };
 }
@@ -146,7 +157,7 @@ test('keys only: values larger than the chunks are skipped as they arrive, never
   } finally {
     Buffer.allocUnsafe = saved;
   }
-  assert.deepEqual(keys, ['big:string', 'big:list', 'after']);
+  assert.deepEqual(keys, ['big:string', 'big:list', 'big:stream', 'after']);
   assert.ok(checksum !== null && typeof checksum === 'object', 'checksum verified');
   assert.ok(largest < 1 << 20, `largest allocation ${largest} bytes`);
 });

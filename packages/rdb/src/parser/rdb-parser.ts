@@ -25,6 +25,7 @@ import { Cursor, NEED_MORE, hex } from './cursor.js';
 import { MAX_KNOWN_VALKEY_RDB_VERSION, VALKEY_RDB_VERSION_MIN, valueLayout } from './layouts.js';
 import { readModuleFields } from './module.js';
 import { SkipDecoder, skipPlan } from './skip.js';
+import { isStreamType, StreamSkipDecoder } from './stream-skip.js';
 
 const STATE = {
   HEADER: 0,
@@ -56,8 +57,9 @@ export class RdbParser {
   private readonly batchSize: number;
   /** What value decoders see: the cursor, the batch size, and emit. */
   private readonly ctx: DecodeContext;
-  /** values: false: the reused skipping decoder, and a context whose events are dropped (streams, modules). */
+  /** values: false: the reused skipping decoders (streams: stream-skip.ts), and a context whose events are dropped (modules). */
   private readonly skipper: SkipDecoder | null;
+  private readonly streamSkipper: StreamSkipDecoder | null;
   private readonly silentCtx: DecodeContext;
   private readonly verifyChecksum: boolean;
   private readonly captureRawLimit: number;
@@ -97,6 +99,7 @@ export class RdbParser {
     this.cur = new Cursor(opts.maxElementSize ?? DEFAULT_MAX_ELEMENT, this.crc);
     this.ctx = { cur: this.cur, batchSize: this.batchSize, emit: (event) => this.emit(event) };
     this.skipper = opts.values === false ? new SkipDecoder(this.cur) : null;
+    this.streamSkipper = opts.values === false ? new StreamSkipDecoder(this.cur) : null;
     this.silentCtx = { cur: this.cur, batchSize: this.batchSize, emit: () => {} };
   }
 
@@ -351,7 +354,11 @@ export class RdbParser {
     let decoder: ValueDecoder;
     if (this.skipper) {
       const plan = skipPlan(rdbType, this.valkey);
-      decoder = plan ? this.skipper.reset(plan) : layout.make(this.silentCtx);
+      decoder = plan
+        ? this.skipper.reset(plan)
+        : isStreamType(rdbType)
+          ? this.streamSkipper!.reset(rdbType)
+          : layout.make(this.silentCtx);
     } else {
       decoder = layout.make(this.ctx);
     }

@@ -137,7 +137,7 @@ export class SkipDecoder implements ValueDecoder {
     // One string: read its header now (same unit as the key name), skip its payload in step().
     this.left = 1;
     this.op = 1;
-    this.skipLeft = this.stringHeader();
+    this.skipLeft = skipStringHeader(cur);
     if (plan.blob === BLOB.NONE) {
       header.encoding = STRING_ENCODING_NAMES[cur.lastStringEnc] ?? 'raw';
       return undefined;
@@ -192,7 +192,7 @@ export class SkipDecoder implements ValueDecoder {
       if (this.left === 0) return;
       switch (ops[this.op]) {
         case OP.STRING:
-          this.skipLeft = this.stringHeader();
+          this.skipLeft = skipStringHeader(cur);
           break;
         case OP.LEN:
           cur.len();
@@ -210,46 +210,48 @@ export class SkipDecoder implements ValueDecoder {
       cur.mark = cur.pos;
     }
   }
+}
 
-  /** Reads an RDB string's header (as Cursor.string does) and returns the payload bytes that follow it. */
-  private stringHeader(): number {
-    const cur = this.cur;
-    const start = cur.pos;
-    const b = cur.u8();
-    if (b >= 0xc0) {
-      switch (b & 63) {
-        case 0:
-          cur.lastStringEnc = 1;
-          return 1;
-        case 1:
-          cur.lastStringEnc = 1;
-          return 2;
-        case 2:
-          cur.lastStringEnc = 1;
-          return 4;
-        case 3: {
-          const clen = cur.len();
-          const ulen = cur.len();
-          if (ulen > cur.maxElementSize || clen > cur.maxElementSize) {
-            throw cur.error(
-              `LZF string of ${ulen} bytes (${clen} compressed) exceeds maxElementSize ${cur.maxElementSize}`,
-              cur.at(start),
-            );
-          }
-          if (ulen === 0) throw cur.error('LZF string with an uncompressed length of 0', cur.at(start));
-          cur.lastStringEnc = 2;
-          return clen;
+/**
+ * Reads an RDB string's header (as Cursor.string does: raw, integer or LZF; cur.lastStringEnc says which) and
+ * returns the payload bytes that follow it, for the caller to skip as they arrive.
+ */
+export function skipStringHeader(cur: Cursor): number {
+  const start = cur.pos;
+  const b = cur.u8();
+  if (b >= 0xc0) {
+    switch (b & 63) {
+      case 0:
+        cur.lastStringEnc = 1;
+        return 1;
+      case 1:
+        cur.lastStringEnc = 1;
+        return 2;
+      case 2:
+        cur.lastStringEnc = 1;
+        return 4;
+      case 3: {
+        const clen = cur.len();
+        const ulen = cur.len();
+        if (ulen > cur.maxElementSize || clen > cur.maxElementSize) {
+          throw cur.error(
+            `LZF string of ${ulen} bytes (${clen} compressed) exceeds maxElementSize ${cur.maxElementSize}`,
+            cur.at(start),
+          );
         }
-        default:
-          throw cur.error(`unknown string encoding 0x${b.toString(16).padStart(2, '0')}`, cur.at(start));
+        if (ulen === 0) throw cur.error('LZF string with an uncompressed length of 0', cur.at(start));
+        cur.lastStringEnc = 2;
+        return clen;
       }
+      default:
+        throw cur.error(`unknown string encoding 0x${b.toString(16).padStart(2, '0')}`, cur.at(start));
     }
-    cur.pos = start;
-    const n = cur.len();
-    if (n > cur.maxElementSize) {
-      throw cur.error(`string of ${n} bytes exceeds maxElementSize ${cur.maxElementSize}`, cur.at(start));
-    }
-    cur.lastStringEnc = 0;
-    return n;
   }
+  cur.pos = start;
+  const n = cur.len();
+  if (n > cur.maxElementSize) {
+    throw cur.error(`string of ${n} bytes exceeds maxElementSize ${cur.maxElementSize}`, cur.at(start));
+  }
+  cur.lastStringEnc = 0;
+  return n;
 }
