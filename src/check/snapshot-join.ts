@@ -16,9 +16,10 @@
  * (missing, or deleted meanwhile), keys only in the target (extra, or written to the source meanwhile).
  * Digest collisions: two different values share both 32-bit hashes with a chance of about 2^-64 (hash.ts).
  */
-import { encodedLength, encodedStringEnd, RdbParser, type KeyHeader, type RdbEvent } from '@shake/rdb';
+import { encodedLength, encodedStringEnd, RdbParser, type KeySink } from '@shake/rdb';
 import type { DbMapper } from '../sinks/redis/db-map.js';
-import { fmix, hash64, keyHash32 } from '../core/hash.js';
+import { fmix, hash32, hash64 } from '../core/hash.js';
+import { isShakeStateKey } from './state-key.js';
 import { CheckError } from './side.js';
 import { SpillStore } from './spill.js';
 import type { CheckStats } from './stats.js';
@@ -39,6 +40,7 @@ export interface SnapshotJoinOptions {
   /** The source db whose keys go to target db `tdb` (undefined: the check does not cover that target db). */
   sourceDbOf: (tdb: number) => number | undefined;
   dbs?: number[];
+  /** The user's key filter (by source db); shake's own keys (`__shake:*`, state-key.ts) are left out anyway. */
   names: ((db: number, key: Buffer) => boolean) | null;
   bigKeyThreshold: number;
   /** Keys expected on the larger side (INFO keyspace): sizes the partitions. */
@@ -194,95 +196,78 @@ async function readSide(
   part: (h: number) => number,
   now: number,
 ): Promise<void> {
-  // Each captured value hashed where it lies (no Buffer per value), the digests queued in key order: the
-  // parser reports a chunk's events after the whole chunk, each key-end with rawInSink takes the next digest.
-  const digests: number[] = [];
-  let nextDigest = 0;
-  const scratch = new Uint32Array(2);
-  const sink = (buf: Buffer, start: number, end: number, rdbType: number): void => {
-    valueDigest(buf, start, end, rdbType, scratch);
-    digests.push(scratch[0]!, scratch[1]!);
-  };
-  // No CRC: a damaged snapshot could only make keys disagree, and those are compared live.
-  const parser = new RdbParser({
-    values: false,
-    captureRawLimit: opts.bigKeyThreshold,
-    checksum: false,
-    rawSink: sink,
-  });
   const wantDbs = opts.dbs && opts.dbs.length > 0 ? new Set(opts.dbs) : null;
+  const names = opts.names;
   const stats = opts.stats;
-  let current: KeyHeader | null = null;
-  let srcDb = 0;
-  let tdb = 0;
-  const onEvent = (e: RdbEvent): void => {
-    if (e.kind === 'key-start') {
-      const h = e.header;
+  const scratch = new Uint32Array(2);
+  /** The record of the key being read (its value completes it), or -1 when the key is left out. */
+  let recordAt = -1;
+  let record: Buffer = store.block;
+  // Each key straight from the parser's buffer (no Buffer, header or event per key): its record reserved and
+  // written when the name is read, its digest when the value ends.
+  const keySink: KeySink = {
+    key(buf, start, end, db, _rdbType, expire) {
+      recordAt = -1;
+      let srcDb: number;
+      let tdb: number;
       if (side === 0) {
-        srcDb = h.db;
+        srcDb = db;
         tdb = opts.mapper.map(srcDb);
       } else {
-        tdb = h.db;
-        const s = opts.sourceDbOf(tdb);
-        srcDb = s ?? NO_DB;
+        tdb = db;
+        srcDb = opts.sourceDbOf(tdb) ?? NO_DB;
       }
-      const wanted = srcDb !== NO_DB && (!wantDbs || wantDbs.has(srcDb)) && (!opts.names || opts.names(srcDb, h.key));
-      current = wanted ? h : null;
-      return;
-    }
-    if (e.kind === 'key-end') {
-      let digestA = 0;
-      let digestB = 0;
-      if (e.rawInSink) {
-        digestA = digests[nextDigest++]!;
-        digestB = digests[nextDigest++]!;
-        if (nextDigest === digests.length) {
-          digests.length = 0;
-          nextDigest = 0;
-        }
-      }
-      const h = current;
-      if (!h) return;
-      current = null;
-      const expire = h.expireAtMs;
+      if (srcDb === NO_DB || (wantDbs && !wantDbs.has(srcDb)) || isShakeStateKey(buf, start, end)) return;
+      if (names && !names(srcDb, buf.subarray(start, end))) return;
       // Already expired in the snapshot: the server no longer serves it (the source's counts as vanished).
       if (expire !== null && expire <= now) {
         if (side === 0) stats.vanished++;
         return;
       }
       if (side === 1) stats.targetSnapshotKeys++;
-      const key = h.key;
-      const hk = keyHash32(tdb, key, KEY_SEED);
-      const len = key.length;
-      const raw = e.rawInSink === true;
+      const hk = hash32(buf, fmix(KEY_SEED, tdb), start, end);
+      const len = end - start;
       const head = expire === null ? FIXED : FIXED + 8;
       const at = store.reserve(side, part(hk), head + len);
-      const buf = store.block;
+      const out = store.block;
       // Byte by byte (Buffer's write methods check their arguments each call: 1M keys a side).
-      put32(buf, at, hk);
-      put32(buf, at + 4, len);
-      put32(buf, at + 8, tdb);
-      buf[at + 12] = (raw ? 0 : FLAG_BIG) | (expire === null ? 0 : FLAG_EXPIRY);
-      if (raw) {
-        // The type byte folded in: the same bytes under another type are another value.
-        const t = Math.imul(h.rdbType + 1, 0x9e3779b1);
-        put32(buf, at + 13, (digestA ^ t) >>> 0);
-        put32(buf, at + 17, (digestB ^ Math.imul(t, 0x85ebca6b)) >>> 0);
-      } else {
-        put32(buf, at + 13, 0);
-        put32(buf, at + 17, 0);
+      put32(out, at, hk);
+      put32(out, at + 4, len);
+      put32(out, at + 8, tdb);
+      // Flags and digest completed by value().
+      out[at + 12] = expire === null ? 0 : FLAG_EXPIRY;
+      if (expire !== null) out.writeDoubleLE(expire, at + FIXED);
+      if (len <= 32) for (let i = 0; i < len; i++) out[at + head + i] = buf[start + i]!;
+      else buf.copy(out, at + head, start, end);
+      record = out;
+      recordAt = at;
+    },
+    value(buf, start, end, rdbType) {
+      const at = recordAt;
+      if (at < 0) return;
+      recordAt = -1;
+      const out = record;
+      if (buf === null) {
+        out[at + 12] = out[at + 12]! | FLAG_BIG;
+        put32(out, at + 13, 0);
+        put32(out, at + 17, 0);
+        return;
       }
-      if (expire !== null) buf.writeDoubleLE(expire, at + FIXED);
-      if (len <= 32) for (let i = 0; i < len; i++) buf[at + head + i] = key[i]!;
-      else key.copy(buf, at + head);
-    }
+      valueDigest(buf, start, end, rdbType, scratch);
+      // The type byte folded in: the same bytes under another type are another value.
+      const t = Math.imul(rdbType + 1, 0x9e3779b1);
+      put32(out, at + 13, (scratch[0]! ^ t) >>> 0);
+      put32(out, at + 17, (scratch[1]! ^ Math.imul(t, 0x85ebca6b)) >>> 0);
+    },
   };
+  // No CRC: a damaged snapshot could only make keys disagree, and those are compared live.
+  const parser = new RdbParser({ values: false, captureRawLimit: opts.bigKeyThreshold, checksum: false, keySink });
   try {
     for await (const chunk of input.chunks) {
       if (opts.signal?.aborted) return;
-      for (const e of parser.push(chunk)) onEvent(e);
+      parser.push(chunk);
     }
-    if (!parser.done) for (const e of parser.end()) onEvent(e);
+    if (!parser.done) parser.end();
   } catch (err) {
     if (err instanceof CheckError) throw err;
     throw new CheckError(`${input.name}: ${(err as Error).message}`);

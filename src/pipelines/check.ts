@@ -18,6 +18,7 @@ import { checkKeys, type KeyCheckContext } from '../check/key-check.js';
 import { NOT_FAILURES, type Difference } from '../check/problems.js';
 import { CheckError, CheckSide, ok } from '../check/side.js';
 import { CheckStats } from '../check/stats.js';
+import { isShakeStateKey } from '../check/state-key.js';
 import { defaultConfig, type ShakeConfig } from '../config/schema.js';
 import { addressKey, refuseShardOfStandalone, shardMasters, type ShardSpec } from '../cluster/index.js';
 import type { ConnectionOptions } from '../redis/index.js';
@@ -257,7 +258,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
             mapper,
             sourceDbOf,
             dbs: opts.dbs,
-            names,
+            names: userNames,
             extra,
             join: opts.join,
             onNotice: opts.onNotice,
@@ -374,17 +375,6 @@ function rdbFilesOf(path: string): string[] {
   }
   if (input.kind === 'rdb' || input.kind === 'dump-manifest') return input.files;
   throw new CheckError(`${path}: a ${input.kind} file; check reads an RDB file or a shake dump manifest`);
-}
-
-const SHAKE_STATE_PREFIX = Buffer.from('__shake:');
-
-/** A key of shake's own state in a target (sync's checkpoints, `__shake:sync:...`; docs/sync.md). */
-export function isShakeStateKey(key: Buffer): boolean {
-  // Byte by byte: asked for every key of a check (a subarray + equals per key cost a check of 1M keys 0.4 s).
-  const n = SHAKE_STATE_PREFIX.length;
-  if (key.length < n) return false;
-  for (let i = 0; i < n; i++) if (key[i] !== SHAKE_STATE_PREFIX[i]) return false;
-  return true;
 }
 
 function countSettled(stats: CheckStats, reported: number): number {
@@ -528,6 +518,7 @@ interface BothRead {
   mapper: DbMapper;
   sourceDbOf: (tdb: number) => number | undefined;
   dbs?: number[];
+  /** The user's key filter (the join itself leaves out shake's own keys, `__shake:*`). */
   names: ((db: number, key: Buffer) => boolean) | null;
   /** Report keys only on the target. */
   extra: boolean;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { hash32 } from '../../src/core/hash.js';
+import { fmix, hash32, hash64 } from '../../src/core/hash.js';
 import { CheckError } from '../../src/check/side.js';
 import { SpillStore } from '../../src/check/spill.js';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
@@ -33,6 +33,46 @@ describe('check join: hash and spill store', () => {
     assert.equal(h('The quick brown fox jumps over the lazy dog'), 0x2e4ff723);
     // A range of a buffer hashes as the bytes alone.
     assert.equal(hash32(Buffer.from('xxabcdyy'), 0, 2, 6), h('abcd'));
+  });
+
+  test('hash64: lane a is MurmurHash3_x86_32, lane b its own mix of the same words; any range, any offset in memory', () => {
+    // Lane b written out byte by byte here, as hash.ts documents it (words little-endian, other constants).
+    const laneB = (b: Buffer, seed: number): number => {
+      let h = (seed ^ 0x9e3779b9) >>> 0;
+      const whole = b.length & ~3;
+      for (let i = 0; i < b.length; i += 4) {
+        let w = 0;
+        for (let j = 0; j < 4 && i + j < b.length; j++) w |= b[i + j]! << (8 * j);
+        let m = Math.imul(w, 0x85ebca77);
+        m = (m << 17) | (m >>> 15);
+        h ^= Math.imul(m, 0xc2b2ae3d);
+        if (i < whole) {
+          h = (h << 11) | (h >>> 21);
+          h = (Math.imul(h, 9) + 0x7f4a7c15) | 0;
+        }
+      }
+      return fmix(h ^ b.length, 0x2545f491);
+    };
+    const out = new Uint32Array(2);
+    // Buffers in one pooled ArrayBuffer (non-zero byteOffset) and in their own, hashed in turn.
+    const pooled = Array.from({ length: 20 }, (_, i) =>
+      Buffer.from('The quick brown fox jumps over the lazy dog'.slice(i)),
+    );
+    const own = Buffer.alloc(300);
+    for (let i = 0; i < own.length; i++) own[i] = (i * 131 + 7) & 0xff;
+    for (const b of [...pooled, own, Buffer.alloc(0)]) {
+      for (let start = 0; start < Math.min(b.length, 9); start++) {
+        for (const end of [start, start + 1, start + 3, start + 4, start + 7, b.length]) {
+          if (end > b.length) continue;
+          hash64(b, 99, out, start, end);
+          const bytes = Buffer.from(b.subarray(start, end));
+          assert.equal(out[0], hash32(bytes, 99), `lane a ${start}..${end}`);
+          assert.equal(out[1], laneB(bytes, 99), `lane b ${start}..${end}`);
+        }
+      }
+    }
+    hash64(Buffer.from('The quick brown fox jumps over the lazy dog'), 0, out);
+    assert.equal(out[0], 0x2e4ff723);
   });
 
   for (const memoryBytes of [1 << 30, 4096]) {

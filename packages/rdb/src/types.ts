@@ -162,6 +162,17 @@ export type RdbEvent =
 
 export type RdbEventKind = RdbEvent['kind'];
 
+/** The keySink option of RdbParserOptions. Ranges are valid only during the call. */
+export interface KeySink {
+  /** A key's name as buf[start, end), its db, its value's RDB type byte and its absolute expiry (ms; null: none). */
+  key(buf: Buffer, start: number, end: number, db: number, rdbType: number, expireAtMs: number | null): void;
+  /**
+   * The same key's serialized value (its bytes after the name, as captured) as buf[start, end); buf null when it
+   * was not captured (larger than captureRawLimit).
+   */
+  value(buf: Buffer | null, start: number, end: number, rdbType: number): void;
+}
+
 export interface RdbParserOptions {
   /** Verify the trailing CRC64 and throw RdbError on mismatch (default true). */
   verifyChecksum?: boolean;
@@ -177,6 +188,14 @@ export interface RdbParserOptions {
    * was. For a reader that only hashes or copies the bytes (shake check's snapshot join): no Buffer per key.
    */
   rawSink?: (buf: Buffer, start: number, end: number, rdbType: number) => void;
+  /**
+   * Keys only (needs values: false), without an event or a Buffer per key: each key goes to keySink.key when its
+   * name is read and keySink.value when its value ends, instead of key-start and key-end events (the other
+   * events, aux, select-db, end..., are reported as usual; rawSink is not used). For a reader that hashes or
+   * copies every key of a big file (shake check's snapshot join). An error inside a value names its offset but
+   * not its key.
+   */
+  keySink?: KeySink;
   /** Elements per list-items / set-members / zset-entries / hash-entries / stream-entries event (default 1024). */
   batchSize?: number;
   /** Capture the serialized bytes of values up to this size into key-end.raw (default 0: off). */

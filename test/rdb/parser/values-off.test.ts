@@ -202,3 +202,77 @@ test('keys only: truncations and byte flips throw RdbError or parse, never hang'
     }
   }
 });
+
+/** What a keys-only parse reports of each key: db, name, type byte, expiry, captured value (or null), as text. */
+function keysOf(events: RdbEvent[]): string[] {
+  const out: string[] = [];
+  for (const e of events) {
+    if (e.kind !== 'key-end') continue;
+    const h = e.header;
+    out.push(`${h.db} ${h.key.toString('hex')} ${h.rdbType} ${h.expireAtMs} ${e.raw ? e.raw.toString('hex') : null}`);
+  }
+  return out;
+}
+
+/** The same through keySink (each range copied during its call), pushed in pieces ending at `cuts`. */
+function keysThroughSink(data: Buffer, cuts: number[], limit: number): { keys: string[]; other: RdbEvent[] } {
+  const keys: string[] = [];
+  let pending: string | null = null;
+  const p = new RdbParser({
+    ...KEYS_ONLY,
+    captureRawLimit: limit,
+    keySink: {
+      key(buf, start, end, db, rdbType, expireAtMs) {
+        assert.equal(pending, null, 'key() twice without value()');
+        pending = `${db} ${buf.toString('hex', start, end)} ${rdbType} ${expireAtMs}`;
+      },
+      value(buf, start, end) {
+        assert.notEqual(pending, null, 'value() without key()');
+        keys.push(`${pending} ${buf ? buf.toString('hex', start, end) : null}`);
+        pending = null;
+      },
+    },
+  });
+  const other: RdbEvent[] = [];
+  let from = 0;
+  for (const cut of [...cuts, data.length]) {
+    if (cut <= from) continue;
+    other.push(...p.push(data.subarray(from, cut)));
+    from = cut;
+  }
+  other.push(...p.end());
+  assert.equal(pending, null, 'a key without its value');
+  return { keys, other };
+}
+
+test('keySink: the same keys, types, expiries and captured values as key events, whole, split anywhere, byte by byte', () => {
+  const files = [...fixtureLabels().map((l) => join(rdbFixturesDir, `${l}.rdb`)), ...thirdPartyFiles()];
+  let keys = 0;
+  for (const file of files) {
+    const name = basename(file);
+    if (name === 'corrupt_ziplist.rdb') continue; // only a full parse sees its damage (above)
+    const data = readFileSync(file);
+    // A small limit too: some values captured, some not.
+    for (const limit of [1 << 20, 40]) {
+      const events = parseWhole(data, { ...KEYS_ONLY, captureRawLimit: limit });
+      const want = keysOf(events);
+      const others = canonical(events.filter((e) => e.kind !== 'key-start' && e.kind !== 'key-end'));
+      const whole = keysThroughSink(data, [], limit);
+      assert.deepEqual(whole.keys, want, `${name} whole, limit ${limit}`);
+      assert.equal(canonical(whole.other), others, `${name}: the other events`);
+      const rnd = prng(data.length + limit);
+      const cuts = Array.from({ length: 100 }, () => Math.floor(rnd() * data.length)).sort((a, b) => a - b);
+      assert.deepEqual(keysThroughSink(data, cuts, limit).keys, want, `${name} random cuts, limit ${limit}`);
+      if (data.length <= 200_000) {
+        const steps = Array.from({ length: data.length }, (_, i) => i + 1);
+        assert.deepEqual(keysThroughSink(data, steps, limit).keys, want, `${name} byte by byte, limit ${limit}`);
+      }
+      keys += want.length;
+    }
+  }
+  assert.ok(keys > 1000, `keys compared: ${keys}`);
+});
+
+test('keySink: needs values: false', () => {
+  assert.throws(() => new RdbParser({ keySink: { key() {}, value() {} } }), RangeError);
+});

@@ -377,6 +377,46 @@ export class Cursor {
   }
 
   /**
+   * An RDB string as a range, without a Buffer where it lies raw in buf: sets rangeBuf[rangeStart, rangeEnd)
+   * to buf itself, or to a new Buffer for an integer-encoded or LZF-compressed string (as string() returns it).
+   */
+  stringRange(): void {
+    const start = this.pos;
+    const b = this.u8();
+    let n: number;
+    if (b < 0x40) {
+      n = b;
+    } else if (b < 0x80) {
+      if (this.pos >= this.end) {
+        this.needHint = this.pos - this.mark + 1;
+        throw NEED_MORE;
+      }
+      n = ((b & 63) << 8) | this.buf[this.pos++]!;
+    } else {
+      this.pos = start;
+      const s = this.string();
+      this.rangeBuf = s;
+      this.rangeStart = 0;
+      this.rangeEnd = s.length;
+      return;
+    }
+    if (n > this.maxElementSize) {
+      throw this.error(`string of ${n} bytes exceeds maxElementSize ${this.maxElementSize}`, this.at(start));
+    }
+    this.need(n);
+    this.rangeBuf = this.buf;
+    this.rangeStart = this.pos;
+    this.pos += n;
+    this.rangeEnd = this.pos;
+    this.lastStringEnc = STRING_ENC.RAW;
+  }
+
+  /** The last stringRange(). */
+  rangeBuf: Buffer = EMPTY;
+  rangeStart = 0;
+  rangeEnd = 0;
+
+  /**
    * Decode a blob just returned by string() (which started at position `stringStart`). Decoder errors
    * carry the key; inside LZF-decompressed data they point at the compressed string.
    */

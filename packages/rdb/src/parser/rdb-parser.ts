@@ -19,7 +19,7 @@ const NO_CRC: RunningCrc64 = {
 import { RDB_OPCODE, RDB_TYPE } from '../constants.js';
 import { RdbError } from '../errors.js';
 import { moduleTypeName } from '../module-id.js';
-import type { KeyHeader, RdbEvent, RdbParserOptions } from '../types.js';
+import type { KeyHeader, KeySink, RdbEvent, RdbParserOptions } from '../types.js';
 import type { DecodeContext, ValueDecoder } from './context.js';
 import { Cursor, NEED_MORE, hex } from './cursor.js';
 import { MAX_KNOWN_VALKEY_RDB_VERSION, VALKEY_RDB_VERSION_MIN, valueLayout } from './layouts.js';
@@ -67,6 +67,9 @@ export class RdbParser {
   /** checksum: false: the CRC is not computed, the stored one not checked. */
   private readonly noChecksum: boolean;
   private readonly rawSink: ((buf: Buffer, start: number, end: number, rdbType: number) => void) | null;
+  private readonly keySink: KeySink | null;
+  /** keySink: the current key's type byte. */
+  private sinkType = 0;
   private out: RdbEvent[] = [];
   private state: State = STATE.HEADER;
   private failure: RdbError | null = null;
@@ -96,6 +99,8 @@ export class RdbParser {
     this.crc = payloadBody || opts.checksum === false ? NO_CRC : fastCrc64();
     this.noChecksum = opts.checksum === false;
     this.rawSink = opts.rawSink ?? null;
+    this.keySink = opts.keySink ?? null;
+    if (this.keySink && opts.values !== false) throw new RangeError('keySink needs values: false');
     this.cur = new Cursor(opts.maxElementSize ?? DEFAULT_MAX_ELEMENT, this.crc);
     this.ctx = { cur: this.cur, batchSize: this.batchSize, emit: (event) => this.emit(event) };
     this.skipper = opts.values === false ? new SkipDecoder(this.cur) : null;
@@ -331,6 +336,10 @@ export class RdbParser {
 
   /** A key: type byte (already read), name, and what its value states up front. One unit. */
   private beginKey(rdbType: number, at: number): void {
+    if (this.keySink && !this.payload) {
+      this.beginSinkKey(rdbType, at);
+      return;
+    }
     const cur = this.cur;
     const layout = valueLayout(rdbType, this.valkey);
     if (!layout) {
@@ -376,7 +385,74 @@ export class RdbParser {
     this.emit(length === undefined ? { kind: 'key-start', header } : { kind: 'key-start', header, length });
   }
 
+  /** beginKey with keySink: the name as a range, no header, no event. */
+  private beginSinkKey(rdbType: number, at: number): void {
+    const cur = this.cur;
+    const plan = skipPlan(rdbType, this.valkey);
+    let decoder: ValueDecoder;
+    if (plan) {
+      decoder = this.skipper!.reset(plan);
+    } else if (isStreamType(rdbType)) {
+      decoder = this.streamSkipper!.reset(rdbType);
+    } else {
+      const layout = valueLayout(rdbType, this.valkey);
+      if (!layout) throw cur.error(`unknown value type or opcode ${rdbType} (0x${hex(rdbType)})`, cur.at(at));
+      decoder = layout.make(this.silentCtx);
+    }
+    cur.stringRange();
+    const valueStart = cur.pos;
+    decoder.begin(this.sinkHeader);
+    if (rdbType === RDB_TYPE.MODULE_2) cur.startCapture(valueStart, cur.maxElementSize);
+    else if (this.captureRawLimit > 0) cur.startCapture(valueStart, this.captureRawLimit);
+    cur.mark = cur.pos;
+    const expireAtMs = this.expireAtMs;
+    this.expireAtMs = null;
+    this.idle = this.freq = undefined;
+    this.keyOffset = -1;
+    this.decoder = decoder;
+    this.sinkType = rdbType;
+    this.state = STATE.VALUE;
+    this.keySink!.key(cur.rangeBuf, cur.rangeStart, cur.rangeEnd, this.db, rdbType, expireAtMs);
+  }
+
+  /** finishKey with keySink. */
+  private finishSinkKey(): void {
+    const cur = this.cur;
+    const sink = this.keySink!;
+    const type = this.sinkType;
+    const own = this.decoder!.captured;
+    let got: boolean;
+    if (own === undefined) {
+      got = cur.endCaptureInto(this.sinkValue, type);
+    } else {
+      got = !!own && own.length <= this.captureRawLimit;
+      if (got) sink.value(own!, 0, own!.length, type);
+    }
+    cur.mark = cur.pos;
+    this.decoder = null;
+    this.state = STATE.OPCODE;
+    if (!got) sink.value(null, 0, 0, type);
+  }
+
+  private readonly sinkValue = (buf: Buffer, start: number, end: number, rdbType: number): void =>
+    this.keySink!.value(buf, start, end, rdbType);
+
+  /** The header value decoders' begin() may write to (an encoding name) under keySink: reused, never reported. */
+  private readonly sinkHeader: KeyHeader = {
+    db: 0,
+    key: EMPTY_KEY,
+    type: 'string',
+    rdbType: 0,
+    encoding: 'raw',
+    expireAtMs: null,
+    offset: 0,
+  };
+
   private finishKey(): void {
+    if (this.keySink && !this.payload) {
+      this.finishSinkKey();
+      return;
+    }
     const cur = this.cur;
     const header = this.header!;
     const sink = this.rawSink;
