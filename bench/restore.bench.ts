@@ -2,7 +2,9 @@
  * `shake restore` vs the reference loaders, on the same large mixed RDB, in one run:
  *   1. redis-server loading the RDB at start-up (time until PING answers, i.e. no longer LOADING);
  *   2. `shake restore FILE --target ...` into an empty server (wall time and max RSS via /usr/bin/time);
- *   3. `shake decode FILE --format resp | redis-cli --pipe` into an empty server.
+ *   3. `shake decode FILE --format resp | redis-cli --pipe` into an empty server;
+ *   4. `shake restore FILE --target ... --load replication` into an empty server: the target loads the file itself
+ *      as a replica of shake (its own CPU beside the loading server's).
  * Each target is checked afterwards (DBSIZE over every db equals the loaded server's). Prints a Markdown
  * table with the ratios (goals: restore within 2x of redis-server's own load, faster than --pipe, RSS < 200 MB),
  * and the CPU the target redis-server spent on shake's commands beside the CPU the loading server spent on its
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
   const shake: Timed[] = [];
   const capped: Timed[] = [];
   const pipe: Timed[] = [];
+  const byReplication: Timed[] = [];
   let expectedKeys = 0;
   for (let r = 0; r < RUNS; r++) {
     const t0 = process.hrtime.bigint();
@@ -104,6 +107,15 @@ async function main(): Promise<void> {
     await a2.stop();
     if (gotA2 !== expectedKeys) throw new Error(`shake restore (capped heap): ${gotA2} keys, expected ${expectedKeys}`);
 
+    const c = await startRedis();
+    const beforeC = await serverCpu(c);
+    const timedC = timedShell(`node ${cli} restore ${rdbPath} --target ${c.url} --load replication -q`);
+    byReplication.push({ ...timedC, serverCpu: (await serverCpu(c)) - beforeC });
+    const gotC = await dbsize(c);
+    await c.stop();
+    if (gotC !== expectedKeys)
+      throw new Error(`shake restore --load replication: ${gotC} keys, expected ${expectedKeys}`);
+
     const b = await startRedis();
     pipe.push(timedPipe(`node ${cli} decode ${rdbPath} --format resp -q | redis-cli -p ${b.port} --pipe > /dev/null`));
     const gotB = await dbsize(b);
@@ -116,6 +128,7 @@ async function main(): Promise<void> {
     [`\`shake restore FILE --target URL --connections ${CONNECTIONS}\``, shake],
     [`the same with \`NODE_OPTIONS=--max-old-space-size=${HEAP_MB}\``, capped],
     ['`shake decode FILE --format resp | redis-cli --pipe`', pipe],
+    ['`shake restore FILE --target URL --load replication`', byReplication],
   ];
   console.log(`file: ${rdbPath} (${(size / 2 ** 20).toFixed(1)} MiB, ${expectedKeys} keys), median of ${RUNS} run(s)`);
   console.log(
@@ -144,6 +157,13 @@ async function main(): Promise<void> {
   const what = `restore of ${expectedKeys} keys (${(size / 2 ** 20).toFixed(1)} MiB RDB)`;
   reportRatio({ work: what, reference: 'redis-server loading the RDB', shake: s, ref: base, goal: 2 });
   reportRatio({ work: what, reference: 'decode --format resp | redis-cli --pipe', shake: s, ref: p, goal: 1 });
+  reportRatio({
+    work: `${what}, --load replication`,
+    reference: 'redis-server loading the RDB',
+    shake: median(byReplication.map((x) => x.secs)),
+    ref: base,
+    goal: 2,
+  });
   console.log(`shake restore vs redis-cli --pipe: ${(s / p).toFixed(2)}x the time (${s < p ? 'faster' : 'slower'})`);
 }
 

@@ -49,6 +49,11 @@ export default class Restore extends BaseCommand<typeof Restore> {
       options: ['replace', 'skip', 'error'],
       summary: 'A function library exists (default error).',
     }),
+    load: Flags.string({
+      options: ['commands', 'replication', 'auto'],
+      summary: 'commands (default), or have an empty standalone target load the RDB itself as a replica of shake.',
+    }),
+    listen: Flags.string({ summary: 'With --load replication: host[:port] the target connects to shake at.' }),
     'flush-target': Flags.boolean({ summary: 'FLUSHALL every target master before loading. Only when you mean it.' }),
     ...writeFlags,
     ...selectFlags,
@@ -64,6 +69,8 @@ export default class Restore extends BaseCommand<typeof Restore> {
       'restore.on_conflict': 'on-conflict',
       'restore.on_error': 'on-error',
       'restore.functions': 'functions',
+      'restore.load': 'load',
+      'restore.listen': 'listen',
       ...WRITE_KEYS,
     });
     const { config } = this.loadConfig(values, names);
@@ -99,6 +106,9 @@ export default class Restore extends BaseCommand<typeof Restore> {
         dbMap,
         connLimits: connLimitsOf(r),
         flushTarget: f['flush-target'],
+        load: r.load,
+        listen: r.listen || undefined,
+        onNotice: (m) => this.notice(m),
         ...keySelection(f),
         signal: this.abort.signal,
         onWarning: (m) => this.warning(m),

@@ -83,6 +83,14 @@ export const restoreSection = z.strictObject({
   inflight_batches: int(4, 1, 1024),
   /** Source db -> target db, e.g. 0:5,1:6 or *:0 (empty: same db; a cluster or proxy needs one db). */
   db_map: str(''),
+  /**
+   * commands: shake writes every key. replication: the target loads the RDB file itself as a replica of shake
+   * (an empty standalone target, one plain RDB file, no key selection or db map; see docs/restore.md). auto:
+   * replication where it can, else commands.
+   */
+  load: oneOf(['commands', 'replication', 'auto'] as const, 'commands'),
+  /** Load by replication: host[:port] shake listens on for the target (empty: the address it reaches us at). */
+  listen: str(''),
 });
 
 export const dumpSection = z.strictObject({

@@ -10,6 +10,17 @@ export function restoreReport(run: RestoreRun): string[] {
   const s = run.stats;
   const c = run.counters;
   const lines: string[] = [];
+  const rl = run.replicationLoad;
+  if (rl) {
+    const dbs = [...rl.keysPerDb].map(([db, n]) => `db ${db}: ${n}`).join(', ');
+    lines.push(
+      `loaded by the target itself as a replica of shake (${rl.diskless ? 'from the socket' : 'through its disk'}, ` +
+        `link from ${rl.peer} to ${rl.listen}), then REPLICAOF NO ONE; keys per db as in the file (${dbs || 'none'})` +
+        (rl.expired > 0 ? `; ${rl.expired} expired key(s) left for the target to expire` : '') +
+        (rl.functions > 0 ? `; ${rl.functions} function librar(y/ies)` : ''),
+    );
+    return lines;
+  }
   lines.push(
     `sent as RESTORE ${s.restoreRaw} (raw body) + ${s.restoreEncoded} (re-encoded), by MSET ${s.stringBatched}, ` +
       `as commands ${s.rewritten}` +

@@ -18,9 +18,18 @@ import { checkDbsFit, mayRefuseDbs } from '../sinks/redis/db-map.js';
 import { LoadingExpiry, type LoadingExpiryStats } from '../transforms/loading-expiry.js';
 import { RestoreStoppedError } from '../sinks/redis/core.js';
 import { RedisSink, DEFAULT_BIG_KEY_THRESHOLD, type RedisSinkOptions } from '../sinks/redis/sink.js';
-import type { RedisSinkStats } from '../sinks/redis/stats.js';
+import { emptyStats, type RedisSinkStats } from '../sinks/redis/stats.js';
 import { targetKeyspace, type RedisTarget } from '../sinks/redis/target.js';
 import { RespServerError } from '@shake/resp';
+import type { ConnectionOptions } from '../redis/index.js';
+import {
+  ReplicationLoadUnavailable,
+  loadByReplication,
+  type ReplicationLoadResult,
+} from '../sinks/redis/replication-load.js';
+
+/** How the keys reach the target: by commands (RESTORE, MSET...), or the target loads the RDB itself. */
+export type LoadMode = 'commands' | 'replication' | 'auto';
 
 export interface RestoreInput {
   /** A path (file or directory), or a stream (stdin) with a name for messages. */
@@ -45,6 +54,16 @@ export interface RestoreOptions extends Omit<RedisSinkOptions, 'target' | 'count
   onBatch?: (batch: EntryBatch) => void;
   /** Counters to fill (so a caller can show progress while it runs); a new one when absent. */
   counters?: Counters;
+  /**
+   * 'replication': the target loads the RDB file itself as a replica of shake (sinks/redis/replication-load.ts;
+   * an empty standalone target, a plain RDB file, no key selection or db map); 'auto': that where it can, else
+   * commands; 'commands' (default): every key written by shake.
+   */
+  load?: LoadMode;
+  /** For load replication/auto: the host[:port] shake listens on for the target (default: where it reaches us). */
+  listen?: string;
+  /** Notices (e.g. why `--load auto` wrote by commands). */
+  onNotice?: (message: string) => void;
   /** Called once the input is known (its kind, files and total size, null for stdin). */
   onInput?: (input: { kind: InputKind; files: string[]; totalBytes: number | null }) => void;
 }
@@ -60,6 +79,8 @@ export interface RestoreRun {
   interrupted: boolean;
   /** Set when --on-error stop ended the run early: why. */
   stopped: string | null;
+  /** The target loaded the file itself (--load replication / auto). */
+  replicationLoad?: ReplicationLoadResult | null;
 }
 
 /** Read size: small chunks keep the events alive at once (and so the heap) small; 64 KiB costs no CPU here. */
@@ -182,6 +203,22 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
   // What is knowable before the first write (the flush and function libraries included) is refused now.
   await checkInputDbs(opts, kind, files);
   if (opts.flushTarget) await flushTarget(opts.target);
+  const load = opts.load ?? 'commands';
+  if (load !== 'commands') {
+    const why = replicationLoadRefusal(opts, kind, files);
+    if (why === null) {
+      try {
+        return await restoreByReplication(opts, files[0] as string, counters, kind, files, totalBytes);
+      } catch (err) {
+        if (!(err instanceof ReplicationLoadUnavailable) || load !== 'auto') throw err;
+        opts.onNotice?.(`--load auto: writing by commands: ${err.message}`);
+      }
+    } else if (load === 'replication') {
+      throw new InputError(`--load replication: ${why}`);
+    } else {
+      opts.onNotice?.(`--load auto: writing by commands: ${why}`);
+    }
+  }
   const targetDbsAtStart = await targetKeyspace(opts.target);
 
   const transforms: Transform[] = [counting(counters)];
@@ -218,6 +255,55 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
     totalBytes,
     interrupted,
     stopped,
+  };
+}
+
+/** Why this restore cannot be a load by replication (null: it can be tried). */
+function replicationLoadRefusal(opts: RestoreOptions, kind: InputKind, files: readonly string[]): string | null {
+  if (kind !== 'rdb' || files.length !== 1 || opts.input.rdb || opts.input.stream)
+    return `the input must be one RDB file (this one is ${opts.input.path === '-' ? 'stdin' : kind})`;
+  if (keyPredicate(opts) !== null) return 'a key selection (--db, --match, --type, exclusions) needs commands';
+  if (opts.dbMap && (opts.dbMap.map.size > 0 || opts.dbMap.rest !== null)) return 'a db map needs commands';
+  if (opts.target.profile.kind !== 'standalone') return `a ${opts.target.profile.kind} target (standalone only)`;
+  if (!opts.target.connection) return 'the target was not opened with its address';
+  return null;
+}
+
+async function restoreByReplication(
+  opts: RestoreOptions,
+  path: string,
+  counters: Counters,
+  kind: InputKind,
+  files: string[],
+  totalBytes: number | null,
+): Promise<RestoreRun> {
+  const r = await loadByReplication({
+    path,
+    connection: opts.target.connection as ConnectionOptions,
+    listen: opts.listen,
+    profile: opts.target.profile,
+    counters,
+    // The target decides which keys have expired: its clock.
+    now: () => (opts.now ?? Date.now)() + (opts.target.clockOffsetMs ?? 0),
+    signal: opts.signal,
+    onNotice: opts.onNotice,
+  });
+  counters.keysRead += r.keys;
+  counters.keysWritten += r.keys - r.expired;
+  // A replica keeps keys that had expired (its master would delete them); the target, a master again, does.
+  if (r.expired > 0) counters.skip('expired', r.expired);
+  const stats = emptyStats();
+  stats.functionsLoaded = r.functions;
+  return {
+    counters,
+    stats,
+    loadingExpiry: null,
+    kind,
+    files,
+    totalBytes,
+    interrupted: false,
+    stopped: null,
+    replicationLoad: r,
   };
 }
 

@@ -127,6 +127,11 @@ export class RedisConnection {
     socket.on('close', this.onClose);
   }
 
+  /** Our end's address of the socket (the address the server sees us at, without NAT). */
+  get localAddress(): string | undefined {
+    return this.socket.localAddress;
+  }
+
   /** Commands written and not yet answered. */
   get inflightCount(): number {
     return this.inflightReplies;

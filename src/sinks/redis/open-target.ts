@@ -75,7 +75,10 @@ export async function openTarget(opts: OpenTargetOptions): Promise<RedisTarget> 
       if (r instanceof RefusalReply) throw new RedisAuthError(r.message, node.addr);
       if (r instanceof RespServerError && profile.kind !== 'proxy') throw new TargetError(`PING: ${r.message}`);
     });
-    return Object.assign(singleNodeTarget(profile, node), { clockOffsetMs: clock });
+    return Object.assign(singleNodeTarget(profile, node), {
+      clockOffsetMs: clock,
+      connection: { ...base, name: undefined },
+    });
   }
   return Object.assign(await openCluster(profile, base, nodeOf), { clockOffsetMs: clock });
 }

@@ -7,6 +7,7 @@
 import type { RespServerError } from '@shake/resp';
 import type { RouteState } from '../../cluster/index.js';
 import type { RedisCaller } from '../../redis/caller.js';
+import type { ConnectionOptions } from '../../redis/options.js';
 import { infoText, keyspaceOf, parseInfo } from '../../redis/server-info.js';
 import type { TargetProfile } from './strategy.js';
 
@@ -48,6 +49,8 @@ export interface RedisTarget {
   routing: TargetRouting | null;
   /** The target's clock minus ours (ms), for TTLs it takes relative to its own clock (src/redis/clock.ts). */
   clockOffsetMs?: number;
+  /** A standalone target's address and credentials, for a connection of another kind (restore --load replication). */
+  connection?: ConnectionOptions;
   close(): Promise<void>;
 }
 
