@@ -47,6 +47,15 @@ export function restoreJson(run: RestoreRun, elapsedMs: number): JsonSummary {
     counters: run.counters.toJSON(),
     written: run.stats,
     ...(run.loadingExpiry ? { loadingExpiry: run.loadingExpiry } : {}),
+    load: run.replicationLoad
+      ? {
+          by: 'replication',
+          diskless: run.replicationLoad.diskless,
+          keysPerDb: Object.fromEntries(run.replicationLoad.keysPerDb),
+          expired: run.replicationLoad.expired,
+          functions: run.replicationLoad.functions,
+        }
+      : { by: 'commands' },
   };
 }
 

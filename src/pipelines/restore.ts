@@ -281,6 +281,7 @@ async function restoreByReplication(
     path,
     connection: opts.target.connection as ConnectionOptions,
     listen: opts.listen,
+    replaceFunctions: opts.flushTarget === true,
     profile: opts.target.profile,
     counters,
     // The target decides which keys have expired: its clock.

@@ -44,6 +44,8 @@ export interface ReplicationLoadOptions {
   /** The target (standalone): where shake connects to drive it. */
   connection: ConnectionOptions;
   profile: TargetProfile;
+  /** The target's function libraries may go (--flush-target): the load replaces them with the file's. */
+  replaceFunctions?: boolean;
   /** host[:port] the target connects to; empty: the local address of shake's connection to it, any port. */
   listen?: string;
   counters: Counters;
@@ -168,7 +170,7 @@ async function drive(
       `the target ${where} holds ${n} key(s); a load by replication replaces all its data (empty it, or --flush-target)`,
     );
   }
-  if (opts.profile.rdbVersion >= 10) {
+  if (opts.profile.rdbVersion >= 10 && !opts.replaceFunctions) {
     const libs = await control.call(['FUNCTION', 'LIST']);
     if (Array.isArray(libs) && libs.length > 0) {
       throw new ReplicationLoadUnavailable(
