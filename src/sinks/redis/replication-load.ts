@@ -308,6 +308,11 @@ async function drive(
     }
     let keys = 0;
     for (const n of counts.values()) keys += n;
+    // A master again before the link closes (closed first, the target would start reconnecting to us).
+    replicaOf = false;
+    const err = await replicaOfNoOne(control);
+    if (err !== null)
+      throw new Error(`REPLICAOF NO ONE failed on ${where} after the load: ${err}; run it there by hand`);
     return {
       diskless,
       keysPerDb: counts,
