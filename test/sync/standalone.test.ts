@@ -75,8 +75,13 @@ for (const diskless of [false, true]) {
       await waitStreaming(run.progress);
       for (let i = 0; i < 2; i++) {
         await runWorkload(src, { seed: 60 + i, ops: 500 });
-        await src.call('CLIENT', 'KILL', 'TYPE', 'replica');
+        const resumed = (await syncStats(src)).partialOk;
+        const killed = Number(await src.call('CLIENT', 'KILL', 'TYPE', 'replica'));
+        assert.equal(killed, 1, 'the link was up when it was dropped');
         await runWorkload(src, { seed: 70 + i, ops: 500 });
+        // The next drop only once this one was resumed (a loaded machine may take more than a moment to reconnect).
+        const deadline = Date.now() + 30_000;
+        while ((await syncStats(src)).partialOk === resumed && Date.now() < deadline) await sleep(50);
         await sleep(300);
       }
       await sleep(400);
