@@ -276,57 +276,34 @@ describe('restore --load replication: other targets', () => {
     const server = await startRedis();
     try {
       const fx = loadExpected('redis-7.0');
-      const r = spawnSync(
-        process.execPath,
-        [
-          join(repoRoot, 'bin', 'run.js'),
-          'restore',
-          fx.rdbFile as string,
-          '--target',
-          server.url,
-          '--load',
-          'replication',
-        ],
-        { encoding: 'utf8', env: { ...process.env, SHAKE_LOG_PROGRESS: 'never' } },
-      );
+      const restoreCli = (...extra: string[]) =>
+        spawnSync(
+          process.execPath,
+          [
+            join(repoRoot, 'bin', 'run.js'),
+            'restore',
+            fx.rdbFile as string,
+            '--target',
+            server.url,
+            '--load',
+            'replication',
+            ...extra,
+          ],
+          { encoding: 'utf8', env: { ...process.env, SHAKE_LOG_PROGRESS: 'never' } },
+        );
+      const r = restoreCli();
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, new RegExp(`${fx.total} keys read`));
       assert.match(r.stderr, /loaded by the target itself as a replica of shake \(from the socket/);
       // Again into the now full target: refused in one line, exit 1, nothing touched; --json says how it loaded.
-      const again = spawnSync(
-        process.execPath,
-        [
-          join(repoRoot, 'bin', 'run.js'),
-          'restore',
-          fx.rdbFile as string,
-          '--target',
-          server.url,
-          '--load',
-          'replication',
-        ],
-        { encoding: 'utf8', env: { ...process.env, SHAKE_LOG_PROGRESS: 'never' } },
-      );
+      const again = restoreCli();
       assert.equal(again.status, 1);
       assert.match(
         again.stderr,
         /^error: the target 127\.0\.0\.1:\d+ holds \d+ key\(s\); a load by replication replaces/m,
       );
       assert.doesNotMatch(again.stderr, /\n\s+at /, 'no stack trace');
-      const json = spawnSync(
-        process.execPath,
-        [
-          join(repoRoot, 'bin', 'run.js'),
-          'restore',
-          fx.rdbFile as string,
-          '--target',
-          server.url,
-          '--load',
-          'replication',
-          '--flush-target',
-          '--json',
-        ],
-        { encoding: 'utf8', env: { ...process.env, SHAKE_LOG_PROGRESS: 'never' } },
-      );
+      const json = restoreCli('--flush-target', '--json');
       assert.equal(json.status, 0, json.stderr);
       const summary = JSON.parse(json.stdout) as { load: { by: string; diskless: boolean } };
       assert.deepEqual([summary.load.by, summary.load.diskless], ['replication', true]);
