@@ -19,9 +19,12 @@
  * Anything refused before the load began leaves the target as it was (empty) and says why:
  * ReplicationLoadUnavailable, on which `--load auto` falls back to commands.
  *
- * Where the target allows CONFIG, `repl-diskless-load` is set to `on-empty-db` for the load (restored after):
- * the target parses the RDB from the socket instead of writing it to a temporary file, fsyncing it and
- * reading it back (2.5x the load's time on this machine's disk against 1.0x).
+ * Where the target allows CONFIG, `repl-diskless-load` is set to `swapdb` for the load (restored after): the
+ * target parses the RDB from the socket instead of writing it to a temporary file, fsyncing it and reading it
+ * back (2.5x the load's time on this machine's disk against 1.0x). Not `on-empty-db`: with it Redis 8.0-m01
+ * crashes on an RDB holding functions (replication.c keeps a pointer to the function library context across
+ * emptyData(), which replaces it; a segfault in functionsCreateWithLibraryCtx, seen here). `swapdb` loads into a
+ * fresh context and swaps it in; the db it keeps aside meanwhile is empty.
  */
 import { open, stat } from 'node:fs/promises';
 import { RdbError, RdbParser, isTypeLoadableBy, type RdbEvent } from '@shake/rdb';
@@ -58,7 +61,7 @@ export interface ReplicationLoadOptions {
 }
 
 export interface ReplicationLoadResult {
-  /** The target parsed the RDB from the socket (repl-diskless-load on-empty-db) rather than via a temp file. */
+  /** The target parsed the RDB from the socket (repl-diskless-load swapdb) rather than via a temp file. */
   diskless: boolean;
   /** Keys per db in the file (expired ones included: a replica loads them; they expire once it is a master). */
   keysPerDb: Map<number, number>;
@@ -187,8 +190,8 @@ async function drive(
   const got = await control.call(['CONFIG', 'GET', 'repl-diskless-load']);
   if (Array.isArray(got) && got.length >= 2) {
     const was = String(got[1]);
-    if (was === 'on-empty-db' || was === 'swapdb') diskless = true;
-    else if (replyError(await control.call(['CONFIG', 'SET', 'repl-diskless-load', 'on-empty-db'])) === null) {
+    if (was === 'swapdb') diskless = true;
+    else if (replyError(await control.call(['CONFIG', 'SET', 'repl-diskless-load', 'swapdb'])) === null) {
       diskless = true;
       restoreDisklessLoad = was;
     }
