@@ -1,11 +1,12 @@
 // `npm run demo`: the main job on an embedded default, end to end, with throwaway local servers.
 //  1. decode the sample RDB shipped in examples/ (summary + a few JSON lines)
-//  2. start two redis-server processes on free loopback ports (a "source" and a "target")
+//  2. start three redis-server processes on free loopback ports (a "source", a "target" and "loaded")
 //  3. shake restore the sample into the source
 //  4. shake rump source -> target (SCAN + DUMP/RESTORE)
 //  5. shake dump the source as a replica would (PSYNC) into an RDB, and decode that file's summary
-//  6. verify: the target's DEBUG DIGEST equals the source's (computed by Redis itself), and the dumped
-//     file holds the same number of keys
+//  6. shake restore that file into "loaded" with --load replication (the server loads it as a replica of shake)
+//  7. verify: the target's and loaded's DEBUG DIGEST equal the source's (computed by Redis itself), and the
+//     dumped file holds the same number of keys
 // Exit code 0 only when every step and the verification pass.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -108,7 +109,8 @@ async function main() {
   step('2. start throwaway redis-server instances');
   const source = await startServer('source');
   const target = await startServer('target');
-  console.log(`source ${source.url}, target ${target.url}`);
+  const loaded = await startServer('loaded');
+  console.log(`source ${source.url}, target ${target.url}, loaded ${loaded.url}`);
 
   step('3. restore the sample into the source');
   shake(['restore', sample, '--target', source.url]);
@@ -121,17 +123,27 @@ async function main() {
   shake(['dump', '--source', source.url, '-o', dumped]);
   shake(['decode', dumped, '--info']);
 
-  step('6. verify with Redis itself');
-  const [ds, dt] = [await command(source.port, 'DEBUG', 'DIGEST'), await command(target.port, 'DEBUG', 'DIGEST')];
+  step('6. restore the dumped file into an empty server that loads it itself (--load replication)');
+  shake(['restore', dumped, '--target', loaded.url, '--load', 'replication']);
+
+  step('7. verify with Redis itself');
+  const [ds, dt, dl] = [
+    await command(source.port, 'DEBUG', 'DIGEST'),
+    await command(target.port, 'DEBUG', 'DIGEST'),
+    await command(loaded.port, 'DEBUG', 'DIGEST'),
+  ];
   const info = JSON.parse(shake(['decode', dumped, '--info', '--format', 'json'], { quiet: true }));
   const original = JSON.parse(shake(['decode', sample, '--info', '--format', 'json'], { quiet: true }));
-  console.log(`source digest ${ds}\ntarget digest ${dt}`);
+  console.log(`source digest ${ds}\ntarget digest ${dt}\nloaded digest ${dl}`);
   console.log(
     `keys in the sample ${original.keys}, in the dumped file ${info.keys}, its checksum ${info.checksum.status}`,
   );
   if (info.keys !== original.keys || info.checksum.status !== 'ok') throw new Error('the dumped file differs');
   if (ds !== dt) throw new Error('target differs from source');
-  console.log('\nOK: the target is identical to the source (DEBUG DIGEST), and the dump decodes.');
+  if (ds !== dl) throw new Error('the server loaded by replication differs from the source');
+  console.log(
+    '\nOK: the target and the loaded server are identical to the source (DEBUG DIGEST), and the dump decodes.',
+  );
 }
 
 try {
