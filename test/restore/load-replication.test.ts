@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplicationLoadUnavailable } from '../../src/sinks/redis/replication-load.js';
 import { readReplicaCommands } from '../../src/replica/rdb-master.js';
-import { emptyServer, startRedis, type RedisServer } from '../harness/redis-server.js';
+import { emptyServer, freePort, startRedis, type RedisServer } from '../harness/redis-server.js';
 import { serverBinary } from '../harness/servers.js';
 import { assertRecordsMatch } from '../helpers/compare-records.js';
 import { readKeyspace } from '../helpers/keyspace.js';
@@ -36,8 +36,9 @@ async function serverNow(server: RedisServer): Promise<number> {
 /** role, the keys held, and repl-diskless-load (null where CONFIG is refused). */
 async function stateOf(
   server: RedisServer,
+  password?: string,
 ): Promise<{ role: string; keys: number; disklessLoad: string | null; alive: boolean }> {
-  const c = server.client();
+  const c = server.client(password ? { password } : undefined);
   try {
     const role = /role:(\w+)/.exec(await c.info('replication'))?.[1] ?? '?';
     // Every db (INFO keyspace), not DBSIZE's one.
@@ -216,6 +217,55 @@ describe('restore --load replication: other targets', () => {
       const run = await restoreInto(server, { input: fx.rdbFile as string, load: 'auto' });
       assert.equal(run.replicationLoad ?? null, null);
       assert.equal(run.counters.keysWritten, fx.records.length);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('an ACL user without REPLICAOF: refused (NOPERM), auto writes by commands; one with it loads', async () => {
+    const server = await startRedis({
+      users: [
+        { name: 'writer', password: 'w', rules: '~* &* +@all -replicaof -slaveof' },
+        { name: 'admin', password: 'a', rules: '~* &* +@all' },
+      ],
+      password: 'root',
+    });
+    try {
+      const fx = loadExpected('redis-7.0', { aliveAt: Date.now() });
+      const as = (username: string, password: string) => ({ ...server, username, password });
+      await assert.rejects(
+        restoreInto(as('writer', 'w'), { input: fx.rdbFile as string, load: 'replication' }),
+        /refused REPLICAOF: .*user writer lacks a permission.*NOPERM/,
+      );
+      assert.deepEqual(await stateOf(server, 'root'), {
+        role: 'master',
+        keys: 0,
+        disklessLoad: 'disabled',
+        alive: true,
+      });
+      const auto = await restoreInto(as('writer', 'w'), { input: fx.rdbFile as string, load: 'auto' });
+      assert.equal(auto.replicationLoad ?? null, null);
+      assert.equal(auto.counters.keysWritten, fx.records.length);
+      await emptyServer({ client: () => server.client({ password: 'root' }) });
+      const run = await restoreInto(as('admin', 'a'), { input: fx.rdbFile as string, load: 'replication' });
+      assert.ok(run.replicationLoad);
+      assert.equal((await stateOf(server, 'root')).role, 'master');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('listen at a given address and port: the target connects there', async () => {
+    const server = await startRedis();
+    try {
+      const port = await freePort();
+      const fx = loadExpected('redis-7.0');
+      const run = await restoreInto(server, {
+        input: fx.rdbFile as string,
+        load: 'replication',
+        listen: `127.0.0.1:${port}`,
+      });
+      assert.equal(run.replicationLoad?.listen, `127.0.0.1:${port}`);
     } finally {
       await server.stop();
     }
