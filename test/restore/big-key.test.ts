@@ -1,7 +1,8 @@
 /**
  * A big key never becomes one giant RESTORE and is never held whole: a 2,000,000-field hash (500,000 with
  * SHAKE_QUICK_TESTS=1) restored with a 1 MiB big-key threshold goes as streamed HSET batches, in a child process whose JS heap is capped at 64 MB
- * (it could not hold the hash) and whose peak RSS stays under 200 MB.
+ * (it could not hold the hash) and whose peak RSS stays under 200 MB; and the same file by `--load replication`
+ * (the target loads it; shake only reads it, keys only, as it sends it) under the same caps.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,5 +67,38 @@ describe(`big key: ${FIELDS}-field hash with a low threshold`, () => {
     assert.equal(await c.hget('big:hash', 'field:1'), 'value:1');
     assert.equal(await c.hget('big:hash', `field:${FIELDS}`), `value:${FIELDS}`);
     c.disconnect();
+  });
+
+  it('--load replication of the same file: the target loads it; shake reads it in bounded memory', async () => {
+    const loaded = await startRedis();
+    try {
+      const res = spawnSync(
+        process.execPath,
+        [
+          '--max-old-space-size=64',
+          child,
+          join(source.dir, 'dump.rdb'),
+          loaded.host,
+          String(loaded.port),
+          String(1 << 20),
+        ],
+        { encoding: 'utf8', env: { ...process.env, SHAKE_CHILD_LOAD: 'replication' } },
+      );
+      assert.equal(res.status, 0, res.stderr);
+      const out = JSON.parse(res.stdout) as { ms: number; maxRssKb: number; counters: { keysWritten: number } };
+      console.log(`big key by replication: ${out.ms} ms, peak RSS ${(out.maxRssKb / 1024).toFixed(0)} MB`);
+      assert.equal(out.counters.keysWritten, 2);
+      assert.ok(out.maxRssKb < 200 * 1024, `peak RSS ${out.maxRssKb} KB`);
+      const c = loaded.client();
+      try {
+        assert.equal(await c.hlen('big:hash'), FIELDS);
+        assert.equal(await c.hget('big:hash', `field:${FIELDS}`), `value:${FIELDS}`);
+        assert.match(await c.info('replication'), /role:master/);
+      } finally {
+        c.disconnect();
+      }
+    } finally {
+      await loaded.stop();
+    }
   });
 });

@@ -1,9 +1,10 @@
 /**
  * Runs one restore in a child process and prints what it did plus its peak RSS, so memory tests measure
  * the restore alone: node restore-child.js <input> <host> <port> <bigKeyThreshold> [connections]
+ * (SHAKE_CHILD_LOAD=replication: restore --load replication)
  */
 import { openTarget } from '../../../src/sinks/redis/open-target.js';
-import { restore } from '../../../src/pipelines/restore.js';
+import { restore, type LoadMode } from '../../../src/pipelines/restore.js';
 
 const [input, host, port, threshold, connections] = process.argv.slice(2);
 const started = Date.now();
@@ -18,6 +19,8 @@ try {
     bigKeyThreshold: Number(threshold),
     onConflict: 'replace',
     functions: 'replace',
+    // SHAKE_CHILD_LOAD=replication: the target loads the file itself (restore --load replication).
+    load: (process.env.SHAKE_CHILD_LOAD as LoadMode | undefined) ?? 'commands',
     connLimits: {
       batchCommands: Number(process.env.SHAKE_CHILD_BATCH ?? 1000),
       batchBytes: 1 << 20,
