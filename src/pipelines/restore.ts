@@ -207,11 +207,13 @@ export async function restore(opts: RestoreOptions): Promise<RestoreRun> {
   if (load !== 'commands') {
     const why = replicationLoadRefusal(opts, kind, files);
     if (why === null) {
+      const bytesBefore = counters.bytesRead;
       try {
         return await restoreByReplication(opts, files[0] as string, counters, kind, files, totalBytes);
       } catch (err) {
         if (!(err instanceof ReplicationLoadUnavailable) || load !== 'auto') throw err;
         opts.onNotice?.(`--load auto: writing by commands: ${err.message}`);
+        counters.bytesRead = bytesBefore; // read again from the start
       }
     } else if (load === 'replication') {
       throw new InputError(`--load replication: ${why}`);

@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplicationLoadUnavailable } from '../../src/sinks/redis/replication-load.js';
@@ -175,6 +175,7 @@ describe('restore --load replication into redis 7.0', () => {
     assert.deepEqual(await stateOf(server), { role: 'master', keys: 0, disklessLoad: 'disabled', alive: true });
     const run = await restoreInto(server, { input: aof, load: 'auto' });
     assert.equal(run.replicationLoad ?? null, null);
+    assert.equal(run.counters.bytesRead, statSync(aof).size, 'the file counted once (the attempt is not added)');
     assert.ok(run.counters.commandsWritten > 0, 'the AOF commands were replayed');
   });
 
