@@ -13,6 +13,10 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplicationLoadUnavailable } from '../../src/sinks/redis/replication-load.js';
+import { openTarget } from '../../src/sinks/redis/open-target.js';
+import { restore, type LoadMode, type RestoreRun } from '../../src/pipelines/restore.js';
+import { tlsSupport } from '../harness/tls-support.js';
+import { sharedTestCA } from '../harness/tls.js';
 import { readReplicaCommands } from '../../src/replica/rdb-master.js';
 import { emptyServer, freePort, startRedis, type RedisServer } from '../harness/redis-server.js';
 import { serverBinary } from '../harness/servers.js';
@@ -253,6 +257,43 @@ describe('restore --load replication: other targets', () => {
       assert.equal((await stateOf(server, 'root')).role, 'master');
     } finally {
       await server.stop();
+    }
+  });
+
+  it('a TLS target: loads where tls-replication is no (its link to a master is plain TCP), refused where yes', async (t) => {
+    const support = await tlsSupport();
+    if (!support.supported) {
+      t.skip(support.reason);
+      return;
+    }
+    const ca = await sharedTestCA();
+    const fx = loadExpected('redis-7.0');
+    const viaTls = async (server: RedisServer, load: LoadMode): Promise<RestoreRun> => {
+      const target = await openTarget({ connection: { host: server.host, port: server.port, tls: { ca: ca.ca } } });
+      try {
+        return await restore({ input: { path: fx.rdbFile as string }, target, load });
+      } finally {
+        await target.close();
+      }
+    };
+    const plainLink = await startRedis({ tls: ca });
+    try {
+      const run = await viaTls(plainLink, 'replication');
+      assert.equal(run.replicationLoad?.keys, fx.total);
+    } finally {
+      await plainLink.stop();
+    }
+    const tlsLink = await startRedis({ tls: ca, config: { 'tls-replication': 'yes' } });
+    try {
+      await assert.rejects(
+        viaTls(tlsLink, 'replication'),
+        /has tls-replication yes: the replication link shake serves/,
+      );
+      const auto = await viaTls(tlsLink, 'auto');
+      assert.equal(auto.replicationLoad ?? null, null);
+      assert.equal(auto.counters.failed, 0);
+    } finally {
+      await tlsLink.stop();
     }
   });
 

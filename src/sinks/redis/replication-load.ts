@@ -9,8 +9,8 @@
  * A replica replaces ALL its data with the snapshot, and a replica that cannot load it (a corrupt RDB, an
  * unknown type or module, more dbs than it has) exits (rdb.c rdbReportError). So nothing is sent that the target
  * might fail on, and nothing it already holds is at stake:
- *  - the target must be an empty standalone master (restore's --flush-target empties it first), reachable
- *    without TLS;
+ *  - the target must be an empty standalone master (restore's --flush-target empties it first) that reaches
+ *    us in plain TCP (a TLS target only with tls-replication no, its default);
  *  - the file's RDB version and every key's type id must be ones the target loads; no module data, no 7.0-rc
  *    functions; every db must exist on the target (SELECT probed);
  *  - the file is parsed as it is sent, every chunk BEFORE it goes out: the trailing CRC64 is checked before the
@@ -138,8 +138,6 @@ export async function loadByReplication(opts: ReplicationLoadOptions): Promise<R
   const where = `${opts.connection.host}:${opts.connection.port}`;
   if (opts.profile.kind !== 'standalone')
     throw new ReplicationLoadUnavailable(`a ${opts.profile.kind} target cannot load by replication (standalone only)`);
-  if (opts.connection.tls)
-    throw new ReplicationLoadUnavailable('a TLS target: the replication link shake serves is plain TCP');
   const header = await rdbHeader(opts.path);
   if (!headerLoadable(header.magic, header.version, opts.profile.rdbVersion)) {
     throw new ReplicationLoadUnavailable(
@@ -162,6 +160,18 @@ async function drive(
   size: number,
   where: string,
 ): Promise<ReplicationLoadResult> {
+  if (opts.connection.tls) {
+    // Clients reach it over TLS; its link to a master is TLS only with tls-replication yes (default no).
+    const tlsRepl = await control.call(['CONFIG', 'GET', 'tls-replication']);
+    const value = Array.isArray(tlsRepl) && tlsRepl.length >= 2 ? String(tlsRepl[1]) : null;
+    if (value !== 'no') {
+      throw new ReplicationLoadUnavailable(
+        value === null
+          ? `a TLS target that does not say (CONFIG GET tls-replication) whether it would reach shake in plain TCP`
+          : `the target ${where} has tls-replication ${value}: the replication link shake serves is plain TCP`,
+      );
+    }
+  }
   const repl = await infoFields(control, 'replication');
   if (repl.get('role') !== 'master') {
     throw new ReplicationLoadUnavailable(`the target ${where} is a replica (role:${repl.get('role')}), not a master`);
