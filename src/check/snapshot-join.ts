@@ -203,21 +203,30 @@ async function readSide(
   /** The record of the key being read (its value completes it), or -1 when the key is left out. */
   let recordAt = -1;
   let record: Buffer = store.block;
+  let lastDb = -1;
+  let srcDb = NO_DB;
+  let tdb = 0;
+  let wantedDb = false;
+  let seed = 0;
   // Each key straight from the parser's buffer (no Buffer, header or event per key): its record reserved and
   // written when the name is read, its digest when the value ends.
   const keySink: KeySink = {
     key(buf, start, end, db, _rdbType, expire) {
       recordAt = -1;
-      let srcDb: number;
-      let tdb: number;
-      if (side === 0) {
-        srcDb = db;
-        tdb = opts.mapper.map(srcDb);
-      } else {
-        tdb = db;
-        srcDb = opts.sourceDbOf(tdb) ?? NO_DB;
+      if (db !== lastDb) {
+        // A new db (keys come db by db): its source db, target db, whether it is checked, its key-hash seed.
+        lastDb = db;
+        if (side === 0) {
+          srcDb = db;
+          tdb = opts.mapper.map(srcDb);
+        } else {
+          tdb = db;
+          srcDb = opts.sourceDbOf(tdb) ?? NO_DB;
+        }
+        wantedDb = srcDb !== NO_DB && (!wantDbs || wantDbs.has(srcDb));
+        seed = fmix(KEY_SEED, tdb);
       }
-      if (srcDb === NO_DB || (wantDbs && !wantDbs.has(srcDb)) || isShakeStateKey(buf, start, end)) return;
+      if (!wantedDb || isShakeStateKey(buf, start, end)) return;
       if (names && !names(srcDb, buf.subarray(start, end))) return;
       // Already expired in the snapshot: the server no longer serves it (the source's counts as vanished).
       if (expire !== null && expire <= now) {
@@ -225,7 +234,7 @@ async function readSide(
         return;
       }
       if (side === 1) stats.targetSnapshotKeys++;
-      const hk = hash32(buf, fmix(KEY_SEED, tdb), start, end);
+      const hk = hash32(buf, seed, start, end);
       const len = end - start;
       const head = expire === null ? FIXED : FIXED + 8;
       const at = store.reserve(side, part(hk), head + len);

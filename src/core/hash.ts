@@ -44,16 +44,15 @@ export function hash64(buf: Uint8Array, seed: number, out: Uint32Array, start = 
   let b = (seed ^ 0x9e3779b9) >>> 0;
   const whole = start + ((end - start) & ~3);
   let i = start;
-  // Words read through a DataView of the buffer's memory (kept for the next call on the same memory): 1.4x the
-  // speed of four byte reads (the words are the same, little-endian).
-  if (buf.buffer !== viewed) {
-    viewed = buf.buffer;
-    view = new DataView(buf.buffer);
+  // Words read through a DataView of the buffer (kept for the next call on the same buffer: a parser's chunk is
+  // hashed range by range): 1.4x the speed of four byte reads (the words are the same, little-endian).
+  if (buf !== viewed) {
+    viewed = buf;
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
   const dv = view;
-  const delta = buf.byteOffset;
   for (; i < whole; i += 4) {
-    const w = dv.getInt32(delta + i, true);
+    const w = dv.getInt32(i, true);
     let k = Math.imul(w, C1);
     k = (k << 15) | (k >>> 17);
     a ^= Math.imul(k, C2);
@@ -81,17 +80,12 @@ export function hash64(buf: Uint8Array, seed: number, out: Uint32Array, start = 
   out[1] = fmix(b ^ (end - start), 0x2545f491);
 }
 
-/** hash64's DataView, and the memory it views. */
-let viewed: ArrayBufferLike | null = null;
+/** hash64's DataView, and the buffer it views (the last one hashed: kept alive until the next call). */
+let viewed: Uint8Array | null = null;
 let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
 const D1 = 0x85ebca77;
 const D2 = 0xc2b2ae3d;
-
-/** A 32-bit hash of (db, key): the key's bytes hashed with the db folded into the seed. */
-export function keyHash32(db: number, key: Uint8Array, seed: number): number {
-  return hash32(key, fmix(seed, db));
-}
 
 /** Murmur's finaliser of h, with v mixed in first. */
 export function fmix(h: number, v: number): number {
