@@ -20,6 +20,16 @@ import { encodedLength, encodedStringEnd, RdbParser, type KeySink } from '@shake
 import type { DbMapper } from '../sinks/redis/db-map.js';
 import { fmix, hash32, hash64 } from '../core/hash.js';
 import { isShakeStateKey } from './state-key.js';
+import {
+  FIXED,
+  FLAG_BIG,
+  FLAG_EXPIRY,
+  GROUP_BYTES,
+  joinStore,
+  put32,
+  type GroupCandidate,
+  type GroupJoin,
+} from './join-store.js';
 import { CheckError } from './side.js';
 import { SpillStore } from './spill.js';
 import type { CheckStats } from './stats.js';
@@ -68,46 +78,12 @@ export interface JoinResult {
   spilled: boolean;
 }
 
-/*
- * Record layout (little-endian): u32 key hash, u32 key length, u32 target db, u8 flags (1: big, 2: has an
- * expiry), u32 digest a, u32 digest b, then the f64 expiry (ms) when it has one, then the key's bytes.
- */
-const FIXED = 21;
-const FLAG_BIG = 1;
-const FLAG_EXPIRY = 2;
 const NO_DB = 0xffffffff;
 const KEY_SEED = 0x5eed0001;
 const DIGEST_SEED = 0x243f6a88;
 const ELEMENT_SEED = 0x13198a2e;
-
-function put32(buf: Buffer, at: number, v: number): void {
-  buf[at] = v;
-  buf[at + 1] = v >>> 8;
-  buf[at + 2] = v >>> 16;
-  buf[at + 3] = v >>> 24;
-}
-
-function get32(buf: Buffer, at: number): number {
-  return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
-}
-
-/** Same bytes in a[aAt, aAt + n) and b[bAt, bAt + n). */
-function sameBytes(a: Buffer, aAt: number, b: Buffer, bAt: number, n: number): boolean {
-  if (n > 64) return a.compare(b, bAt, bAt + n, aAt, aAt + n) === 0;
-  for (let i = 0; i < n; i++) if (a[aAt + i] !== b[bAt + i]) return false;
-  return true;
-}
-/**
- * Source records of one joined group held in memory, by default (one partition may exceed it at the last level):
- * small, so the group's slot table (8 bytes a record, half full) stays in the CPU's cache. 8 MiB groups spent
- * 1.0 s joining 1M keys a side, 1 MiB groups 0.9 s (load 6).
- */
-const GROUP_BYTES = 1024 * 1024;
 /** Keys per first-level partition, about (up to 1024 partitions; bigger ones are split when joined). */
 const KEYS_PER_PARTITION = 16_000;
-/** Partitions of a re-split partition, and how many times one may be split (4 bits of the key hash each). */
-const SPLIT = 16;
-const MAX_LEVEL = 3;
 
 const RDB_TYPE_SET = 2;
 const RDB_TYPE_HASH = 4;
@@ -147,11 +123,6 @@ export function valueDigest(buf: Buffer, start: number, end: number, rdbType: nu
   hash64(buf, DIGEST_SEED, out, start, end);
 }
 
-/** Bytes of the record at `at`, and where its key starts. */
-const recordLength = (buf: Buffer, at: number): number =>
-  FIXED + (buf[at + 12]! & FLAG_EXPIRY ? 8 : 0) + get32(buf, at + 4);
-const keyStart = (buf: Buffer, at: number): number => at + FIXED + (buf[at + 12]! & FLAG_EXPIRY ? 8 : 0);
-
 export async function joinSnapshots(
   opts: SnapshotJoinOptions,
   onCandidates: (batch: JoinCandidate[]) => Promise<void>,
@@ -172,15 +143,26 @@ export async function joinSnapshots(
       ...opts.sources.map((s) => readSide(opts, s, 0, store, part, now)),
       ...opts.targets.map((t) => readSide(opts, t, 1, store, part, now)),
     ]);
-    const join: JoinRun = {
-      groupBytes: opts.groupBytes ?? GROUP_BYTES,
-      sourceDbOf: opts.sourceDbOf,
-      dir: opts.spillDir,
-      onCandidates,
-      stats: opts.stats,
-      signal: opts.signal,
+    if (opts.signal?.aborted) return { spilled: store.spilled };
+    const stats = opts.stats;
+    const onGroup = async (candidates: GroupCandidate[], equal: number): Promise<void> => {
+      // The candidates are counted by the live comparison.
+      stats.compared += equal;
+      stats.equal += equal;
+      stats.payloadEqual += equal;
+      const batch: JoinCandidate[] = [];
+      for (const c of candidates) {
+        const srcDb = opts.sourceDbOf(c.tdb);
+        if (srcDb !== undefined) batch.push({ srcDb, tdb: c.tdb, key: c.key, onlyTarget: c.onlyTarget });
+      }
+      stats.joinCandidates += batch.length;
+      if (batch.length > 0) await onCandidates(batch);
     };
-    if (!opts.signal?.aborted) await joinStore(join, store, bits, 0);
+    await joinStore(
+      { groupBytes: opts.groupBytes ?? GROUP_BYTES, dir: opts.spillDir, onGroup, signal: opts.signal },
+      store,
+      bits,
+    );
     return { spilled: store.spilled };
   } finally {
     store.close();
@@ -281,163 +263,6 @@ async function readSide(
     if (err instanceof CheckError) throw err;
     throw new CheckError(`${input.name}: ${(err as Error).message}`);
   }
-}
-
-interface JoinRun {
-  groupBytes: number;
-  sourceDbOf: (tdb: number) => number | undefined;
-  dir: string | undefined;
-  onCandidates: (batch: JoinCandidate[]) => Promise<void>;
-  stats: CheckStats;
-  signal: AbortSignal | undefined;
-}
-
-/**
- * Joins every partition of `store` (its records partitioned by the key hash's bits below `bits`), group by
- * group; candidates handed over per group.
- */
-async function joinStore(j: JoinRun, store: SpillStore, bits: number, level: number): Promise<void> {
-  const { stats } = j;
-  let group: number[] = [];
-  let groupBytes = 0;
-  const run = async (): Promise<void> => {
-    if (group.length === 0) return;
-    const parts = group;
-    group = [];
-    groupBytes = 0;
-    const source: Buffer[] = [];
-    for (const p of parts) for (const piece of store.read(0, p, recordLength, 1024 * 1024)) source.push(piece);
-    const target = (function* () {
-      for (const p of parts) yield* store.read(1, p, recordLength, 1024 * 1024);
-    })();
-    const candidates = joinGroup(source, target, stats, j.sourceDbOf);
-    stats.joinCandidates += candidates.length;
-    if (candidates.length > 0) await j.onCandidates(candidates);
-  };
-  for (let p = 0; p < store.partitions; p++) {
-    if (j.signal?.aborted) return;
-    const bytes = store.size(0, p);
-    if (bytes > j.groupBytes && level < MAX_LEVEL) {
-      await run();
-      await splitPartition(j, store, p, bits, level);
-      continue;
-    }
-    if (groupBytes + bytes > j.groupBytes) await run();
-    group.push(p);
-    groupBytes += bytes;
-  }
-  await run();
-}
-
-/** A partition too big to join in memory, split by the next bits of the key hash and joined part by part. */
-async function splitPartition(j: JoinRun, store: SpillStore, p: number, shift: number, level: number): Promise<void> {
-  const sub = new SpillStore({ partitions: SPLIT, memoryBytes: j.groupBytes, blockBytes: 64 * 1024, dir: j.dir });
-  try {
-    for (const side of [0, 1] as const) {
-      for (const piece of store.read(side, p, recordLength, 1024 * 1024)) {
-        for (let at = 0; at < piece.length;) {
-          const n = recordLength(piece, at);
-          const h = get32(piece, at);
-          const to = sub.reserve(side, (h >>> shift) & (SPLIT - 1), n);
-          piece.copy(sub.block, to, at, at + n);
-          at += n;
-        }
-      }
-    }
-    await joinStore(j, sub, shift + 4, level + 1);
-  } finally {
-    sub.close();
-  }
-}
-
-/**
- * One group: the source's records indexed by key (open addressing: each slot holds the key hash and the record's
- * index, so a probe touches a record only when the hashes agree), each target record looked up: equal,
- * differing (a candidate), or only in the target; then the source records no target record matched (only in
- * the source).
- */
-function joinGroup(
-  source: Buffer[],
-  target: Iterable<Buffer>,
-  stats: CheckStats,
-  sourceDbOf: (tdb: number) => number | undefined,
-): JoinCandidate[] {
-  let count = 0;
-  for (const piece of source) for (let at = 0; at < piece.length; at += recordLength(piece, at)) count++;
-  let slotBits = 4;
-  while (1 << slotBits < count * 2) slotBits++;
-  const mask = (1 << slotBits) - 1;
-  /** Per slot: the key hash, then record index + 1 (0: empty). */
-  const table = new Uint32Array(2 << slotBits);
-  const pieceOf = new Uint32Array(count);
-  const offsetOf = new Uint32Array(count);
-  const matched = new Uint8Array(count);
-  const slotOf = (h: number): number => Math.imul(h ^ (h >>> 15), 0x9e3779b1) >>> (32 - slotBits);
-  let i = 0;
-  source.forEach((piece, pi) => {
-    for (let at = 0; at < piece.length; at += recordLength(piece, at)) {
-      pieceOf[i] = pi;
-      offsetOf[i] = at;
-      const h = get32(piece, at);
-      let s = slotOf(h);
-      while (table[2 * s + 1] !== 0) s = (s + 1) & mask;
-      table[2 * s] = h;
-      table[2 * s + 1] = ++i;
-    }
-  });
-  const out: JoinCandidate[] = [];
-  const candidate = (buf: Buffer, at: number, onlyTarget: boolean): void => {
-    const tdb = get32(buf, at + 8);
-    const srcDb = sourceDbOf(tdb);
-    if (srcDb === undefined) return;
-    const k = keyStart(buf, at);
-    out.push({ srcDb, tdb, key: Buffer.from(buf.subarray(k, k + get32(buf, at + 4))), onlyTarget });
-  };
-  for (const piece of target) {
-    for (let at = 0; at < piece.length;) {
-      const h = get32(piece, at);
-      const len = get32(piece, at + 4);
-      const tdb = get32(piece, at + 8);
-      const flags = piece[at + 12]!;
-      const key = at + FIXED + (flags & FLAG_EXPIRY ? 8 : 0);
-      let found = -1;
-      for (let s = slotOf(h); table[2 * s + 1] !== 0; s = (s + 1) & mask) {
-        if (table[2 * s] !== h) continue;
-        const r = table[2 * s + 1]! - 1;
-        const sp = source[pieceOf[r]!]!;
-        const so = offsetOf[r]!;
-        if (
-          get32(sp, so + 4) === len &&
-          get32(sp, so + 8) === tdb &&
-          sameBytes(sp, keyStart(sp, so), piece, key, len)
-        ) {
-          found = r;
-          break;
-        }
-      }
-      if (found < 0) {
-        candidate(piece, at, true);
-      } else {
-        matched[found] = 1;
-        const sp = source[pieceOf[found]!]!;
-        const so = offsetOf[found]!;
-        // Neither big; the same flags (expiry or not), digest and expiry: bytes 12 .. key of both records.
-        let equal = (flags & FLAG_BIG) === 0 && sp[so + 12] === flags;
-        for (let i = 13; equal && i < key - at; i++) equal = sp[so + i] === piece[at + i];
-        if (equal) {
-          // The candidates are counted by the live comparison.
-          stats.compared++;
-          stats.equal++;
-          stats.payloadEqual++;
-        } else {
-          candidate(sp, so, false);
-        }
-      }
-      at = key + len;
-    }
-  }
-  for (let r = 0; r < count; r++) if (!matched[r]) candidate(source[pieceOf[r]!]!, offsetOf[r]!, false);
-  return out;
 }
 
 /** The target db -> source db map of a join, or null when some target db would receive two source dbs. */
