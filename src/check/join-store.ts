@@ -68,17 +68,29 @@ export interface GroupJoin {
 export async function joinStore(j: GroupJoin, store: SpillStore, bits: number, level = 0): Promise<void> {
   let group: number[] = [];
   let groupBytes = 0;
+  let sourceBuf = Buffer.alloc(0);
   const run = async (): Promise<void> => {
     if (group.length === 0) return;
     const parts = group;
     group = [];
     groupBytes = 0;
-    const source: Buffer[] = [];
-    for (const p of parts) for (const piece of store.read(0, p, recordLength, 1024 * 1024)) source.push(piece);
+    // The source's records of the group in one buffer (about groupBytes), the target's streamed.
+    let bytes = 0;
+    let count = 0;
+    for (const p of parts) {
+      bytes += store.size(0, p);
+      count += store.records(0, p);
+    }
+    if (sourceBuf.length < bytes) sourceBuf = Buffer.allocUnsafe(Math.max(bytes, 2 * sourceBuf.length));
+    let at = 0;
+    for (const p of parts) {
+      store.readAll(0, p, sourceBuf, at);
+      at += store.size(0, p);
+    }
     const target = (function* () {
       for (const p of parts) yield* store.read(1, p, recordLength, 1024 * 1024);
     })();
-    const { candidates, equal } = joinGroup(source, target);
+    const { candidates, equal } = joinGroup(sourceBuf.subarray(0, bytes), count, target);
     await j.onGroup(candidates, equal);
   };
   for (let p = 0; p < store.partitions; p++) {
@@ -123,30 +135,29 @@ async function splitPartition(j: GroupJoin, store: SpillStore, p: number, shift:
  * differing (a candidate), or only in the target; then the source records no target record matched (only in
  * the source).
  */
-function joinGroup(source: Buffer[], target: Iterable<Buffer>): { candidates: GroupCandidate[]; equal: number } {
-  let count = 0;
-  for (const piece of source) for (let at = 0; at < piece.length; at += recordLength(piece, at)) count++;
+function joinGroup(
+  source: Buffer,
+  count: number,
+  target: Iterable<Buffer>,
+): { candidates: GroupCandidate[]; equal: number } {
   let slotBits = 4;
   while (1 << slotBits < count * 2) slotBits++;
   const mask = (1 << slotBits) - 1;
   /** Per slot: the key hash, then record index + 1 (0: empty). */
   const table = new Uint32Array(2 << slotBits);
-  const pieceOf = new Uint32Array(count);
   const offsetOf = new Uint32Array(count);
   const matched = new Uint8Array(count);
   const slotOf = (h: number): number => Math.imul(h ^ (h >>> 15), 0x9e3779b1) >>> (32 - slotBits);
   let i = 0;
-  source.forEach((piece, pi) => {
-    for (let at = 0; at < piece.length; at += recordLength(piece, at)) {
-      pieceOf[i] = pi;
-      offsetOf[i] = at;
-      const h = get32(piece, at);
-      let s = slotOf(h);
-      while (table[2 * s + 1] !== 0) s = (s + 1) & mask;
-      table[2 * s] = h;
-      table[2 * s + 1] = ++i;
-    }
-  });
+  for (let at = 0; at < source.length; at += recordLength(source, at)) {
+    offsetOf[i] = at;
+    const h = get32(source, at);
+    let s = slotOf(h);
+    while (table[2 * s + 1] !== 0) s = (s + 1) & mask;
+    table[2 * s] = h;
+    table[2 * s + 1] = ++i;
+  }
+  if (i !== count) throw new Error(`the join's group holds ${i} source records, ${count} were written`);
   const candidates: GroupCandidate[] = [];
   let equalKeys = 0;
   const candidate = (buf: Buffer, at: number, onlyTarget: boolean): void => {
@@ -165,12 +176,11 @@ function joinGroup(source: Buffer[], target: Iterable<Buffer>): { candidates: Gr
       for (let s = slotOf(h); table[2 * s + 1] !== 0; s = (s + 1) & mask) {
         if (table[2 * s] !== h) continue;
         const r = table[2 * s + 1]! - 1;
-        const sp = source[pieceOf[r]!]!;
         const so = offsetOf[r]!;
         if (
-          get32(sp, so + 4) === len &&
-          get32(sp, so + 8) === tdb &&
-          sameBytes(sp, keyStart(sp, so), piece, key, len)
+          get32(source, so + 4) === len &&
+          get32(source, so + 8) === tdb &&
+          sameBytes(source, keyStart(source, so), piece, key, len)
         ) {
           found = r;
           break;
@@ -180,17 +190,16 @@ function joinGroup(source: Buffer[], target: Iterable<Buffer>): { candidates: Gr
         candidate(piece, at, true);
       } else {
         matched[found] = 1;
-        const sp = source[pieceOf[found]!]!;
         const so = offsetOf[found]!;
         // Neither big; the same flags (expiry or not), digest and expiry: bytes 12 .. key of both records.
-        let equal = (flags & FLAG_BIG) === 0 && sp[so + 12] === flags;
-        for (let i = 13; equal && i < key - at; i++) equal = sp[so + i] === piece[at + i];
+        let equal = (flags & FLAG_BIG) === 0 && source[so + 12] === flags;
+        for (let i = 13; equal && i < key - at; i++) equal = source[so + i] === piece[at + i];
         if (equal) equalKeys++;
-        else candidate(sp, so, false);
+        else candidate(source, so, false);
       }
       at = key + len;
     }
   }
-  for (let r = 0; r < count; r++) if (!matched[r]) candidate(source[pieceOf[r]!]!, offsetOf[r]!, false);
+  for (let r = 0; r < count; r++) if (!matched[r]) candidate(source, offsetOf[r]!, false);
   return { candidates, equal: equalKeys };
 }

@@ -25,6 +25,7 @@ interface Part {
   block: Buffer | null;
   used: number;
   bytes: number;
+  records: number;
   fd: number;
   path: string;
 }
@@ -36,7 +37,15 @@ export class SpillStore {
 
   constructor(private readonly opts: SpillOptions) {
     this.parts = [0, 1].map(() =>
-      Array.from({ length: opts.partitions }, () => ({ blocks: [], block: null, used: 0, bytes: 0, fd: -1, path: '' })),
+      Array.from({ length: opts.partitions }, () => ({
+        blocks: [],
+        block: null,
+        used: 0,
+        bytes: 0,
+        records: 0,
+        fd: -1,
+        path: '',
+      })),
     );
   }
 
@@ -74,6 +83,7 @@ export class SpillStore {
     const at = p.used;
     p.used += n;
     p.bytes += n;
+    p.records++;
     this.block = p.block;
     return at;
   }
@@ -81,6 +91,27 @@ export class SpillStore {
   /** Bytes of (side, partition). */
   size(side: 0 | 1, partition: number): number {
     return this.parts[side]![partition]!.bytes;
+  }
+
+  /** Records of (side, partition) (reserve() calls). */
+  records(side: 0 | 1, partition: number): number {
+    return this.parts[side]![partition]!.records;
+  }
+
+  /** Every byte of (side, partition) copied into `into` from `at` (room for size() bytes). */
+  readAll(side: 0 | 1, partition: number, into: Buffer, at: number): void {
+    const p = this.parts[side]![partition]!;
+    if (p.fd < 0) {
+      for (const b of p.blocks) at += b.copy(into, at);
+      if (p.block !== null) p.block.copy(into, at, 0, p.used);
+      return;
+    }
+    this.flush(p);
+    for (let pos = 0; pos < p.bytes;) {
+      const n = readSync(p.fd, into, at + pos, p.bytes - pos, pos);
+      if (n === 0) throw new Error(`${p.path}: ${p.bytes - pos} bytes missing at its end`);
+      pos += n;
+    }
   }
 
   /**
@@ -100,22 +131,25 @@ export class SpillStore {
       return;
     }
     this.flush(p);
+    // Each read into a new buffer (the pieces are the caller's to keep), after the cut record the last one ended with.
     let carry = Buffer.alloc(0);
     let pos = 0;
-    const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, pieceBytes));
+    const size = Math.max(64 * 1024, pieceBytes);
     for (;;) {
-      const n = readSync(p.fd, chunk, 0, chunk.length, pos);
+      const data = Buffer.allocUnsafe(Math.max(size, 2 * carry.length));
+      carry.copy(data);
+      const n = readSync(p.fd, data, carry.length, data.length - carry.length, pos);
       if (n === 0) break;
       pos += n;
-      const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      const end = carry.length + n;
       let at = 0;
-      while (at + 8 <= data.length) {
+      while (at + 8 <= end) {
         const len = recordLength(data, at);
-        if (at + len > data.length) break;
+        if (at + len > end) break;
         at += len;
       }
-      if (at > 0) yield Buffer.from(data.subarray(0, at));
-      carry = Buffer.from(data.subarray(at));
+      if (at > 0) yield data.subarray(0, at);
+      carry = data.subarray(at, end);
     }
     if (carry.length > 0) throw new Error(`${p.path}: ${carry.length} bytes of a cut record at its end`);
   }

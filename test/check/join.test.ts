@@ -98,9 +98,26 @@ describe('check join: hash and spill store', () => {
       assert.equal(store.spilled, memoryBytes < 1e6);
       for (const side of [0, 1] as const) {
         for (let p = 0; p < 4; p++) {
-          const got = Buffer.concat([...store.read(side, p, len, 1000)]);
-          assert.ok(got.equals(Buffer.concat(written[side]![p]!)), `side ${side} partition ${p}`);
+          // Every piece kept (none overwritten by the reads after it), each of whole records.
+          const pieces = [...store.read(side, p, len, 1000)];
+          for (const piece of pieces) {
+            let at = 0;
+            while (at < piece.length) at += len(piece, at);
+            assert.equal(at, piece.length, `side ${side} partition ${p}: a piece of whole records`);
+          }
+          const got = Buffer.concat(pieces);
+          const want = Buffer.concat(written[side]![p]!);
+          assert.ok(got.equals(want), `side ${side} partition ${p}`);
           assert.equal(store.size(side, p), got.length);
+          assert.equal(store.records(side, p), written[side]![p]!.length);
+          // Whole, into a buffer at an offset.
+          const into = Buffer.alloc(want.length + 10, 0xee);
+          store.readAll(side, p, into, 5);
+          assert.ok(into.subarray(5, 5 + want.length).equals(want), `readAll side ${side} partition ${p}`);
+          assert.ok(
+            into.subarray(0, 5).equals(Buffer.alloc(5, 0xee)) &&
+              into.subarray(5 + want.length).equals(Buffer.alloc(5, 0xee)),
+          );
         }
       }
       store.close();
