@@ -87,9 +87,7 @@ export async function joinStore(j: GroupJoin, store: SpillStore, bits: number, l
       store.readAll(0, p, sourceBuf, at);
       at += store.size(0, p);
     }
-    const target = (function* () {
-      for (const p of parts) yield* store.read(1, p, recordLength, 1024 * 1024);
-    })();
+    const target = targetPieces(store, parts);
     const { candidates, equal } = joinGroup(sourceBuf.subarray(0, bytes), count, target);
     await j.onGroup(candidates, equal);
   };
@@ -106,6 +104,14 @@ export async function joinStore(j: GroupJoin, store: SpillStore, bits: number, l
     groupBytes += bytes;
   }
   await run();
+}
+
+/**
+ * The target's records of a group's partitions, piece by piece. (One generator function for every group: a new one
+ * per group gave each group's iterator another map, and the join's optimised code was thrown away each time.)
+ */
+function* targetPieces(store: SpillStore, parts: number[]): Generator<Buffer> {
+  for (const p of parts) yield* store.read(1, p, recordLength, 1024 * 1024);
 }
 
 /** A partition too big to join in memory, split by the next bits of the key hash and joined part by part. */
@@ -129,6 +135,15 @@ async function splitPartition(j: GroupJoin, store: SpillStore, p: number, shift:
   }
 }
 
+/** The first slot to probe for key hash h in a table of 2^(32 - shift) slots. */
+const slotOf = (h: number, shift: number): number => Math.imul(h ^ (h >>> 15), 0x9e3779b1) >>> shift;
+
+/** A candidate: the key of the record at `at` (a copy: the record's buffer is used again). */
+function candidateOf(buf: Buffer, at: number, onlyTarget: boolean): GroupCandidate {
+  const k = keyStart(buf, at);
+  return { tdb: get32(buf, at + 8), key: Buffer.from(buf.subarray(k, k + get32(buf, at + 4))), onlyTarget };
+}
+
 /**
  * One group: the source's records indexed by key (open addressing: each slot holds the key hash and the record's
  * index, so a probe touches a record only when the hashes agree), each target record looked up: equal,
@@ -147,12 +162,12 @@ function joinGroup(
   const table = new Uint32Array(2 << slotBits);
   const offsetOf = new Uint32Array(count);
   const matched = new Uint8Array(count);
-  const slotOf = (h: number): number => Math.imul(h ^ (h >>> 15), 0x9e3779b1) >>> (32 - slotBits);
+  const shift = 32 - slotBits;
   let i = 0;
   for (let at = 0; at < source.length; at += recordLength(source, at)) {
     offsetOf[i] = at;
     const h = get32(source, at);
-    let s = slotOf(h);
+    let s = slotOf(h, shift);
     while (table[2 * s + 1] !== 0) s = (s + 1) & mask;
     table[2 * s] = h;
     table[2 * s + 1] = ++i;
@@ -160,11 +175,6 @@ function joinGroup(
   if (i !== count) throw new Error(`the join's group holds ${i} source records, ${count} were written`);
   const candidates: GroupCandidate[] = [];
   let equalKeys = 0;
-  const candidate = (buf: Buffer, at: number, onlyTarget: boolean): void => {
-    const k = keyStart(buf, at);
-    const key = Buffer.from(buf.subarray(k, k + get32(buf, at + 4)));
-    candidates.push({ tdb: get32(buf, at + 8), key, onlyTarget });
-  };
   for (const piece of target) {
     for (let at = 0; at < piece.length;) {
       const h = get32(piece, at);
@@ -173,7 +183,7 @@ function joinGroup(
       const flags = piece[at + 12]!;
       const key = at + FIXED + (flags & FLAG_EXPIRY ? 8 : 0);
       let found = -1;
-      for (let s = slotOf(h); table[2 * s + 1] !== 0; s = (s + 1) & mask) {
+      for (let s = slotOf(h, shift); table[2 * s + 1] !== 0; s = (s + 1) & mask) {
         if (table[2 * s] !== h) continue;
         const r = table[2 * s + 1]! - 1;
         const so = offsetOf[r]!;
@@ -187,7 +197,7 @@ function joinGroup(
         }
       }
       if (found < 0) {
-        candidate(piece, at, true);
+        candidates.push(candidateOf(piece, at, true));
       } else {
         matched[found] = 1;
         const so = offsetOf[found]!;
@@ -195,11 +205,11 @@ function joinGroup(
         let equal = (flags & FLAG_BIG) === 0 && source[so + 12] === flags;
         for (let i = 13; equal && i < key - at; i++) equal = source[so + i] === piece[at + i];
         if (equal) equalKeys++;
-        else candidate(source, so, false);
+        else candidates.push(candidateOf(source, so, false));
       }
       at = key + len;
     }
   }
-  for (let r = 0; r < count; r++) if (!matched[r]) candidate(source, offsetOf[r]!, false);
+  for (let r = 0; r < count; r++) if (!matched[r]) candidates.push(candidateOf(source, offsetOf[r]!, false));
   return { candidates, equal: equalKeys };
 }
