@@ -157,59 +157,92 @@ function joinGroup(
 ): { candidates: GroupCandidate[]; equal: number } {
   let slotBits = 4;
   while (1 << slotBits < count * 2) slotBits++;
-  const mask = (1 << slotBits) - 1;
-  /** Per slot: the key hash, then record index + 1 (0: empty). */
-  const table = new Uint32Array(2 << slotBits);
-  const offsetOf = new Uint32Array(count);
-  const matched = new Uint8Array(count);
-  const shift = 32 - slotBits;
+  const t: Table = {
+    source,
+    /** Per slot: the key hash, then record index + 1 (0: empty). */
+    slots: new Uint32Array(2 << slotBits),
+    offsetOf: new Uint32Array(count),
+    matched: new Uint8Array(count),
+    shift: 32 - slotBits,
+    mask: (1 << slotBits) - 1,
+  };
+  const indexed = indexSource(t);
+  if (indexed !== count) throw new Error(`the join's group holds ${indexed} source records, ${count} were written`);
+  const candidates: GroupCandidate[] = [];
+  let equal = 0;
+  for (const piece of target) equal += probe(t, piece, candidates);
+  for (let r = 0; r < count; r++) if (!t.matched[r]) candidates.push(candidateOf(source, t.offsetOf[r]!, false));
+  return { candidates, equal };
+}
+
+/*
+ * One loop per function (indexSource, probe): V8 optimises a long loop of a function while it runs (on-stack
+ * replacement), and that code bailed out where the function went on after the loop, group after group.
+ */
+
+/** A group's source records indexed by key hash. */
+interface Table {
+  source: Buffer;
+  slots: Uint32Array;
+  /** Record index -> its offset in source. */
+  offsetOf: Uint32Array;
+  /** Record index -> whether a target record matched it. */
+  matched: Uint8Array;
+  shift: number;
+  mask: number;
+}
+
+/** Indexes every record of t.source; returns how many. */
+function indexSource(t: Table): number {
+  const { source, slots, offsetOf, shift, mask } = t;
   let i = 0;
   for (let at = 0; at < source.length; at += recordLength(source, at)) {
     offsetOf[i] = at;
     const h = get32(source, at);
     let s = slotOf(h, shift);
-    while (table[2 * s + 1] !== 0) s = (s + 1) & mask;
-    table[2 * s] = h;
-    table[2 * s + 1] = ++i;
+    while (slots[2 * s + 1] !== 0) s = (s + 1) & mask;
+    slots[2 * s] = h;
+    slots[2 * s + 1] = ++i;
   }
-  if (i !== count) throw new Error(`the join's group holds ${i} source records, ${count} were written`);
-  const candidates: GroupCandidate[] = [];
+  return i;
+}
+
+/** Looks up every target record of a piece: returns how many were equal, adds the others to `candidates`. */
+function probe(t: Table, piece: Buffer, candidates: GroupCandidate[]): number {
+  const { source, slots, offsetOf, matched, shift, mask } = t;
   let equalKeys = 0;
-  for (const piece of target) {
-    for (let at = 0; at < piece.length;) {
-      const h = get32(piece, at);
-      const len = get32(piece, at + 4);
-      const tdb = get32(piece, at + 8);
-      const flags = piece[at + 12]!;
-      const key = at + FIXED + (flags & FLAG_EXPIRY ? 8 : 0);
-      let found = -1;
-      for (let s = slotOf(h, shift); table[2 * s + 1] !== 0; s = (s + 1) & mask) {
-        if (table[2 * s] !== h) continue;
-        const r = table[2 * s + 1]! - 1;
-        const so = offsetOf[r]!;
-        if (
-          get32(source, so + 4) === len &&
-          get32(source, so + 8) === tdb &&
-          sameBytes(source, keyStart(source, so), piece, key, len)
-        ) {
-          found = r;
-          break;
-        }
+  for (let at = 0; at < piece.length;) {
+    const h = get32(piece, at);
+    const len = get32(piece, at + 4);
+    const tdb = get32(piece, at + 8);
+    const flags = piece[at + 12]!;
+    const key = at + FIXED + (flags & FLAG_EXPIRY ? 8 : 0);
+    let found = -1;
+    for (let s = slotOf(h, shift); slots[2 * s + 1] !== 0; s = (s + 1) & mask) {
+      if (slots[2 * s] !== h) continue;
+      const r = slots[2 * s + 1]! - 1;
+      const so = offsetOf[r]!;
+      if (
+        get32(source, so + 4) === len &&
+        get32(source, so + 8) === tdb &&
+        sameBytes(source, keyStart(source, so), piece, key, len)
+      ) {
+        found = r;
+        break;
       }
-      if (found < 0) {
-        candidates.push(candidateOf(piece, at, true));
-      } else {
-        matched[found] = 1;
-        const so = offsetOf[found]!;
-        // Neither big; the same flags (expiry or not), digest and expiry: bytes 12 .. key of both records.
-        let equal = (flags & FLAG_BIG) === 0 && source[so + 12] === flags;
-        for (let i = 13; equal && i < key - at; i++) equal = source[so + i] === piece[at + i];
-        if (equal) equalKeys++;
-        else candidates.push(candidateOf(source, so, false));
-      }
-      at = key + len;
     }
+    if (found < 0) {
+      candidates.push(candidateOf(piece, at, true));
+    } else {
+      matched[found] = 1;
+      const so = offsetOf[found]!;
+      // Neither big; the same flags (expiry or not), digest and expiry: bytes 12 .. key of both records.
+      let equal = (flags & FLAG_BIG) === 0 && source[so + 12] === flags;
+      for (let i = 13; equal && i < key - at; i++) equal = source[so + i] === piece[at + i];
+      if (equal) equalKeys++;
+      else candidates.push(candidateOf(source, so, false));
+    }
+    at = key + len;
   }
-  for (let r = 0; r < count; r++) if (!matched[r]) candidates.push(candidateOf(source, offsetOf[r]!, false));
-  return { candidates, equal: equalKeys };
+  return equalKeys;
 }
