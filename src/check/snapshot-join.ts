@@ -20,16 +20,7 @@ import { encodedLength, encodedStringEnd, RdbParser, type KeySink } from '@shake
 import type { DbMapper } from '../sinks/redis/db-map.js';
 import { fmix, hash32, hash64 } from '../core/hash.js';
 import { isShakeStateKey } from './state-key.js';
-import {
-  FIXED,
-  FLAG_BIG,
-  FLAG_EXPIRY,
-  GROUP_BYTES,
-  joinStore,
-  put32,
-  type GroupCandidate,
-  type GroupJoin,
-} from './join-store.js';
+import { FIXED, FLAG_BIG, FLAG_EXPIRY, GROUP_BYTES, joinStore, put32, type GroupCandidate } from './join-store.js';
 import { CheckError } from './side.js';
 import { SpillStore } from './spill.js';
 import type { CheckStats } from './stats.js';
