@@ -16,7 +16,7 @@
  * (missing, or deleted meanwhile), keys only in the target (extra, or written to the source meanwhile).
  * Digest collisions: two different values share both 32-bit hashes with a chance of about 2^-64 (hash.ts).
  */
-import { encodedLength, encodedStringEnd, RdbParser, type KeySink } from '@shake/rdb';
+import { encodedLength, encodedStringEnd, RdbParser, type KeySink, type RdbEvent } from '@shake/rdb';
 import type { DbMapper } from '../sinks/redis/db-map.js';
 import { fmix, hash32, hash64 } from '../core/hash.js';
 import { isShakeStateKey } from './state-key.js';
@@ -30,6 +30,13 @@ export interface JoinInput {
   chunks: AsyncIterable<Buffer>;
   /** For messages: e.g. "source 127.0.0.1:6379". */
   name: string;
+  /**
+   * Compute and check the RDB's CRC (default false: a damaged snapshot could only make keys disagree, and those
+   * are compared live; a file source is checked whole, as the per-key path does).
+   */
+  checksum?: boolean;
+  /** The events other than keys (header, aux, functions...). */
+  onEvent?: (e: RdbEvent) => void;
 }
 
 export interface SnapshotJoinOptions {
@@ -242,14 +249,20 @@ async function readSide(
       put32(out, at + 17, (scratch[1]! ^ Math.imul(t, 0x85ebca6b)) >>> 0);
     },
   };
-  // No CRC: a damaged snapshot could only make keys disagree, and those are compared live.
-  const parser = new RdbParser({ values: false, captureRawLimit: opts.bigKeyThreshold, checksum: false, keySink });
+  const parser = new RdbParser({
+    values: false,
+    captureRawLimit: opts.bigKeyThreshold,
+    checksum: input.checksum === true,
+    keySink,
+  });
+  const onEvent = input.onEvent;
   try {
     for await (const chunk of input.chunks) {
       if (opts.signal?.aborted) return;
-      parser.push(chunk);
+      const events = parser.push(chunk);
+      if (onEvent) for (const e of events) onEvent(e);
     }
-    if (!parser.done) parser.end();
+    if (!parser.done) for (const e of parser.end()) onEvent?.(e);
   } catch (err) {
     if (err instanceof CheckError) throw err;
     throw new CheckError(`${input.name}: ${(err as Error).message}`);

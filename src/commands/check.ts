@@ -50,7 +50,7 @@ export default class Check extends BaseCommand<typeof Check> {
     'target-read': Flags.string({
       options: ['auto', 'replication', 'commands'],
       summary:
-        'With a replicated source, read the target as a replica too and join both by key (default auto: else per-key commands).',
+        'With a replicated or file source, read the target as a replica too and join both by key (default auto: else per-key commands).',
     }),
     report: Flags.string({ char: 'r', summary: 'Write one JSON line per difference to this file (- for stdout).' }),
     rounds: Flags.integer({ min: 0, summary: 'Re-check rounds for keys that differ (default 2; 0: none).' }),

@@ -30,8 +30,9 @@ import { openTarget } from '../sinks/redis/open-target.js';
 import { perMaster, sourceTopology } from './per-master.js';
 import { compareBig } from '../check/chunks.js';
 import { checkSnapshot } from '../check/snapshot-source.js';
-import { isRefusal, openSnapshotStream, type SnapshotStream } from '../replica/snapshot-stream.js';
-import { joinSnapshots, soleSourceDbs, type JoinCandidate } from '../check/snapshot-join.js';
+import { isRefusal, openSnapshotStream } from '../replica/snapshot-stream.js';
+import { soleSourceDbs } from '../check/snapshot-join.js';
+import { hostPort, keyCount, readBoth, refusal, type FileJoinResult } from './check-join.js';
 import { openMasterSocket } from '../replica/snapshot-dump.js';
 import type { TargetNode } from '../sinks/redis/target.js';
 import { resolveInput } from '../sources/manifest.js';
@@ -246,26 +247,27 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
           ? joinable(opts, target, mine !== null, mapper, source, sourceDbs, targetRead)
           : null;
       if (sourceDbOf) {
-        joined = await readBoth(
-          {
-            ctx,
-            sourceConnection: opts.source as ConnectionOptions,
-            targetConnection: opts.target,
-            sourceMasters: masters,
-            read,
-            targetRead,
-            timeoutMs: opts.replicationTimeoutMs ?? defaultConfig().dump.timeout_ms,
-            mapper,
-            sourceDbOf,
-            dbs: opts.dbs,
-            names: userNames,
-            extra,
-            join: opts.join,
-            onNotice: opts.onNotice,
-            signal: opts.signal,
-          },
-          collect,
-        );
+        joined =
+          (await readBoth(
+            {
+              ctx,
+              sourceConnection: opts.source as ConnectionOptions,
+              targetConnection: opts.target,
+              sourceMasters: masters,
+              read,
+              targetRead,
+              timeoutMs: opts.replicationTimeoutMs ?? defaultConfig().dump.timeout_ms,
+              mapper,
+              sourceDbOf,
+              dbs: opts.dbs,
+              names: userNames,
+              extra,
+              join: opts.join,
+              onNotice: opts.onNotice,
+              signal: opts.signal,
+            },
+            collect,
+          )) !== null;
       }
       if (!joined)
         await perMaster(masters, opts.signal, async (m, signal) => {
@@ -290,10 +292,51 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
       libraries = compareFunctionsHere ? await liveLibraries(source) : null;
     } else {
       // One RDB file, or the manifest `shake dump` writes for a cluster: each node's file checked in turn.
+      const files = rdbFilesOf((opts.source as { rdbFile: string }).rdbFile);
+      // Joined with the target's snapshots where it allows (see fileJoinable): then only the files' keys that do
+      // not agree with the target's are read again and compared per key.
+      const targetRead = opts.targetRead ?? d.targetRead;
+      let sourceDbOf = fileJoinable(opts, target, targetRead);
+      // auto: only for a big target (a snapshot may wait for the target's repl-diskless-sync-delay, 5 s by
+      // default, in which the per-key path compares about half a million keys).
+      if (sourceDbOf && targetRead === 'auto' && (await keyCount(target)) < FILE_JOIN_MIN_KEYS) sourceDbOf = null;
+      let fileJoin: FileJoinResult | null = null;
+      if (sourceDbOf) {
+        fileJoin = await readBoth(
+          {
+            // A file's context: the target stands as its source (its name and TTL rules only; rdb-source.ts).
+            ctx: { ...ctxOf(target), source: target },
+            sourceConnection: null,
+            targetConnection: opts.target,
+            sourceMasters: [],
+            sourceFiles: files,
+            read: 'replication',
+            targetRead,
+            timeoutMs: opts.replicationTimeoutMs ?? defaultConfig().dump.timeout_ms,
+            mapper,
+            sourceDbOf,
+            dbs: opts.dbs,
+            names: userNames,
+            extra,
+            join: opts.join,
+            onNotice: opts.onNotice,
+            signal: opts.signal,
+          },
+          collect,
+        );
+        joined = fileJoin !== null;
+      }
+      const fileKeys = fileJoin?.fileKeys ?? null;
       const results: RdbCheckResult[] = [];
-      for (const file of rdbFilesOf((opts.source as { rdbFile: string }).rdbFile)) {
-        if (opts.signal?.aborted) break;
-        results.push(await checkRdbFile({ file, ctxOf, target, mapper, filters, names, signal: opts.signal }, collect));
+      if (fileKeys === null || fileKeys.size > 0) {
+        const only =
+          fileKeys === null ? names : (db: number, key: Buffer): boolean => fileKeys.has(db, key) && names(db, key);
+        for (const file of files) {
+          if (opts.signal?.aborted) break;
+          results.push(
+            await checkRdbFile({ file, ctxOf, target, mapper, filters, names: only, signal: opts.signal }, collect),
+          );
+        }
       }
       sourceDbs = [...new Set(results.flatMap((r) => r.dbs))].sort((a, b) => a - b);
       lookup = async (db, ks) => {
@@ -301,7 +344,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
         for (const r of results) (await r.lookup(db, ks)).forEach((has, i) => (found[i] ||= has));
         return found;
       };
-      libraries = new Map(results.flatMap((r) => [...r.libraries]));
+      libraries = fileJoin?.libraries ?? new Map(results.flatMap((r) => [...r.libraries]));
     }
     // A join found the keys only on the target already.
     if (extra && !joined && !opts.signal?.aborted) {
@@ -408,10 +451,36 @@ async function liveDbs(source: CheckSide, asked: number[] | undefined): Promise<
   return dbs.sort((a, b) => a - b);
 }
 
-/** "host:port" (or "[v6]:port") as host and port. */
-function hostPort(addr: string): { host: string; port: number } {
-  const at = addr.lastIndexOf(':');
-  return { host: addr.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(addr.slice(at + 1)) };
+/** Target keys from which `--target-read auto` joins an RDB file source with the target's snapshots. */
+const FILE_JOIN_MIN_KEYS = 500_000;
+
+/**
+ * The target db -> source db map of an RDB file source joined with the target's snapshots, or null where the
+ * per-key path reads the target instead: --type, a proxy target, a target without SELECT (a cluster: the file's
+ * first db goes to db 0, known only once read), a db map (a target db could receive two of the file's dbs);
+ * --target-read commands. --target-read replication then fails instead.
+ */
+function fileJoinable(
+  opts: CheckOptions,
+  target: CheckSide,
+  targetRead: TargetRead,
+): ((tdb: number) => number | undefined) | null {
+  if (targetRead === 'commands') return null;
+  const why =
+    opts.types && opts.types.length > 0
+      ? '--type'
+      : target.proxy
+        ? 'a proxy target'
+        : !target.features.select || target.cluster
+          ? 'a target with only db 0'
+          : opts.dbMap && (opts.dbMap.map.size > 0 || opts.dbMap.rest !== null)
+            ? '--db-map with an RDB file source'
+            : null;
+  if (why !== null && targetRead === 'replication') {
+    throw new CheckError(`--target-read replication: not with ${why}; use --target-read auto or commands`);
+  }
+  // Each db of the file to the same db of the target.
+  return why === null ? (tdb) => tdb : null;
 }
 
 interface SnapshotRead {
@@ -505,167 +574,6 @@ function joinable(
     throw new CheckError(`--target-read replication: not with ${why}; use --target-read auto or commands`);
   }
   return of;
-}
-
-interface BothRead {
-  ctx: KeyCheckContext;
-  sourceConnection: ConnectionOptions;
-  targetConnection: ConnectionOptions;
-  sourceMasters: { host: string; port: number }[];
-  read: SourceRead;
-  targetRead: TargetRead;
-  timeoutMs: number;
-  mapper: DbMapper;
-  sourceDbOf: (tdb: number) => number | undefined;
-  dbs?: number[];
-  /** The user's key filter (the join itself leaves out shake's own keys, `__shake:*`). */
-  names: ((db: number, key: Buffer) => boolean) | null;
-  /** Report keys only on the target. */
-  extra: boolean;
-  join?: CheckOptions['join'];
-  onNotice?: (message: string) => void;
-  signal?: AbortSignal;
-}
-
-/** Candidates of a join compared live per page of this many keys, this many pages at once. */
-const JOIN_PAGE = 500;
-
-/**
- * Both sides read through one replication snapshot per master and joined by key (check/snapshot-join.ts); the
- * keys the join cannot call equal are compared live on both sides (key-check.ts). false: a side refused
- * replication where auto allows a fallback (nothing was compared; the caller takes the per-key path).
- */
-async function readBoth(r: BothRead, collect: (d: Difference) => void): Promise<boolean> {
-  const { ctx } = r;
-  const sources: SnapshotStream[] = [];
-  const targets: SnapshotStream[] = [];
-  const closeAll = (): void => {
-    for (const s of [...sources, ...targets]) s.close();
-  };
-  const open = (connection: ConnectionOptions): Promise<SnapshotStream> =>
-    // 2 MiB queued per link (not 4): two or more links at once, and the join's own records beside them.
-    openSnapshotStream({
-      open: () => openMasterSocket(connection),
-      timeoutMs: r.timeoutMs,
-      highWaterMark: 2 * 1024 * 1024,
-      signal: r.signal,
-    });
-  // The target's masters first (all at once), then the source's: a target that refuses costs the source no fork.
-  const settle = async (
-    conns: { where: string; connection: ConnectionOptions }[],
-    into: SnapshotStream[],
-  ): Promise<{ where: string; err: unknown } | null> => {
-    const got = await Promise.allSettled(conns.map((c) => open(c.connection)));
-    let failed: { where: string; err: unknown } | null = null;
-    got.forEach((g, i) => {
-      if (g.status === 'fulfilled') into.push(g.value);
-      else failed ??= { where: conns[i]!.where, err: g.reason };
-    });
-    return failed;
-  };
-  try {
-    const t = await settle(
-      ctx.target.server.masters().map((node) => ({
-        where: node.addr,
-        connection: { ...r.targetConnection, ...hostPort(node.addr), db: undefined },
-      })),
-      targets,
-    );
-    if (t) {
-      if (!isRefusal(t.err)) throw new CheckError(`target ${t.where}: ${(t.err as Error).message}`);
-      const why = refusal(t.err, '--target-read commands');
-      if (r.targetRead === 'replication') throw new CheckError(`target ${t.where}: ${why}`);
-      r.onNotice?.(`target ${t.where} refused replication (${why}); the target is read per key`);
-      closeAll();
-      return false;
-    }
-    const s = await settle(
-      r.sourceMasters.map((m) => ({
-        where: `${m.host}:${m.port}`,
-        connection: { ...r.sourceConnection, host: m.host, port: m.port, db: undefined },
-      })),
-      sources,
-    );
-    if (s) {
-      if (!isRefusal(s.err)) throw new CheckError(`source ${s.where}: ${(s.err as Error).message}`);
-      if (r.read === 'replication') throw new CheckError(refusal(s.err, '--source-read scan'));
-      // The per-master path reads this master by SCAN (and says so); nothing was compared yet.
-      closeAll();
-      return false;
-    }
-  } catch (err) {
-    closeAll();
-    throw err;
-  }
-  ctx.stats.snapshots += sources.length;
-  ctx.stats.targetSnapshots += targets.length;
-  const onCandidates = async (batch: JoinCandidate[]): Promise<void> => {
-    const groups = new Map<string, { srcDb: number; tdb: number; onlyTarget: boolean; keys: Buffer[] }>();
-    for (const c of batch) {
-      if (c.onlyTarget && !r.extra) continue;
-      const id = `${c.srcDb}/${c.tdb}/${c.onlyTarget}`;
-      let g = groups.get(id);
-      if (!g) groups.set(id, (g = { srcDb: c.srcDb, tdb: c.tdb, onlyTarget: c.onlyTarget, keys: [] }));
-      g.keys.push(c.key);
-    }
-    const inflight: Promise<unknown>[] = [];
-    for (const g of groups.values()) {
-      for (let i = 0; i < g.keys.length; i += JOIN_PAGE) {
-        if (inflight.length >= PAGES_IN_FLIGHT) await inflight.shift();
-        const page = checkKeys(
-          ctx,
-          g.srcDb,
-          g.tdb,
-          g.keys.slice(i, i + JOIN_PAGE),
-          { sourceAbsent: g.onlyTarget ? 'extra' : 'vanished' },
-          collect,
-        );
-        page.catch(() => {}); // awaited in order; not unhandled meanwhile
-        inflight.push(page);
-      }
-    }
-    for (const page of inflight) await page;
-  };
-  try {
-    const expected = Math.max(await keyCount(ctx.source), await keyCount(ctx.target));
-    const res = await joinSnapshots(
-      {
-        sources: sources.map((s) => ({ chunks: s.chunks, name: `source ${s.peer}` })),
-        targets: targets.map((s) => ({ chunks: s.chunks, name: `target ${s.peer}` })),
-        mapper: r.mapper,
-        sourceDbOf: r.sourceDbOf,
-        dbs: r.dbs,
-        names: r.names,
-        bigKeyThreshold: ctx.bigKeyThreshold,
-        expectedKeys: expected,
-        memoryBytes: r.join?.memoryBytes,
-        groupBytes: r.join?.groupBytes,
-        spillDir: r.join?.dir,
-        stats: ctx.stats,
-        signal: r.signal,
-      },
-      onCandidates,
-    );
-    ctx.stats.joinSpilled = res.spilled;
-  } finally {
-    closeAll();
-    for (const s of sources) ctx.stats.snapshotBytes += s.bytes;
-    for (const s of targets) ctx.stats.targetSnapshotBytes += s.bytes;
-  }
-  return true;
-}
-
-/** Keys of every db of every master (INFO keyspace). */
-async function keyCount(side: CheckSide): Promise<number> {
-  let n = 0;
-  for (const v of (await targetKeyCounts(side)).values()) n += v;
-  return n;
-}
-
-/** A refusal's message with dump's option (--mode scan) replaced by check's. */
-function refusal(err: Error, option: string): string {
-  const why = err.message.replace('--mode scan', option);
-  return why.includes(option) ? why : `${why}: use ${option} (or auto to fall back by itself)`;
 }
 
 /** Pages being compared at once per source master (each is two pipelined rounds on both sides). */
