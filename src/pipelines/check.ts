@@ -32,7 +32,7 @@ import { compareBig } from '../check/chunks.js';
 import { checkSnapshot } from '../check/snapshot-source.js';
 import { isRefusal, openSnapshotStream } from '../replica/snapshot-stream.js';
 import { soleSourceDbs } from '../check/snapshot-join.js';
-import { hostPort, keyCount, readBoth, refusal, type FileJoinResult } from './check-join.js';
+import { hostPort, keyCount, readBoth, refusal, type BothRead, type FileJoinResult } from './check-join.js';
 import { openMasterSocket } from '../replica/snapshot-dump.js';
 import type { TargetNode } from '../sinks/redis/target.js';
 import { resolveInput } from '../sources/manifest.js';
@@ -200,6 +200,23 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
           'check each server behind it as a target for those',
       );
     }
+    // What a joined read (check-join.ts) takes the same way for a live source and for RDB files.
+    const joinCommon = (
+      targetRead: TargetRead,
+      sourceDbOf: (tdb: number) => number | undefined,
+    ): Omit<BothRead, 'ctx' | 'sourceConnection' | 'sourceMasters' | 'sourceFiles' | 'read'> => ({
+      targetConnection: opts.target,
+      targetRead,
+      timeoutMs: opts.replicationTimeoutMs ?? defaultConfig().dump.timeout_ms,
+      mapper,
+      sourceDbOf,
+      dbs: opts.dbs,
+      names: userNames,
+      extra,
+      join: opts.join,
+      onNotice: opts.onNotice,
+      signal: opts.signal,
+    });
     const countable =
       extra &&
       mine === null &&
@@ -250,21 +267,11 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
         joined =
           (await readBoth(
             {
+              ...joinCommon(targetRead, sourceDbOf),
               ctx,
               sourceConnection: opts.source as ConnectionOptions,
-              targetConnection: opts.target,
               sourceMasters: masters,
               read,
-              targetRead,
-              timeoutMs: opts.replicationTimeoutMs ?? defaultConfig().dump.timeout_ms,
-              mapper,
-              sourceDbOf,
-              dbs: opts.dbs,
-              names: userNames,
-              extra,
-              join: opts.join,
-              onNotice: opts.onNotice,
-              signal: opts.signal,
             },
             collect,
           )) !== null;
@@ -304,23 +311,13 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
       if (sourceDbOf) {
         fileJoin = await readBoth(
           {
+            ...joinCommon(targetRead, sourceDbOf),
             // A file's context: the target stands as its source (its name and TTL rules only; rdb-source.ts).
             ctx: { ...ctxOf(target), source: target },
             sourceConnection: null,
-            targetConnection: opts.target,
             sourceMasters: [],
             sourceFiles: files,
             read: 'replication',
-            targetRead,
-            timeoutMs: opts.replicationTimeoutMs ?? defaultConfig().dump.timeout_ms,
-            mapper,
-            sourceDbOf,
-            dbs: opts.dbs,
-            names: userNames,
-            extra,
-            join: opts.join,
-            onNotice: opts.onNotice,
-            signal: opts.signal,
           },
           collect,
         );
