@@ -34,21 +34,17 @@ describe(`big key: ${FIELDS}-field hash with a low threshold`, () => {
   after(async () => {
     await Promise.all([source?.stop(), target?.stop()]);
   });
-
-  it('streams HSET batches; peak RSS bounded; every field arrives', async () => {
-    const res = spawnSync(
+  /** The source's file restored into `into` by a child whose heap is capped at 64 MB, with a 1 MiB threshold. */
+  const restoreInChild = (into: RedisServer, load: 'commands' | 'replication') =>
+    spawnSync(
       process.execPath,
       // A 64 MB heap cap: holding the hash (2M fields = hundreds of MB as JS objects) would abort the child.
-      [
-        '--max-old-space-size=64',
-        child,
-        join(source.dir, 'dump.rdb'),
-        target.host,
-        String(target.port),
-        String(1 << 20),
-      ],
-      { encoding: 'utf8' },
+      ['--max-old-space-size=64', child, join(source.dir, 'dump.rdb'), into.host, String(into.port), String(1 << 20)],
+      { encoding: 'utf8', env: { ...process.env, SHAKE_CHILD_LOAD: load } },
     );
+
+  it('streams HSET batches; peak RSS bounded; every field arrives', async () => {
+    const res = restoreInChild(target, 'commands');
     assert.equal(res.status, 0, res.stderr);
     const out = JSON.parse(res.stdout) as {
       ms: number;
@@ -72,18 +68,7 @@ describe(`big key: ${FIELDS}-field hash with a low threshold`, () => {
   it('--load replication of the same file: the target loads it; shake reads it in bounded memory', async () => {
     const loaded = await startRedis();
     try {
-      const res = spawnSync(
-        process.execPath,
-        [
-          '--max-old-space-size=64',
-          child,
-          join(source.dir, 'dump.rdb'),
-          loaded.host,
-          String(loaded.port),
-          String(1 << 20),
-        ],
-        { encoding: 'utf8', env: { ...process.env, SHAKE_CHILD_LOAD: 'replication' } },
-      );
+      const res = restoreInChild(loaded, 'replication');
       assert.equal(res.status, 0, res.stderr);
       const out = JSON.parse(res.stdout) as { ms: number; maxRssKb: number; counters: { keysWritten: number } };
       console.log(`big key by replication: ${out.ms} ms, peak RSS ${(out.maxRssKb / 1024).toFixed(0)} MB`);
