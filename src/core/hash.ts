@@ -1,8 +1,8 @@
 /**
- * 32-bit hashes of bytes for check's own bookkeeping (key sets, the partitions and digests of a snapshot join):
- * MurmurHash3 (x86, 32-bit), four bytes a step. Two calls with different seeds give two hashes independent
- * enough to be taken together as one 64-bit hash. Not for anything an attacker chooses against us: a collision
- * of both hashes can only make two different things look equal with a chance of about 2^-64 per pair.
+ * Hashes of bytes for check's own bookkeeping (key sets, the partitions and digests of a snapshot join):
+ * MurmurHash3 (x86, 32-bit), four bytes a step, and hash64: two 32-bit lanes computed in one pass, taken together
+ * as one 64-bit hash. Not for anything an attacker chooses against us: a collision of both lanes can only make
+ * two different things look equal with a chance of about 2^-64 per pair.
  */
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;

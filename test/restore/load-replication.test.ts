@@ -161,6 +161,34 @@ describe('restore --load replication into redis 7.0', () => {
     assert.equal((await stateOf(server)).role, 'master');
   });
 
+  it("files Redis's own loader would exit on are refused before their end: module keys, no checksum", async () => {
+    const third = join(fixturesDir, 'third-party');
+    const cases: [string, RegExp][] = [
+      // A module type key (RDB 8): the target has no such module.
+      ['rdbtools-dumps/redis_40_with_module.rdb', /key .* of db 0 is module data: the target may not have the module/],
+      // Its ziplist fails 7.0's integrity check (redis-server exits on it); it has no CRC to tell.
+      [
+        'redis-tests-assets/corrupt_ziplist.rdb',
+        /the file has no checksum .*: not trusted to a load; nothing was loaded/,
+      ],
+    ];
+    for (const [file, message] of cases) {
+      await emptyServer(server);
+      await assert.rejects(restoreInto(server, { input: join(third, file), load: 'replication' }), message, file);
+      assert.deepEqual(await stateOf(server), { role: 'master', keys: 0, disklessLoad: 'disabled', alive: true }, file);
+    }
+  });
+
+  it('keys the target drops while it loads (empty collections, Redis 7.0) are counted: an error, not a silent loss', async () => {
+    const file = join(fixturesDir, 'third-party', 'redis-tests-assets', 'corrupt_empty_keys.rdb');
+    await emptyServer(server);
+    await assert.rejects(
+      restoreInto(server, { input: file, load: 'replication' }),
+      /after loading, the target 127\.0\.0\.1:\d+ holds 0 key\(s\) in db 0; the file has 9/,
+    );
+    assert.deepEqual(await stateOf(server), { role: 'master', keys: 0, disklessLoad: 'disabled', alive: true });
+  });
+
   it('a truncated RDB: refused at the end, the target alive, empty and a master', async () => {
     const src = loadExpected('redis-7.0').rdbFile as string;
     const cut = edited(src, 'cut.rdb', (b) => b.subarray(0, b.length - 100));

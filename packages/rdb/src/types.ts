@@ -150,8 +150,6 @@ export type RdbEvent =
        * (verifyDumpPayload).
        */
       payload?: Buffer;
-      /** With the rawSink option: the serialized value went to the sink (absent: not captured, too big). */
-      rawInSink?: true;
     }
   | {
       kind: 'end';
@@ -183,15 +181,9 @@ export interface RdbParserOptions {
    */
   checksum?: boolean;
   /**
-   * With captureRawLimit: each captured value is handed to this function as a range of a buffer (valid only
-   * during the call), with its RDB type byte, instead of a Buffer in key-end.raw; key-end.rawInSink says it
-   * was. For a reader that only hashes or copies the bytes (shake check's snapshot join): no Buffer per key.
-   */
-  rawSink?: (buf: Buffer, start: number, end: number, rdbType: number) => void;
-  /**
    * Keys only (needs values: false), without an event or a Buffer per key: each key goes to keySink.key when its
    * name is read and keySink.value when its value ends, instead of key-start and key-end events (the other
-   * events, aux, select-db, end..., are reported as usual; rawSink is not used). For a reader that hashes or
+   * events, aux, select-db, end..., are reported as usual). For a reader that hashes or
    * copies every key of a big file (shake check's snapshot join). An error inside a value names its offset but
    * not its key.
    */

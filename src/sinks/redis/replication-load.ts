@@ -13,9 +13,10 @@
  *    us in plain TCP (a TLS target only with tls-replication no, its default);
  *  - the file's RDB version and every key's type id must be ones the target loads; no module data, no 7.0-rc
  *    functions; every db must exist on the target (SELECT probed);
- *  - the file is parsed as it is sent, every chunk BEFORE it goes out: the trailing CRC64 is checked before the
- *    last bytes leave, so a corrupt or truncated file never reaches the target (it gets a short transfer, which
- *    it drops), and bytes after the RDB's end (an AOF tail) stop it likewise.
+ *  - the file is parsed (keys only) as it is sent, every chunk BEFORE it goes out: the trailing CRC64 is checked
+ *    before the last bytes leave, so a corrupt or truncated file never reaches the target (it gets a short
+ *    transfer, which it drops); a file without a CRC is refused at its end likewise, since values are not decoded
+ *    here and only the CRC vouches for them; bytes after the RDB's end (an AOF tail) stop it too.
  * Anything refused before the load began leaves the target as it was (empty) and says why:
  * ReplicationLoadUnavailable, on which `--load auto` falls back to commands.
  *
@@ -27,9 +28,10 @@
  * fresh context and swaps it in; the db it keeps aside meanwhile is empty.
  */
 import { open, stat } from 'node:fs/promises';
-import { RdbError, RdbParser, isTypeLoadableBy, type RdbEvent } from '@shake/rdb';
+import { RDB_TYPE, RdbError, RdbParser, isTypeLoadableBy, type KeySink, type RdbEvent } from '@shake/rdb';
 import { RespServerError } from '@shake/resp';
 import type { Counters } from '../../core/counters.js';
+import { printableKey } from '../../core/printable-key.js';
 import { connect, type ConnectionOptions, type RedisConnection } from '../../redis/index.js';
 import { infoText, keyspaceOf, parseInfo } from '../../redis/server-info.js';
 import { RdbMaster } from '../../replica/rdb-master.js';
@@ -235,17 +237,41 @@ async function drive(
     }
 
     // Every chunk is parsed (and so checked) before it is sent.
+    // Keys come through keySink: a name as a range of the parser's buffer, no header or Buffer per key.
     const counts = new Map<number, number>();
+    let countDb = -1;
+    let countN = 0;
     let expired = 0;
     let functions = 0;
     let ended = false;
+    /** Why the file must not reach the target, found by keySink during a push (it cannot throw there). */
+    let unloadable: string | null = null;
     const now = (opts.now ?? Date.now)();
     const probedDbs = new Set<number>([0]);
-    const parser = new RdbParser({ values: false, verifyChecksum: true });
+    const keySink: KeySink = {
+      key: (buf, start, end, db, rdbType, expireAtMs) => {
+        if (db !== countDb) {
+          if (countDb >= 0) counts.set(countDb, countN);
+          countDb = db;
+          countN = counts.get(db) ?? 0;
+        }
+        countN++;
+        if (expireAtMs !== null && expireAtMs <= now) expired++;
+        if (unloadable !== null) return;
+        const name = () => `key ${printableKey(buf.subarray(start, end))} of db ${db}`;
+        if (rdbType === RDB_TYPE.MODULE_2 || rdbType === RDB_TYPE.MODULE_PRE_GA)
+          unloadable = `${name()} is module data: the target may not have the module`;
+        else if (!isTypeLoadableBy(rdbType, fileVersion, opts.profile.rdbVersion))
+          unloadable = `${name()} has type id ${rdbType}, which the target cannot load`;
+      },
+      value: () => {},
+    };
+    const parser = new RdbParser({ values: false, verifyChecksum: true, keySink });
     const refuse = (why: string): never => {
       throw new ReplicationLoadUnavailable(`${why}; nothing was loaded`);
     };
     const inspect = async (events: readonly RdbEvent[]): Promise<void> => {
+      if (unloadable !== null) refuse(unloadable);
       for (const e of events) {
         switch (e.kind) {
           case 'select-db':
@@ -255,15 +281,6 @@ async function drive(
               probedDbs.add(e.db);
             }
             break;
-          case 'key-start': {
-            const h = e.header;
-            if (!isTypeLoadableBy(h.rdbType, fileVersion, opts.profile.rdbVersion)) {
-              refuse(`a key of db ${h.db} at byte ${h.offset} has type id ${h.rdbType}, which the target cannot load`);
-            }
-            counts.set(h.db, (counts.get(h.db) ?? 0) + 1);
-            if (h.expireAtMs !== null && h.expireAtMs <= now) expired++;
-            break;
-          }
           case 'module-aux':
             refuse(`module data (${e.module.name}) at byte ${e.offset}: the target may not have the module`);
             break;
@@ -276,6 +293,11 @@ async function drive(
           case 'end': {
             const end = e.offset + 1 + (fileVersion >= 5 ? 8 : 0);
             if (end !== size) refuse(`the RDB ends at byte ${end} of ${size} (an AOF tail?): not a plain RDB`);
+            // Only the CRC vouches for the contents, which are not decoded here; a replica's loader exits on a
+            // corrupt encoding (e.g. a ziplist failing its integrity check).
+            if (e.checksum === null) {
+              refuse('the file has no checksum (written with rdbchecksum no, or RDB < 5): not trusted to a load');
+            }
             ended = true;
             break;
           }
@@ -299,6 +321,7 @@ async function drive(
     }
     await checked(() => parser.end());
     if (!ended) refuse(`${opts.path}: the file ended before the RDB did (truncated)`);
+    if (countDb >= 0) counts.set(countDb, countN);
 
     // The target loads; its link is up when it is done.
     for (;;) {

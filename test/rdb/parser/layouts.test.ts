@@ -235,36 +235,6 @@ test('captureRawLimit: raw kept up to the limit (also across chunks), dropped be
   assert.ok(ends[1]!.kind === 'key-end' && ends[1]!.raw?.equals(big));
 });
 
-test('rawSink: each captured value handed over as a range, whole chunk or split at every byte, none over the limit', () => {
-  const small = Buffer.concat([len(3), str('a'), str('b'), str('c')]);
-  const mid = str('y'.repeat(300));
-  const big = str('x'.repeat(5000));
-  const data = rdbFile('REDIS', 11, [SELECT0, u8(2), str('s'), small, u8(0), str('m'), mid, u8(0), str('big'), big]);
-  for (const step of [data.length, 1, 2, 7, 64]) {
-    const got: Buffer[] = [];
-    const types: number[] = [];
-    // A copy at once: the range is valid only during the call.
-    const rawSink = (buf: Buffer, start: number, end: number, rdbType: number): void => {
-      got.push(Buffer.from(buf.subarray(start, end)));
-      types.push(rdbType);
-    };
-    const events = parseInSteps(data, step, { captureRawLimit: 1000, rawSink });
-    const ends = events.filter((e): e is Extract<RdbEvent, { kind: 'key-end' }> => e.kind === 'key-end');
-    assert.deepEqual(
-      ends.map((e) => [e.header.key.toString(), e.rawInSink ?? false, e.raw === undefined]),
-      [
-        ['s', true, true],
-        ['m', true, true],
-        ['big', false, true],
-      ],
-      `step ${step}`,
-    );
-    assert.equal(got.length, 2, `step ${step}`);
-    assert.ok(got[0]!.equals(small) && got[1]!.equals(mid), `step ${step}`);
-    assert.deepEqual(types, [2, 0]);
-  }
-});
-
 test('a 24 MB string arriving in 4 KB chunks: linear time, one event', () => {
   const value = Buffer.alloc(24 << 20, 0x61);
   const data = rdbFile('REDIS', 11, [SELECT0, u8(0), str('big'), str(value)]);

@@ -66,7 +66,6 @@ export class RdbParser {
   private readonly crc: RunningCrc64;
   /** checksum: false: the CRC is not computed, the stored one not checked. */
   private readonly noChecksum: boolean;
-  private readonly rawSink: ((buf: Buffer, start: number, end: number, rdbType: number) => void) | null;
   private readonly keySink: KeySink | null;
   /** keySink: the current key's type byte. */
   private sinkType = 0;
@@ -98,7 +97,6 @@ export class RdbParser {
     // parsing a small value.
     this.crc = payloadBody || opts.checksum === false ? NO_CRC : fastCrc64();
     this.noChecksum = opts.checksum === false;
-    this.rawSink = opts.rawSink ?? null;
     this.keySink = opts.keySink ?? null;
     if (this.keySink && opts.values !== false) throw new RangeError('keySink needs values: false');
     this.cur = new Cursor(opts.maxElementSize ?? DEFAULT_MAX_ELEMENT, this.crc);
@@ -455,23 +453,6 @@ export class RdbParser {
     }
     const cur = this.cur;
     const header = this.header!;
-    const sink = this.rawSink;
-    if (sink) {
-      // The serialized value to the sink as a range; key-end then says only whether it was captured.
-      const own = this.decoder!.captured;
-      const type = header.rdbType;
-      const got =
-        own === undefined
-          ? cur.endCaptureInto(sink, type)
-          : !!own && own.length <= this.captureRawLimit && (sink(own, 0, own.length, type), true);
-      cur.mark = cur.pos;
-      this.decoder = null;
-      this.header = null;
-      cur.key = undefined;
-      this.state = this.payload ? STATE.DONE : STATE.OPCODE;
-      this.emit(got ? { kind: 'key-end', header, rawInSink: true } : { kind: 'key-end', header });
-      return;
-    }
     let raw: Buffer | null | undefined = this.decoder!.captured;
     if (raw === undefined) raw = cur.endCapture();
     else if (raw && raw.length > this.captureRawLimit) raw = null;
