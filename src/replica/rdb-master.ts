@@ -33,8 +33,6 @@ export interface SnapshotWriter {
   readonly via: 'psync' | 'sync';
   /** Writes RDB bytes; resolves when the socket can take more (backpressure). Rejects if the link broke. */
   write(chunk: Buffer): Promise<void>;
-  /** Time of the last bytes received from the replica (keepalives included), ms since the epoch. */
-  readonly lastIo: number;
   /** The link closed (by either side). */
   readonly closed: boolean;
 }
@@ -151,7 +149,6 @@ export class RdbMaster {
     socket.setNoDelay(true);
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
     let pending: Buffer = Buffer.alloc(0);
-    let lastIo = Date.now();
     let closed = false;
     let failure: Error | null = null;
     let via: 'psync' | 'sync' = 'psync';
@@ -183,9 +180,6 @@ export class RdbMaster {
         if (socket.write(chunk)) return Promise.resolve();
         return new Promise<void>((resolve, reject) => (drainWaiter = { resolve, reject }));
       },
-      get lastIo() {
-        return lastIo;
-      },
       get closed() {
         return closed;
       },
@@ -212,7 +206,6 @@ export class RdbMaster {
       } else socket.write(`-ERR shake: ${name || 'empty command'} is not served by this replication link\r\n`);
     };
     socket.on('data', (d: Buffer) => {
-      lastIo = Date.now();
       try {
         pending = readReplicaCommands(pending.length ? Buffer.concat([pending, d]) : d, onCommand);
       } catch (err) {
